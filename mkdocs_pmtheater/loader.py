@@ -1,0 +1,226 @@
+"""Find, read and check every incident file of a site, and the checks across files.
+
+One bad file never stops the others: each file yields either an incident or
+the problems that keep it off the site. Per-file work is cached by content, so
+``mkdocs serve`` re-reads only the files that changed. Everything here is
+O(number of incidents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path, PurePosixPath
+
+from .assemble import assemble
+from .model import Incident
+from .problems import Problem, did_you_mean
+from .schema import schema_errors
+from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
+
+INCIDENT_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadedFile:
+    """One incident file after reading and the checks that need only the file."""
+
+    src: str
+    """Path relative to docs_dir, with forward slashes."""
+    display: str
+    """Path used in messages: relative to the project (the folder of mkdocs.yml)."""
+    incident: Incident | None
+    problems: list[Problem]
+    source: SourceMap
+
+
+@dataclass
+class Catalog:
+    """The incidents of one build and every problem found on the way."""
+
+    incidents: list[Incident] = field(default_factory=list)
+    """Valid incidents, newest first."""
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, LoadedFile] = field(default_factory=dict)
+    """Every incident file by its path relative to docs_dir."""
+    by_slug: dict[str, Incident] = field(default_factory=dict)
+
+    def get(self, incident_id: str) -> Incident | None:
+        return self.by_slug.get(incident_id.lower())
+
+    def by_source(self, src: str) -> Incident | None:
+        loaded = self.files.get(src)
+        return loaded.incident if loaded else None
+
+
+def _assemble_best_effort(
+    parsed: ParsedFile, display: str, zone: tzinfo, schema_failed: bool
+) -> tuple[Incident | None, list[Problem]]:
+    """Build the incident; after schema errors, still try, to report every problem at once."""
+    if not schema_failed:
+        return assemble(parsed.data, parsed.source, display, zone)
+    try:
+        return assemble(parsed.data, parsed.source, display, zone)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        return None, []  # the shape is too broken to say more than the schema did
+
+
+def find_incident_files(root: Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` below ``root``, hidden folders skipped, in a stable order."""
+    found: list[Path] = []
+    if not root.is_dir():
+        return found
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            Path(folder, name)
+            for name in sorted(names)
+            if name.endswith(INCIDENT_SUFFIXES) and not name.startswith(".")
+        )
+    return found
+
+
+class IncidentLoader:
+    """Reads incident files with a content cache that lives as long as the loader."""
+
+    def __init__(self, severities: Sequence[str], zone: tzinfo) -> None:
+        self.severities = tuple(severities)
+        self.zone = zone
+        self._cache: dict[tuple[str, str], LoadedFile] = {}
+
+    def read_file(self, raw: bytes, src: str, display: str) -> LoadedFile:
+        """Everything that depends on this file alone (cached by content)."""
+        key = (display, hashlib.sha256(raw).hexdigest())
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        parsed = read_incident_yaml(raw, display)
+        incident: Incident | None = None
+        problems = list(parsed.problems)
+        if not problems:
+            problems = schema_errors(parsed.data, parsed.source, display, self.severities)
+            incident, more = _assemble_best_effort(parsed, display, self.zone, bool(problems))
+            taken = {(p.line, p.column) for p in problems}
+            problems += [p for p in more if (p.line, p.column) not in taken]
+            if incident is not None and not problems:
+                incident.source = src
+            else:
+                incident = None
+        loaded = LoadedFile(src, display, incident, sorted(problems, key=Problem.sort_key),
+                            parsed.source)
+        self._cache[key] = loaded
+        return loaded
+
+    def load(
+        self,
+        files: Iterable[tuple[bytes, str, str]],
+        *,
+        page_exists: Callable[[str], bool],
+        pages: Callable[[], Iterable[str]] = tuple,
+        reserved: Iterable[str] = (),
+    ) -> Catalog:
+        """Read ``(raw, src, display)`` triples and run the checks across files.
+
+        ``page_exists`` answers whether a docs page (path relative to docs_dir)
+        exists, for props' ``page``; ``pages`` lists them for "did you mean".
+        ``reserved`` names slugs that other generated pages already use.
+        """
+        catalog = Catalog()
+        live_keys: set[tuple[str, str]] = set()
+        loaded_files: list[LoadedFile] = []
+        for raw, src, display in files:
+            loaded = self.read_file(raw, src, display)
+            live_keys.add((display, hashlib.sha256(raw).hexdigest()))
+            loaded_files.append(loaded)
+        # Forget files that were removed or changed since the last build.
+        self._cache = {k: v for k, v in self._cache.items() if k in live_keys}
+
+        reserved_slugs = {r.lower() for r in reserved}
+        first_of: dict[str, LoadedFile] = {}
+        for loaded in loaded_files:
+            catalog.files[loaded.src] = loaded
+            catalog.problems.extend(loaded.problems)
+            incident = loaded.incident
+            if incident is None:
+                continue
+            late = _site_checks(loaded, incident, first_of, reserved_slugs, page_exists, pages)
+            if late:
+                catalog.problems.extend(late)
+                continue
+            first_of[incident.slug] = loaded
+            catalog.by_slug[incident.slug] = incident
+            catalog.incidents.append(incident)
+        catalog.incidents.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+        catalog.problems.sort(key=Problem.sort_key)
+        return catalog
+
+
+def _site_checks(
+    loaded: LoadedFile,
+    incident: Incident,
+    first_of: dict[str, LoadedFile],
+    reserved: set[str],
+    page_exists: Callable[[str], bool],
+    pages: Callable[[], Iterable[str]],
+) -> list[Problem]:
+    """Checks that need the rest of the site: unique ids, free paths, existing pages."""
+    problems: list[Problem] = []
+    line, column = loaded.source.locate(("id",))
+    if incident.slug in first_of:
+        other = first_of[incident.slug]
+        other_line = other.source.locate(("id",))[0]
+        problems.append(
+            Problem(
+                loaded.display, line, column, "id",
+                f"the id '{incident.id}' is already used by {other.display}:{other_line}"
+                + (" (ids are compared without case)" if other.incident
+                   and other.incident.id != incident.id else ""),
+                "give this incident its own id; only the first file is published",
+            )
+        )
+    elif incident.slug in reserved:
+        problems.append(
+            Problem(
+                loaded.display, line, column, "id",
+                f"the id '{incident.id}' would take the address of a page the plugin "
+                "generates",
+                "choose another id, e.g. with a prefix such as INC-",
+            )
+        )
+    if incident.setting:
+        candidates: list[str] | None = None
+        for index, prop in enumerate(incident.setting.props):
+            if prop.page is None:
+                continue
+            target = normalize_page(prop.page)
+            if target is not None and page_exists(target):
+                prop.page = target
+                continue
+            if candidates is None:
+                candidates = list(pages())
+            path = ("setting", "props", index, "page")
+            line, column = loaded.source.locate(path)
+            hint = did_you_mean(prop.page, candidates) or (
+                "give the path of a page relative to docs_dir, e.g. runbooks/api-latency.md"
+            )
+            problems.append(
+                Problem(loaded.display, line, column, "setting.props[%d].page" % index,
+                        f"the page '{prop.page}' does not exist in this site", hint)
+            )
+    return problems
+
+
+def normalize_page(page: str) -> str | None:
+    """``./runbooks/x.md`` -> ``runbooks/x.md``; None for paths that leave docs_dir."""
+    parts: list[str] = []
+    for part in PurePosixPath(page.strip().replace("\\", "/").lstrip("/")).parts:
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts) or None

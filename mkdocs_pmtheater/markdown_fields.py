@@ -1,0 +1,128 @@
+"""Render the Markdown fields of incidents with the site's own Markdown extensions.
+
+Incident text is untrusted input from pull requests, so unless the site opts
+in, raw HTML is shown as text, and whatever the extensions produce is cleaned
+of event-handler attributes and script URLs (``attr_list`` would otherwise let
+``{: onclick=...}`` through).
+
+All fields of one incident are rendered in a single Markdown pass, separated
+by marker paragraphs, because a Markdown pass has a large fixed cost; a field
+that swallows a marker (an unclosed code fence, say) makes the renderer fall
+back to one pass per field for that incident.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
+from markupsafe import Markup
+
+# Extensions that read files or reach outside the text are no business of incident text.
+_EXCLUDED_EXTENSIONS = {"pymdownx.snippets", "markdown_include.include", "mdx_include"}
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "cite",
+                   "background", "data", "srcset", "lowsrc", "ping"}
+_SAFE_SCHEMES = {"http", "https", "mailto", "tel", "incident"}
+_DROP_ATTRIBUTES = {"srcdoc", "style"}
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+_MARKER = "pmtheater-field-boundary-5f0c1e"
+_SPLIT = re.compile(r"\s*<p>" + _MARKER + r"</p>\s*")
+_SINGLE_P = re.compile(r"^<p>(.*)</p>$", re.S)
+
+LinkResolver = Callable[[str], str | None]
+
+
+def is_safe_url(value: str) -> bool:
+    """False for ``javascript:``, ``data:`` and other schemes that can run script."""
+    plain = _CONTROL.sub("", html.unescape(value.replace(AMP_SUBSTITUTE, "&"))).lower()
+    match = _SCHEME.match(plain)
+    return match is None or match.group(1) in _SAFE_SCHEMES
+
+
+class _CleanTree(Treeprocessor):
+    """Last pass over the tree: strip script vectors, rewrite links the site knows."""
+
+    def __init__(self, md: markdown.Markdown, renderer: MarkdownFields) -> None:
+        super().__init__(md)
+        self.renderer = renderer
+
+    def run(self, root: Element) -> None:
+        resolve = self.renderer.resolve_link
+        for element in root.iter():
+            for name in list(element.attrib):
+                lower = name.lower()
+                value = element.attrib[name]
+                if lower.startswith("on") or lower in _DROP_ATTRIBUTES:
+                    del element.attrib[name]
+                elif lower in _URL_ATTRIBUTES:
+                    if not is_safe_url(value):
+                        del element.attrib[name]
+                    elif lower == "href" and resolve is not None:
+                        target = resolve(value)
+                        if target is not None:
+                            element.attrib[name] = target
+
+
+class MarkdownFields:
+    """A Markdown renderer for incident fields, configured like the site."""
+
+    def __init__(
+        self,
+        extensions: Iterable[Any],
+        extension_configs: dict[str, Any],
+        *,
+        allow_html: bool = False,
+    ) -> None:
+        kept = [e for e in extensions if not (isinstance(e, str) and e in _EXCLUDED_EXTENSIONS)]
+        self.md = markdown.Markdown(
+            extensions=kept,
+            extension_configs={k: v for k, v in extension_configs.items()
+                               if k not in _EXCLUDED_EXTENSIONS},
+        )
+        if not allow_html:
+            for registry, name in ((self.md.preprocessors, "html_block"),
+                                   (self.md.inlinePatterns, "html")):
+                if name in registry:
+                    registry.deregister(name)
+        self.md.treeprocessors.register(_CleanTree(self.md, self), "pmtheater_clean", 0)
+        self.resolve_link: LinkResolver | None = None
+
+    def _convert(self, text: str) -> str:
+        self.md.reset()
+        return self.md.convert(text)
+
+    def render(
+        self, texts: Iterable[tuple[str, bool]], resolve_link: LinkResolver | None = None
+    ) -> dict[tuple[str, bool], Markup]:
+        """HTML for each ``(text, inline)``; inline ones lose a lone wrapping ``<p>``."""
+        wanted = list(dict.fromkeys(texts))
+        self.resolve_link = resolve_link
+        try:
+            if not wanted:
+                return {}
+            parts = self._convert(
+                ("\n\n" + _MARKER + "\n\n").join(t for t, _ in wanted)
+            )
+            pieces = _SPLIT.split(parts)
+            if len(pieces) != len(wanted) or _MARKER in parts.replace(
+                "<p>" + _MARKER + "</p>", ""
+            ):
+                pieces = [self._convert(t) for t, _ in wanted]
+        finally:
+            self.resolve_link = None
+        out: dict[tuple[str, bool], Markup] = {}
+        for (text, inline), piece in zip(wanted, pieces, strict=True):
+            piece = piece.strip()
+            if inline:
+                match = _SINGLE_P.match(piece)
+                if match and "<p>" not in match.group(1):
+                    piece = match.group(1)
+            out[(text, inline)] = Markup(piece)
+        return out

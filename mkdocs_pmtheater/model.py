@@ -1,0 +1,194 @@
+"""The incident model: plain typed classes, built once per build from valid files.
+
+Text fields hold exactly what the author wrote; rendering (Markdown, escaping)
+happens later, in one place. Times are aware datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+SEVERITY_DEFAULT = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
+OPEN_STATUSES = ("open", "in-progress", "blocked")
+CLOSED_STATUSES = ("done", "wont-do")
+
+
+@dataclass
+class CastMember:
+    role: str
+    actor: str | None = None
+    notes: str | None = None
+
+
+@dataclass
+class Scene:
+    number: int
+    """1-based position in the timeline; the anchor is ``scene-<number>``."""
+    at: datetime
+    at_text: str
+    """The time as written in the file."""
+    character: str
+    action: str
+    observation: str | None = None
+    belief: str | None = None
+    plot_point: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"scene-{self.number}"
+
+
+@dataclass
+class Prop:
+    name: str
+    kind: str | None = None
+    url: str | None = None
+    page: str | None = None
+    """Path relative to docs_dir, as written."""
+
+
+@dataclass
+class Setting:
+    environment: str | None = None
+    props: list[Prop] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plot:
+    lead_up: str | None = None
+    climax: str | None = None
+    turning_point: str | None = None
+    resolution: str | None = None
+
+    def points(self) -> list[tuple[str, str, str]]:
+        """(key, heading, text) for the points that are written."""
+        names = (
+            ("lead_up", "Lead-up"),
+            ("climax", "Climax"),
+            ("turning_point", "Turning point"),
+            ("resolution", "Resolution"),
+        )
+        return [(k, title, getattr(self, k)) for k, title in names if getattr(self, k)]
+
+
+@dataclass
+class Why:
+    why: str
+    because: str
+
+
+REVIEW_PROMPTS = (
+    ("went_well", "What went well?"),
+    ("got_lucky", "Where did we get lucky?"),
+    ("could_improve", "What could have been more successful?"),
+    ("detection", "How did we not detect this sooner?"),
+    ("process", "Why did our process allow this?"),
+)
+
+
+@dataclass
+class Review:
+    went_well: list[str] = field(default_factory=list)
+    got_lucky: list[str] = field(default_factory=list)
+    could_improve: list[str] = field(default_factory=list)
+    detection: list[str] = field(default_factory=list)
+    process: list[str] = field(default_factory=list)
+    five_whys: list[Why] = field(default_factory=list)
+    root_causes: list[str] = field(default_factory=list)
+    contributing_factors: list[str] = field(default_factory=list)
+
+    def prompts(self) -> list[tuple[str, str, list[str]]]:
+        """(key, question, answers) for the blameless prompts that were answered."""
+        return [(k, q, getattr(self, k)) for k, q in REVIEW_PROMPTS if getattr(self, k)]
+
+
+@dataclass
+class ActionItem:
+    id: str
+    title: str
+    owner: str
+    due: date | None = None
+    priority: str = "P3"
+    status: str = "open"
+    kind: str | None = None
+    tracker: str | None = None
+    notes: str | None = None
+    incident_id: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return self.id.lower()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due is not None and self.due < today
+
+
+@dataclass
+class Award:
+    award: str
+    recipient: str
+    citation: str | None = None
+
+
+@dataclass
+class Incident:
+    id: str
+    title: str
+    severity: str
+    started_at: datetime
+    summary: str
+    source: str
+    """Path of the YAML file relative to docs_dir (forward slashes)."""
+    status: str = "published"
+    detected_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    services: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    impact: str | None = None
+    director: str | None = None
+    review_date: date | None = None
+    cast: list[CastMember] = field(default_factory=list)
+    timeline: list[Scene] = field(default_factory=list)
+    setting: Setting | None = None
+    plot: Plot | None = None
+    review: Review | None = None
+    action_items: list[ActionItem] = field(default_factory=list)
+    awards: list[Award] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.id.lower()
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    def _since_start(self, moment: datetime | None) -> timedelta | None:
+        return moment - self.started_at if moment else None
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return self._since_start(self.detected_at)
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        return self._since_start(self.mitigated_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return self._since_start(self.resolved_at)
+
+    @property
+    def open_action_items(self) -> list[ActionItem]:
+        return [item for item in self.action_items if item.is_open]
+
+    def action_item(self, item_id: str) -> ActionItem | None:
+        wanted = item_id.lower()
+        return next((i for i in self.action_items if i.anchor == wanted), None)

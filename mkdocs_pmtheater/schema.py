@@ -1,0 +1,237 @@
+"""The incident JSON Schema, and its errors turned into problems a person can act on.
+
+The schema file at the top of the repository (``schemas/incident.schema.json``)
+is the one source of truth: the package carries that same file and validates
+against it, adjusting only the list of severity levels when a site configures
+its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .problems import Problem, did_you_mean, format_path
+from .yamlsource import SourceMap
+
+SCHEMA_FILE = "incident.schema.json"
+
+
+@cache
+def schema_text() -> str:
+    """The schema exactly as shipped (for ``pmtheater schema`` and the published copy)."""
+    return resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def load_schema(severities: Sequence[str] | None = None) -> dict[str, Any]:
+    """The schema as a fresh dict, with the site's severity levels when given."""
+    schema = copy.deepcopy(_parsed_schema())
+    if severities:
+        schema["properties"]["severity"]["enum"] = list(severities)
+    return schema
+
+
+@cache
+def _parsed_schema() -> dict[str, Any]:
+    return json.loads(schema_text())
+
+
+@cache
+def _validator(severities: tuple[str, ...]) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(severities))
+
+
+def schema_errors(
+    data: Any, source: SourceMap, file: str, severities: Sequence[str]
+) -> list[Problem]:
+    """Every schema violation in ``data``, one problem each, with its line."""
+    validator = _validator(tuple(severities))
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):
+        problems.extend(_explain(error, source, file))
+    return problems
+
+
+def _subschema_for(path: Sequence[str | int]) -> dict[str, Any]:
+    """The (dereferenced) schema that describes the value at ``path``."""
+    root = _parsed_schema()
+    node: dict[str, Any] = root
+    for part in path:
+        node = _deref(root, node)
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part, {})
+    return _deref(root, node)
+
+
+def _deref(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        merged = {k: v for k, v in node.items() if k != "$ref"}
+        node = {**root["$defs"][name], **merged}
+    return node
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "array": "a list",
+    "object": "a mapping of keys",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    field = format_path(path)
+    key = path[-1] if path else None
+    validator = error.validator
+    instance = error.instance
+
+    def at(p: Sequence[str | int] = path, *, key: bool = False) -> tuple[int, int]:
+        return source.locate(tuple(p), key=key)
+
+    def problem(message: str, hint: str = "", where: tuple[int, int] | None = None,
+                name: str | None = None) -> Problem:
+        line, column = where or at()
+        return Problem(file, line, column, field if name is None else name, message, hint)
+
+    if validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
+        out = []
+        for extra in extras:
+            hint = did_you_mean(str(extra), allowed) or ""
+            known = ", ".join(allowed)
+            out.append(
+                Problem(
+                    file,
+                    *at((*path, extra), key=True),
+                    format_path((*path, extra)),
+                    f"unknown key '{extra}'",
+                    hint or f"the keys allowed here are: {known}",
+                )
+            )
+        return out
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else str(error.message)
+        if missing == "due" and error.schema.get("required") == ["due"]:
+            return [
+                problem(
+                    "an open action item needs a due date",
+                    "add 'due: YYYY-MM-DD', or set 'status: done' or 'status: wont-do'",
+                    name=format_path((*path, "due")),
+                )
+            ]
+        sub = _subschema_for((*path, missing))
+        what = sub.get("description", "").split(". ")[0].rstrip(".")
+        what = what[:1].lower() + what[1:]
+        return [
+            problem(
+                f"the required key '{missing}' is missing",
+                f"add '{missing}: ...'" + (f": {what}" if what else ""),
+                name=format_path((*path, missing)),
+            )
+        ]
+    if validator == "type":
+        expected = error.validator_value
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in (
+            expected if isinstance(expected, list) else [expected]))
+        hint = ""
+        if expected == "string" and isinstance(instance, int | float | bool):
+            hint = f"put the value in quotes, e.g. {key}: \"{_yaml_text(instance)}\""
+        elif expected == "string" and instance is None:
+            hint = "write a value after the colon, or remove the key"
+        elif expected == "array" and not isinstance(instance, list):
+            hint = f"write a list, one '- item' per line under '{key}:'"
+        elif expected == "object":
+            hint = f"write '{key}' as a mapping of keys, one 'name: value' per line"
+        return [problem(f"expected {words}, got {_describe(instance)}", hint)]
+    if validator == "enum":
+        choices = [str(c) for c in error.validator_value]
+        hint = did_you_mean(str(instance), choices)
+        listing = ", ".join(choices)
+        return [
+            problem(
+                f"'{instance}' is not one of: {listing}",
+                hint or f"use one of: {listing}",
+            )
+        ]
+    if validator == "pattern":
+        return [problem(*_pattern_message(path, instance, str(error.validator_value)))]
+    if validator == "anyOf" and key == "at":
+        return [
+            problem(
+                f"'{instance}' is not a time",
+                "write a full timestamp such as 2024-03-14T14:02:00Z, or a bare time "
+                "such as \"14:02\" (in quotes) on the date of the scene before",
+            )
+        ]
+    if validator == "maxItems":
+        return [
+            problem(
+                f"the list has {len(instance):,} entries; at most {error.validator_value:,} "
+                "are allowed",
+                "keep the post-mortem to what matters and link to the full log",
+            )
+        ]
+    return [problem(error.message)]
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _pattern_message(path: tuple[str | int, ...], value: Any, pattern: str) -> tuple[str, str]:
+    key = path[-1] if path else ""
+    text = str(value)
+    if pattern == r"\S":
+        return ("the value is empty", "write some text, or remove the key")
+    if key == "id":
+        return (
+            f"'{text}' is not a valid id: ids become page addresses and anchors",
+            "use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, "
+            "e.g. INC-2024-031",
+        )
+    if key in ("url", "tracker"):
+        return (
+            f"'{text}' is not a link this site will publish",
+            "use an http:// or https:// address (or mailto:, or a path starting with '/')",
+        )
+    if "[Tt]" in pattern:
+        return (
+            f"'{text}' is not a timestamp",
+            "write it as 2024-03-14T14:02:00Z or 2024-03-14 14:02:00+01:00 "
+            "(without an offset, the site's time zone applies)",
+        )
+    if pattern.endswith("[0-9]{1,2}$"):
+        return (f"'{text}' is not a date", "write it as YYYY-MM-DD, e.g. 2024-11-30")
+    return (f"'{text}' does not match the pattern {pattern}", "")

@@ -1,0 +1,195 @@
+"""One build of the theater: from the site's files to playbill pages.
+
+The plugin class only forwards MkDocs events here. A :class:`Theater` lives
+for one build; the :class:`IncidentLoader` (and its content cache) lives as
+long as the plugin, so ``mkdocs serve`` re-reads only what changed.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from .config import PmTheaterConfig
+from .loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
+from .markdown_fields import MarkdownFields
+from .model import Incident
+from .playbill import Clock, PlaybillRenderer, page_source
+from .problems import Problem
+
+log = get_plugin_logger(__name__)
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+ASSETS_DIR = PACKAGE_DIR / "assets"
+ASSET_URI = "assets/pmtheater"
+STYLESHEET = f"{ASSET_URI}/pmtheater.css"
+
+# Paths that index.md would claim (README.md is an index in MkDocs too).
+RESERVED_SLUGS = {"index", "readme"}
+
+
+def build_date(zone: tzinfo) -> date:
+    """Today in the site's zone, or the day of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), zone).date()
+        except (ValueError, OverflowError, OSError):
+            log.warning(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds; using today")
+    return datetime.fromtimestamp(time.time(), zone).date()
+
+
+def project_dir(config: MkDocsConfig) -> str:
+    """The folder of mkdocs.yml: messages name files relative to it."""
+    config_file = config.config_file_path
+    return os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
+
+
+def display_path(abs_path: str, root: str) -> str:
+    try:
+        rel = os.path.relpath(abs_path, root)
+    except ValueError:  # another drive on Windows
+        return Path(abs_path).as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else Path(abs_path).as_posix()
+
+
+def report(problems: list[Problem]) -> None:
+    """Each problem as an MkDocs warning, so ``mkdocs build --strict`` fails."""
+    for problem in problems:
+        log.warning(problem.text())
+
+
+class Theater:
+    def __init__(
+        self,
+        options: PmTheaterConfig,
+        config: MkDocsConfig,
+        loader: IncidentLoader,
+        zone: tzinfo,
+    ) -> None:
+        self.options = options
+        self.config = config
+        self.loader = loader
+        self.zone = zone
+        self.prefix = options.prefix.strip("/")
+        self.incidents_dir = options.incidents_dir.strip("/")
+        self.today = build_date(zone)
+        self.catalog = Catalog()
+        self.playbills: dict[str, Incident] = {}
+        """Generated playbill pages by src_uri."""
+        self._renderer: PlaybillRenderer | None = None
+
+    # -- files ---------------------------------------------------------------
+    def is_incident_file(self, file: File) -> bool:
+        return file.src_uri.startswith(self.incidents_dir + "/") and file.src_uri.endswith(
+            INCIDENT_SUFFIXES
+        )
+
+    def collect(self, files: Files) -> Files:
+        """Read the incidents, report problems, swap the YAML files for playbill pages."""
+        root = project_dir(self.config)
+        sources = [f for f in files if self.is_incident_file(f)]
+        triples = (
+            (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
+            for f in sources
+        )
+        src_uris = {f.src_uri for f in files}
+        self.catalog = self.loader.load(
+            triples,
+            page_exists=src_uris.__contains__,
+            pages=lambda: sorted(u for u in src_uris if u.endswith(".md")),
+            reserved=RESERVED_SLUGS | self.reserved_slugs(),
+        )
+        for file in sources:
+            files.remove(file)
+        publishing = [i for i in self.catalog.incidents if self.is_published(i)]
+        for incident in publishing:
+            src_uri = f"{self.prefix}/{incident.slug}.md" if self.prefix else f"{incident.slug}.md"
+            if src_uri in src_uris:
+                loaded = self.catalog.files[incident.source]
+                line, column = loaded.source.locate(("id",))
+                self.catalog.problems.append(
+                    Problem(loaded.display, line, column, "id",
+                            f"the playbill address {src_uri} is already taken by a page in "
+                            "docs_dir", "rename that page or choose another id")
+                )
+                continue
+            file = File.generated(
+                self.config, src_uri, content=page_source(incident),
+                inclusion=InclusionLevel.NOT_IN_NAV,
+            )
+            file.edit_uri = incident.source
+            files.append(file)
+            self.playbills[src_uri] = incident
+        files.append(
+            File.generated(self.config, STYLESHEET,
+                           abs_src_path=str(ASSETS_DIR / "pmtheater.css"))
+        )
+        report(self.catalog.problems)
+        return files
+
+    def reserved_slugs(self) -> set[str]:
+        """Slugs taken by other generated pages under the prefix (the catalogue's)."""
+        return set()
+
+    def is_published(self, incident: Incident) -> bool:
+        return not (incident.is_draft and self.options.drafts == "hide")
+
+    # -- pages ---------------------------------------------------------------
+    def renderer(self) -> PlaybillRenderer:
+        if self._renderer is None:
+            # The theme's loader puts custom_dir first, so users can override our templates.
+            theme_loader = self.config.theme.get_env().loader
+            assert theme_loader is not None
+            fields = MarkdownFields(
+                self.config.markdown_extensions,
+                self.config.mdx_configs,
+                allow_html=self.options.allow_html,
+            )
+            self._renderer = PlaybillRenderer(
+                theme_loader,
+                fields,
+                Clock(self.zone, self.options.timezone),
+                list(self.options.severities),
+                self.today,
+                material=self.config.theme.name == "material",
+            )
+        return self._renderer
+
+    def playbill(self, page: Page, files: Files) -> str | None:
+        """The body of a playbill page; None for other pages."""
+        incident = self.playbills.get(page.file.src_uri)
+        if incident is None:
+            return None
+        renderer = self.renderer()
+
+        def prop_url(target: str) -> str | None:
+            file = files.get_file_from_path(target)
+            return file.url_relative_to(page.file) if file else None
+
+        source_dir = posixpath.dirname(incident.source)
+
+        def resolve_link(href: str) -> str | None:
+            """Links in incident Markdown are relative to the YAML file, as in the repo."""
+            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
+                return None
+            path, _, fragment = href.partition("#")
+            target = posixpath.normpath(posixpath.join(source_dir, path))
+            file = files.get_file_from_path(target)
+            if file is None:
+                return None
+            url = file.url_relative_to(page.file)
+            return f"{url}#{fragment}" if fragment else url
+
+        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
+        page.toc = toc
+        return body

@@ -1,0 +1,444 @@
+"""Read one incident file into plain data, remembering where every value was written.
+
+PyYAML's own loaders are unsuitable for untrusted files reviewed in pull
+requests: they silently keep the last of two duplicate keys, they expand
+alias bombs, their composers recurse (the C one can exhaust the C stack on
+deep nesting) and YAML 1.1 turns ``14:02`` into the number 842. So this module
+builds the data itself from PyYAML's event stream, which is iterative, and:
+
+* records the line and column of every key and value (for error messages);
+* reports duplicate keys, unknown YAML tags, multiple documents, alias bombs
+  and invalid UTF-8 as problems instead of raising;
+* keeps timestamps, dates and ``HH:MM`` times as the text the author wrote, so
+  the schema and the time zone rules see exactly what is in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from .problems import FieldPath, Problem, format_path
+
+MAX_BYTES = 1024 * 1024
+"""An incident file larger than this is almost certainly a pasted log, not a post-mortem."""
+MAX_DEPTH = 64
+"""Nothing in the format nests deeper than five levels."""
+ALIAS_BUDGET = 10_000
+"""How many values aliases may repeat in one file, in all (stops 'billion laughs')."""
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
+_KEEP_AS_TEXT = {_TAG + "timestamp"}
+_MAP_TAGS = {None, "!", _TAG + "map"}
+_SEQ_TAGS = {None, "!", _TAG + "seq"}
+
+
+@dataclass
+class SourceMap:
+    """Where each value (and each mapping key) of a file was written."""
+
+    values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) of ``path``, or of its nearest recorded ancestor."""
+        path = tuple(path)
+        while True:
+            if key and path in self.keys:
+                return self.keys[path]
+            if path in self.values:
+                return self.values[path]
+            if path in self.keys:
+                return self.keys[path]
+            if not path:
+                return (1, 1)
+            path = path[:-1]
+
+
+@dataclass
+class ParsedFile:
+    data: Any
+    source: SourceMap
+    problems: list[Problem]
+
+
+class _Frame:
+    __slots__ = ("anchor", "is_map", "key", "key_mark", "merges", "path", "size", "start", "value")
+
+    def __init__(
+        self, is_map: bool, path: FieldPath, anchor: str | None, start: tuple[int, int]
+    ) -> None:
+        self.is_map = is_map
+        self.start = start
+        self.value: Any = {} if is_map else []
+        self.path = path
+        self.anchor = anchor
+        self.size = 1
+        self.key: Any = None  # pending mapping key, or None when a key comes next
+        self.key_mark: tuple[int, int] = (0, 0)
+        self.merges: list[tuple[Any, tuple[int, int]]] = []
+
+
+class _Skip:
+    """Marks a complex (mapping or sequence) key, whose contents are dropped."""
+
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 1
+
+
+def _short_tag(tag: str | None) -> str:
+    return "!!" + tag[len(_TAG) :] if tag and tag.startswith(_TAG) else str(tag)
+
+
+def _pos(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.source = SourceMap()
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.alias_total = 0
+        self.constructor = SafeConstructor()
+        self.resolver = Resolver()
+
+    def problem(self, at: tuple[int, int], path: FieldPath, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.file, at[0], at[1], format_path(path), message, hint))
+
+    # -- scalars -----------------------------------------------------------
+    def scalar(self, event: yaml.ScalarEvent, path: FieldPath) -> tuple[Any, bool]:
+        """The Python value of a scalar, and whether it is acceptable."""
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
+        if tag in _KEEP_AS_TEXT:
+            return event.value, True
+        if tag not in _PLAIN_TAGS:
+            self.problem(
+                _pos(event.start_mark),
+                path,
+                f"the YAML tag '{_short_tag(event.tag)}' is not allowed",
+                "incident files hold plain text, numbers, lists and mappings; "
+                "remove the tag (and quote the value if it should be text)",
+            )
+            return None, False
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            value = self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            self.problem(_pos(event.start_mark), path, f"cannot read this value: {exc}")
+            return None, False
+        # YAML 1.1 reads 14:02 as the base-60 number 842; authors mean a time.
+        if isinstance(value, int | float) and not isinstance(value, bool) and ":" in event.value:
+            return event.value, True
+        return value, True
+
+    # -- the document ------------------------------------------------------
+    def read(self, text: str) -> Any:
+        stack: list[_Frame | _Skip] = []
+        root: Any = None
+        documents = 0
+        done = False
+
+        def attach(value: Any, size: int, at: tuple[int, int], anchor: str | None) -> None:
+            nonlocal root
+            if anchor is not None:
+                self.anchors[anchor] = (value, size)
+            if not stack:
+                root = value
+                self.source.values[()] = at
+                return
+            parent = stack[-1]
+            assert isinstance(parent, _Frame)
+            parent.size += size
+            if parent.is_map:
+                key, key_mark = parent.key, parent.key_mark
+                parent.key = None
+                if key is _MERGE:
+                    parent.merges.append((value, at))
+                    return
+                if key is _BAD_KEY:
+                    return
+                path = (*parent.path, key)
+                if key in parent.value:
+                    first = self.source.keys.get(path, (0, 0))
+                    self.problem(
+                        key_mark,
+                        path,
+                        f"duplicate key '{key}' (first written on line {first[0]})",
+                        "keep one of them: YAML would silently drop the first",
+                    )
+                    return
+                parent.value[key] = value
+                self.source.keys[path] = key_mark
+                self.source.values[path] = at
+            else:
+                path = (*parent.path, len(parent.value))
+                parent.value.append(value)
+                self.source.values[path] = at
+
+        def child_path() -> FieldPath:
+            parent = stack[-1] if stack else None
+            if parent is None or isinstance(parent, _Skip):
+                return ()
+            if parent.is_map:
+                return (*parent.path, parent.key) if isinstance(parent.key, str) else parent.path
+            return (*parent.path, len(parent.value))
+
+        def wants_key() -> bool:
+            top = stack[-1] if stack else None
+            return isinstance(top, _Frame) and top.is_map and top.key is None
+
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self.problem(
+                        _pos(event.start_mark),
+                        (),
+                        "the file holds more than one YAML document",
+                        "keep one incident per file and remove the '---' separator",
+                    )
+                    done = True
+                    break
+                continue
+            if not isinstance(event, yaml.NodeEvent | yaml.CollectionEndEvent):
+                continue
+            top = stack[-1] if stack else None
+            if isinstance(top, _Skip):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    top.depth += 1
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    top.depth -= 1
+                    if top.depth == 0:
+                        stack.pop()  # the complex key is gone; attach() drops its value
+                continue
+
+            if wants_key():
+                assert isinstance(top, _Frame)
+                at = _pos(event.start_mark)
+                if isinstance(event, yaml.ScalarEvent):
+                    if event.value == "<<" and event.implicit[0] and event.tag is None:
+                        top.key, top.key_mark = _MERGE, at
+                    else:
+                        top.key, top.key_mark = event.value, at
+                    continue
+                if isinstance(event, yaml.CollectionEndEvent):
+                    pass  # end of this mapping: handled below
+                else:
+                    self.problem(
+                        at,
+                        top.path,
+                        "a key must be plain text, not a list, mapping or alias",
+                        "write the key as a word, such as 'title'",
+                    )
+                    top.key, top.key_mark = _BAD_KEY, at
+                    if isinstance(event, yaml.CollectionStartEvent):
+                        stack.append(_Skip())
+                    continue
+
+            if isinstance(event, yaml.ScalarEvent):
+                path = child_path()
+                value, ok = self.scalar(event, path)
+                attach(value, 1, _pos(event.start_mark), event.anchor)
+            elif isinstance(event, yaml.AliasEvent):
+                at = _pos(event.start_mark)
+                if event.anchor not in self.anchors:
+                    self.problem(at, child_path(), f"unknown alias '*{event.anchor}'")
+                    attach(None, 1, at, None)
+                    continue
+                value, size = self.anchors[event.anchor]
+                self.alias_total += size
+                if self.alias_total > ALIAS_BUDGET:
+                    self.problem(
+                        at,
+                        child_path(),
+                        f"aliases repeat more than {ALIAS_BUDGET:,} values in this file "
+                        "(an alias bomb?)",
+                        "write the values out instead of repeating anchors",
+                    )
+                    done = True
+                    break
+                attach(value, size, at, None)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                at = _pos(event.start_mark)
+                path = child_path()
+                allowed = _MAP_TAGS if is_map else _SEQ_TAGS
+                if event.tag not in allowed:
+                    self.problem(
+                        at,
+                        path,
+                        f"the YAML tag '{_short_tag(event.tag)}' is not allowed",
+                        "incident files hold plain text, numbers, lists and mappings; "
+                        "remove the tag",
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    self.problem(
+                        at,
+                        path[:1],
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        "an incident nests at most a few levels; check the indentation",
+                    )
+                    done = True
+                    break
+                stack.append(_Frame(is_map, path, event.anchor, at))
+                self.source.values[path] = at
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frame = stack.pop()
+                assert isinstance(frame, _Frame)
+                if frame.is_map:
+                    self._apply_merges(frame)
+                attach(frame.value, frame.size, frame.start, frame.anchor)
+        if done:
+            return None
+        return root
+
+    def _apply_merges(self, frame: _Frame) -> None:
+        for value, at in frame.merges:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                if not isinstance(source, dict):
+                    self.problem(
+                        at,
+                        frame.path,
+                        "'<<' merges only mappings",
+                        "point '<<' at an anchored mapping such as '<<: *defaults'",
+                    )
+                    continue
+                for key, item in source.items():
+                    if key not in frame.value:
+                        frame.value[key] = item
+                        self.source.keys[(*frame.path, key)] = at
+                        self.source.values[(*frame.path, key)] = at
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_MERGE = _Sentinel("<<")
+_BAD_KEY = _Sentinel("<complex key>")
+
+
+def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        return None, Problem(
+            file,
+            line,
+            column,
+            "",
+            f"the file is not valid UTF-8 (byte 0x{bad})",
+            "save the file as UTF-8; most editors offer 'Save with encoding'",
+        )
+    return text.removeprefix("\ufeff"), None
+
+
+def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = _pos(mark) if mark is not None else (0, 0)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    hint = "check the indentation and quoting on this line and the one before it"
+    lines = text.splitlines()
+    if 0 < line <= len(lines) and "\t" in lines[line - 1][: max(column, 1)]:
+        hint = "indent with spaces; YAML does not allow tabs for indentation"
+    elif "mapping values are not allowed" in problem:
+        hint = "a value that contains ': ' must be quoted, e.g. title: \"Checkout: 500s\""
+    elif "found undefined alias" in problem:
+        hint = "define the anchor (&name) before using the alias (*name)"
+    elif "could not find expected ':'" in problem:
+        hint = "each line of a mapping needs 'key: value'; quote text that spans lines"
+    return Problem(file, line, column, "", message, hint)
+
+
+def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
+    """Parse ``raw`` (the bytes of ``file``) into data plus a source map; never raises."""
+    if len(raw) > MAX_BYTES:
+        return ParsedFile(
+            None,
+            SourceMap(),
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    f"the file is {len(raw) / 1048576:.1f} MB; incident files are limited to "
+                    f"{MAX_BYTES // 1048576} MB",
+                    "move logs and dumps out of the post-mortem and link to them instead",
+                )
+            ],
+        )
+    text, problem = _decode(raw, file)
+    if text is None:
+        assert problem is not None
+        return ParsedFile(None, SourceMap(), [problem])
+    reader = _Reader(file)
+    try:
+        data = reader.read(text)
+    except yaml.YAMLError as exc:
+        return ParsedFile(None, reader.source, [*reader.problems, _syntax_problem(exc, file, text)])
+    except RecursionError:  # pragma: no cover - the reader does not recurse; belt and braces
+        return ParsedFile(
+            None,
+            reader.source,
+            [Problem(file, 0, 0, "", "the file is nested too deeply to read")],
+        )
+    if reader.problems:
+        return ParsedFile(data, reader.source, reader.problems)
+    if data is None:
+        return ParsedFile(
+            None,
+            reader.source,
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "the file is empty",
+                    "an incident needs at least id, title, severity, started_at and summary",
+                )
+            ],
+        )
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the value {data!r}"
+        line, column = reader.source.locate(())
+        return ParsedFile(
+            None,
+            reader.source,
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    "",
+                    f"the file holds {kind}, not a mapping of keys",
+                    "an incident file is a mapping: 'id: ...', 'title: ...' and so on, "
+                    "one key per line",
+                )
+            ],
+        )
+    return ParsedFile(data, reader.source, [])
