@@ -70,17 +70,17 @@ class _Assembler:
         cast = [CastMember(c["role"], c.get("actor"), c.get("notes")) for c in d.get("cast", [])]
         self.check_cast(cast)
         timeline = self.scenes(d.get("timeline", []), started, cast)
-        items = self.action_items(d.get("action_items", []), d["id"])
+        items = self.action_items(d.get("action_items", []), d.get("id", ""))
         incident = Incident(
-            id=d["id"],
-            title=d["title"],
-            severity=d["severity"],
+            id=d.get("id", ""),
+            title=d.get("title", ""),
+            severity=d.get("severity", ""),
             status=d.get("status", "published"),
             started_at=started,  # type: ignore[arg-type]  # None only when problems exist
             detected_at=moments["detected_at"],
             mitigated_at=moments["mitigated_at"],
             resolved_at=moments["resolved_at"],
-            summary=d["summary"],
+            summary=d.get("summary", ""),
             source="",
             services=list(d.get("services", [])),
             tags=list(d.get("tags", [])),
@@ -110,7 +110,7 @@ class _Assembler:
                 if moment < before:
                     self.problem(
                         (name,),
-                        f"{name} ({self.data[name]}) is before {previous} "
+                        f"the time in {name} ({self.data[name]}) is before {previous} "
                         f"({self.data[previous]}, line {self.line_of((previous,))})",
                         "milestones go forward: started_at <= detected_at <= mitigated_at "
                         "<= resolved_at; check the date and the offset",

@@ -19,6 +19,9 @@ _TIMESTAMP = re.compile(
 )
 _BARE_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+YEARS = range(1900, 3000)
+"""Years a timestamp or date may have: far enough from year 1 and 9999 that moving a time
+to another zone never leaves the calendar."""
 
 
 def site_zone(name: str) -> tzinfo:
@@ -60,6 +63,8 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
         )
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date and time ({exc})") from None
+    if naive.year not in YEARS:
+        raise ValueError(f"'{text}' is outside the years {YEARS[0]} to {YEARS[-1]}")
     return naive.replace(tzinfo=tz)
 
 
@@ -85,9 +90,12 @@ def parse_date(text: str) -> date:
     if not match:
         raise ValueError(f"'{text}' is not a date")
     try:
-        return date(*(int(g) for g in match.groups()))
+        day = date(*(int(g) for g in match.groups()))
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date ({exc})") from None
+    if day.year not in YEARS:
+        raise ValueError(f"'{text}' is outside the years {YEARS[0]} to {YEARS[-1]}")
+    return day
 
 
 def format_duration(delta: timedelta) -> str:

@@ -31,11 +31,16 @@ MAX_DEPTH = 64
 """Nothing in the format nests deeper than five levels."""
 ALIAS_BUDGET = 10_000
 """How many values aliases may repeat in one file, in all (stops 'billion laughs')."""
+MAX_ENTRIES = 1_000
+"""Entries in one list or mapping: a longer timeline is a pasted log, not a screenplay."""
+MAX_VALUES = 20_000
+"""Values in one file, in all: keeps reading any file under the size limit well under a second."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
 _KEEP_AS_TEXT = {_TAG + "timestamp"}
+_STR = _TAG + "str"
 _MAP_TAGS = {None, "!", _TAG + "map"}
 _SEQ_TAGS = {None, "!", _TAG + "seq"}
 
@@ -110,6 +115,7 @@ class _Reader:
         self.source = SourceMap()
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.alias_total = 0
+        self.value_total = 0
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
 
@@ -122,8 +128,8 @@ class _Reader:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
-        if tag in _KEEP_AS_TEXT:
-            return event.value, True
+        if tag == _STR or tag in _KEEP_AS_TEXT:
+            return event.value, True  # the common case, without building a node
         if tag not in _PLAIN_TAGS:
             self.problem(
                 _pos(event.start_mark),
@@ -137,7 +143,11 @@ class _Reader:
         try:
             value = self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self.problem(_pos(event.start_mark), path, f"cannot read this value: {exc}")
+            message = f"cannot read this value: {exc}"
+            if tag in (_TAG + "int", _TAG + "float"):
+                message = f"cannot read the number '{event.value[:20]}…': it is too long"
+            self.problem(_pos(event.start_mark), path, message,
+                         "put the value in quotes if it is meant as text")
             return None, False
         # YAML 1.1 reads 14:02 as the base-60 number 842; authors mean a time.
         if isinstance(value, int | float) and not isinstance(value, bool) and ":" in event.value:
@@ -225,6 +235,10 @@ class _Reader:
                         stack.pop()  # the complex key is gone; attach() drops its value
                 continue
 
+            if isinstance(event, yaml.NodeEvent) and self.over_limits(event, stack):
+                done = True
+                break
+
             if wants_key():
                 assert isinstance(top, _Frame)
                 at = _pos(event.start_mark)
@@ -250,7 +264,7 @@ class _Reader:
 
             if isinstance(event, yaml.ScalarEvent):
                 path = child_path()
-                value, ok = self.scalar(event, path)
+                value, _ok = self.scalar(event, path)
                 attach(value, 1, _pos(event.start_mark), event.anchor)
             elif isinstance(event, yaml.AliasEvent):
                 at = _pos(event.start_mark)
@@ -305,6 +319,34 @@ class _Reader:
             return None
         return root
 
+    def over_limits(self, event: yaml.NodeEvent, stack: list[_Frame | _Skip]) -> bool:
+        """Report (and stop at) a list or mapping that is too long, or a file of too many values."""
+        self.value_total += 1
+        top = stack[-1] if stack else None
+        if self.value_total > MAX_VALUES:
+            path = top.path[:1] if isinstance(top, _Frame) else ()
+            self.problem(
+                _pos(event.start_mark),
+                path,
+                f"the file holds more than {MAX_VALUES:,} values",
+                "keep the post-mortem to what matters and link to logs and dumps instead",
+            )
+            return True
+        if not isinstance(top, _Frame) or len(top.value) < MAX_ENTRIES:
+            return False
+        if top.is_map and top.key is not None:
+            return False  # the value of a key that is already counted
+        parent = stack[-2] if len(stack) > 1 else None
+        where = parent.key_mark if isinstance(parent, _Frame) and parent.is_map else top.start
+        kind = "mapping" if top.is_map else "list"
+        self.problem(
+            where,
+            top.path,
+            f"the {kind} has more than {MAX_ENTRIES:,} entries",
+            "keep the post-mortem to what matters and link to the full log",
+        )
+        return True
+
     def _apply_merges(self, frame: _Frame) -> None:
         for value, at in frame.merges:
             sources = value if isinstance(value, list) else [value]
@@ -354,7 +396,28 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
     return text.removeprefix("\ufeff"), None
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, file: str, text: str) -> Problem:
+    """A character YAML does not allow (a control character, say), with its line and column."""
+    position = exc.position
+    if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8, not characters
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+    return Problem(
+        file,
+        line,
+        column,
+        "",
+        f"the file contains the character U+{char:04X}, which YAML does not allow",
+        "delete it (most editors do not show it); incident text cannot hold control characters",
+    )
+
+
 def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return _reader_problem(exc, file, text)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = _pos(mark) if mark is not None else (0, 0)
     problem = getattr(exc, "problem", None) or str(exc)
