@@ -7,6 +7,22 @@ from mkdocs.config.base import Config
 
 from .model import SEVERITY_DEFAULT
 
+CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics")
+
+
+class CatalogueConfig(Config):
+    """``catalogue:``: the pages built from all incidents, and their place in the nav."""
+
+    pages = c.ListOfItems(c.Choice(CATALOGUE_PAGES), default=list(CATALOGUE_PAGES))
+    """Which catalogue pages to build, in navigation order; ``[]`` builds none."""
+
+    nav_title = c.Type(str, default="Post-mortems")
+    """Title of the navigation section that holds the catalogue pages."""
+
+    nav_position = c.Optional(c.Type(int))
+    """Index of that section among the top-level nav entries (0 = first, -1 = before the
+    last); unset = at the end. Ignored when mkdocs.yml has an explicit ``nav``."""
+
 
 class PmTheaterConfig(Config):
     enabled = c.Type(bool, default=True)
@@ -29,3 +45,9 @@ class PmTheaterConfig(Config):
 
     allow_html = c.Type(bool, default=False)
     """Interpret raw HTML in incident Markdown. Off: it is shown as text."""
+
+    catalogue = c.SubConfig(CatalogueConfig)
+    """The post-mortem index, action-item board, hall of fame and metrics pages."""
+
+    people = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
+    """Names that mean the same person: ``{"@priya": ["Priya Raman"]}`` (shown as the key)."""

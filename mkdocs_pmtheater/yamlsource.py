@@ -15,6 +15,7 @@ builds the data itself from PyYAML's event stream, which is iterative, and:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,7 +270,9 @@ class _Reader:
             elif isinstance(event, yaml.AliasEvent):
                 at = _pos(event.start_mark)
                 if event.anchor not in self.anchors:
-                    self.problem(at, child_path(), f"unknown alias '*{event.anchor}'")
+                    self.problem(at, child_path(), f"unknown alias '*{event.anchor}'",
+                                 f"define the anchor '&{event.anchor}' before this line, "
+                                 "or write the value out")
                     attach(None, 1, at, None)
                     continue
                 value, size = self.anchors[event.anchor]
@@ -424,7 +427,23 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check the indentation and quoting on this line and the one before it"
-    lines = text.splitlines()
+    lines = text.split("\n")
+    opened = _unclosed_opening(exc, lines, line, column)
+    if opened is not None:
+        what, (line_opened, column_opened) = opened
+        return Problem(
+            file,
+            line_opened,
+            column_opened,
+            "",
+            f"YAML syntax error: {what} opened here is not closed, so YAML read on and "
+            f"failed on line {line}: {problem}",
+            "close it on this line; for text with quotes in it, quote it with the other "
+            "kind of quote or write it as a block ('|') on the lines below"
+            if what == "the quote"
+            else "close it after its last entry; text that starts with '[' or '{' must be "
+            "quoted, e.g. title: \"[EU] Checkout down\"",
+        )
     if 0 < line <= len(lines) and "\t" in lines[line - 1][: max(column, 1)]:
         hint = "indent with spaces; YAML does not allow tabs for indentation"
     elif "mapping values are not allowed" in problem:
@@ -434,6 +453,79 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     elif "could not find expected ':'" in problem:
         hint = "each line of a mapping needs 'key: value'; quote text that spans lines"
     return Problem(file, line, column, "", message, hint)
+
+
+_QUOTED_VALUE = re.compile(r"""^\s*(?:-\s+)*(?:[^\s#'"][^#]*?:\s+)?(["'])""")
+
+
+def _closes(quote: str, rest: str) -> bool:
+    """Whether ``rest`` (the text after an opening quote) closes it."""
+    if quote == "'":
+        return "'" in rest.replace("''", "")
+    return re.search(r'(?<!\\)(?:\\\\)*"', rest) is not None
+
+
+def _unclosed_opening(
+    exc: yaml.YAMLError, lines: list[str], line: int, column: int
+) -> tuple[str, tuple[int, int]] | None:
+    """Where a quote or bracket that YAML read past was opened, when that explains the error.
+
+    YAML reports an unclosed quote or bracket where it finally gave up, often many
+    lines later; the mistake is where it was opened.
+    """
+    context = getattr(exc, "context", None) or ""
+    context_mark = getattr(exc, "context_mark", None)
+    if context_mark is not None and context_mark.line + 1 < line:
+        if context == "while scanning a quoted scalar":
+            return "the quote", _pos(context_mark)
+        if context in ("while parsing a flow sequence", "while parsing a flow mapping"):
+            bracket = "the list ('[')" if "sequence" in context else "the mapping ('{')"
+            return bracket, _pos(context_mark)
+    if not 0 < line <= len(lines):
+        return None
+    # YAML failed just after a quote on this line: was that quote the end of one opened
+    # on an earlier line? (The lines in between cannot hold that quote character.)
+    failing = lines[line - 1][: max(column - 1, 0)]
+    for quote in ('"', "'"):
+        if quote not in failing:
+            continue
+        for number in range(line - 1, max(line - 200, 0), -1):
+            if quote not in lines[number - 1]:
+                continue
+            match = _QUOTED_VALUE.match(lines[number - 1])
+            if (match and match.group(1) == quote
+                    and not _closes(quote, lines[number - 1][match.end() :])):
+                return "the quote", (number, match.start(1) + 1)
+            break
+    return None
+
+
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+
+
+def _odd_line_break(text: str, file: str) -> Problem | None:
+    """YAML 1.1 ends a line at NEL, U+2028 and U+2029, where editors and reviewers see none.
+
+    Left in, such a character silently splits text, or breaks the file with an error
+    on a line nobody can see; so it is reported where it is.
+    """
+    found = _YAML_ONLY_BREAKS.search(text)
+    if found is None:
+        return None
+    index = found.start()
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    char = found.group()
+    return Problem(
+        file,
+        line,
+        column,
+        "",
+        f"the file contains U+{ord(char):04X} ({_BREAK_NAMES[char]}), which YAML reads as "
+        "a line break although editors do not show one",
+        "replace it with a space or a normal line break",
+    )
 
 
 def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
@@ -457,6 +549,9 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
     text, problem = _decode(raw, file)
     if text is None:
         assert problem is not None
+        return ParsedFile(None, SourceMap(), [problem])
+    problem = _odd_line_break(text, file)
+    if problem is not None:
         return ParsedFile(None, SourceMap(), [problem])
     reader = _Reader(file)
     try:

@@ -33,8 +33,8 @@ timeline:
 
 # (file name, content, expected line, expected field, message fragment, hint fragment)
 CASES: list[tuple[str, str | bytes, int, str, str, str]] = [
-    ("syntax.yaml", "id: X-1\ntitle: [unclosed\nseverity: SEV1\n", 3, "",
-     "YAML syntax error", "indentation"),
+    ("syntax.yaml", "id: X-1\ntitle: [unclosed\nseverity: SEV1\n", 2, "",
+     "YAML syntax error", "must be quoted"),
     ("colon.yaml", "id: X-2\ntitle: Checkout: down\n", 2, "",
      "mapping values are not allowed", "must be quoted"),
     ("tabs.yaml", "id: X-3\ncast:\n\t- role: IC\n", 3, "", "YAML syntax error", "spaces"),
