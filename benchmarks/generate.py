@@ -104,8 +104,9 @@ def generate_incident(index: int, rng: random.Random) -> dict[str, Any]:
         items.append(item)
     return {
         "id": f"INC-{year}-{index:05d}",
-        "title": f"{rng.choice(SERVICES)} {rng.choice(['outage', 'degradation', 'errors', 'latency'])}"
-                 f" after {rng.choice(['deploy', 'config change', 'traffic spike', 'failover'])}",
+        "title": f"{rng.choice(SERVICES)} "
+                 f"{rng.choice(['outage', 'degradation', 'errors', 'latency'])} after "
+                 f"{rng.choice(['deploy', 'config change', 'traffic spike', 'failover'])}",
         "severity": f"SEV{rng.randrange(1, 6)}",
         "status": "published" if index % 17 else "in-review",
         "started_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -207,7 +207,7 @@ def _site_checks(
                 "give the path of a page relative to docs_dir, e.g. runbooks/api-latency.md"
             )
             problems.append(
-                Problem(loaded.display, line, column, "setting.props[%d].page" % index,
+                Problem(loaded.display, line, column, f"setting.props[{index}].page",
                         f"the page '{prop.page}' does not exist in this site", hint)
             )
     return problems

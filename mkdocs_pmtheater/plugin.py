@@ -6,11 +6,12 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from .config import PmTheaterConfig
 from .loader import IncidentLoader
-from .theater import STYLESHEET, TEMPLATES_DIR, Theater
+from .theater import SCRIPT, STYLESHEET, TEMPLATES_DIR, Theater
 from .timestamps import site_zone
 
 
@@ -43,6 +44,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             config.theme.dirs.append(str(TEMPLATES_DIR))
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
+        if self.config.catalogue.pages and SCRIPT not in map(str, config.extra_javascript):
+            config.extra_javascript.append(SCRIPT)  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -55,4 +58,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.theater is None:
             return html
         body = self.theater.playbill(page, files)
+        if body is None:
+            body = self.theater.catalogue_page(page, files)
         return html if body is None else body
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
+        if self.theater is not None:
+            self.theater.catalogue.place_in_nav(nav, files)
+        return nav

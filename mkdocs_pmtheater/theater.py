@@ -18,6 +18,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from .catalogue import Catalogue
 from .config import PmTheaterConfig
 from .loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
 from .markdown_fields import MarkdownFields
@@ -32,6 +33,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 ASSET_URI = "assets/pmtheater"
 STYLESHEET = f"{ASSET_URI}/pmtheater.css"
+SCRIPT = f"{ASSET_URI}/pmtheater.js"
 
 # Paths that index.md would claim (README.md is an index in MkDocs too).
 RESERVED_SLUGS = {"index", "readme"}
@@ -87,6 +89,18 @@ class Theater:
         self.playbills: dict[str, Incident] = {}
         """Generated playbill pages by src_uri."""
         self._renderer: PlaybillRenderer | None = None
+        self.catalogue = Catalogue(
+            config=config,
+            prefix=self.prefix,
+            pages=options.catalogue.pages,
+            nav_title=options.catalogue.nav_title,
+            nav_position=options.catalogue.nav_position,
+            people=dict(options.people),
+            severities=list(options.severities),
+            zone=zone,
+            clock=Clock(zone, options.timezone),
+            today=self.today,
+        )
 
     # -- files ---------------------------------------------------------------
     def is_incident_file(self, file: File) -> bool:
@@ -134,12 +148,18 @@ class Theater:
             File.generated(self.config, STYLESHEET,
                            abs_src_path=str(ASSETS_DIR / "pmtheater.css"))
         )
+        self.catalog.problems += self.catalogue.add_files(
+            files, self.playbills, lambda f: display_path(f.abs_src_path or f.src_uri, root)
+        )
+        if self.catalogue.files:
+            files.append(File.generated(self.config, SCRIPT,
+                                        abs_src_path=str(ASSETS_DIR / "pmtheater.js")))
         report(self.catalog.problems)
         return files
 
     def reserved_slugs(self) -> set[str]:
         """Slugs taken by other generated pages under the prefix (the catalogue's)."""
-        return set()
+        return self.catalogue.slugs()
 
     def is_published(self, incident: Incident) -> bool:
         return not (incident.is_draft and self.options.drafts == "hide")
@@ -193,3 +213,7 @@ class Theater:
         body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
         page.toc = toc
         return body
+
+    def catalogue_page(self, page: Page, files: Files) -> str | None:
+        """The body of a catalogue page (index, board, ...); None for other pages."""
+        return self.catalogue.render(page, files, lambda: self.renderer().fields)

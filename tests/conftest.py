@@ -149,3 +149,24 @@ def build_epoch(monkeypatch: pytest.MonkeyPatch) -> str:
     """Pin the build date (2026-11-26) so overdue checks do not drift."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
     return BUILD_EPOCH
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole session."""
+    from browsing import launch
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def example_url(example_site: BuiltSite):
+    """The built example site, served on loopback."""
+    from browsing import serve_directory
+
+    with serve_directory(example_site.site_dir) as url:
+        yield url

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SiteFactory, minimal_incident
+
 from mkdocs_pmtheater.yamlsource import read_incident_yaml
 
 GOOD = """
@@ -68,7 +68,8 @@ CASES: list[tuple[str, str | bytes, int, str, str, str]] = [
      "scene 2 (14:10) is earlier than scene 1 (14:30, line 9)", "never rolls over midnight"),
     ("milestone-order.yaml", minimal_incident("X-14")
      + "detected_at: 2024-03-14T13:00:00Z\n", 6, "detected_at",
-     "the time in detected_at (2024-03-14T13:00:00Z) is before started_at (2024-03-14T14:02:00Z, line 4)",
+     "the time in detected_at (2024-03-14T13:00:00Z) is before started_at "
+     "(2024-03-14T14:02:00Z, line 4)",
      "milestones go forward"),
     ("open-item-no-due.yaml", minimal_incident("X-15")
      + "action_items:\n  - id: AI-1\n    title: Fix\n    owner: '@sam'\n", 7,
@@ -89,8 +90,10 @@ CASES: list[tuple[str, str | bytes, int, str, str, str]] = [
     ("latin1.yaml", "id: X-19\ntitle: Caf\xe9\n".encode("latin-1"), 2, "",
      "not valid UTF-8 (byte 0xe9)", "save the file as UTF-8"),
     ("python-tag.yaml", minimal_incident("X-20") + "impact: !!python/object/apply:os.system [id]\n",
-     6, "impact", "the YAML tag '!!python/object/apply:os.system' is not allowed", "remove the tag"),
-    ("bad-date.yaml", minimal_incident("X-21").replace("2024-03-14T14:02:00Z", "2024-02-30T10:00:00Z"),
+     6, "impact", "the YAML tag '!!python/object/apply:os.system' is not allowed",
+     "remove the tag"),
+    ("bad-date.yaml",
+     minimal_incident("X-21").replace("2024-03-14T14:02:00Z", "2024-02-30T10:00:00Z"),
      4, "started_at", "is not a real date and time", "2024-03-14T14:02:00Z"),
     ("two-documents.yaml", minimal_incident("X-22") + "---\nid: X-23\n", 6, "",
      "more than one YAML document", "one incident per file"),

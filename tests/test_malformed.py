@@ -134,7 +134,7 @@ EXPECTED: dict[str, list[Expect]] = {
     ],
     # Checks across files (the site).
     "cross-duplicate-incident-id": [
-        E(2, 5, "id", "the id 'valid-a' is already used by docs/incidents/0-valid-a.yaml:2")
+        E(2, 5, "id", "the id 'valid-a' is already used by docs/incidents/0-valid-a.yaml:1")
     ],
     "cross-reserved-id": [E(2, 5, "id", "would take the address of a page")],
     "cross-address-taken": [E(2, 5, "id", "the playbill address incidents/taken.md is already")],
@@ -280,8 +280,8 @@ def test_every_malformed_file_has_an_expectation() -> None:
 # --- the loader ---------------------------------------------------------------------------
 
 VALID = {
-    "0-valid-a.yaml": minimal_incident("VALID-A", "The first valid outage"),
-    "0-valid-b.yaml": minimal_incident("VALID-B", "The second valid outage"),
+    "0-valid-a.yaml": minimal_incident("VALID-A", "The first valid outage").lstrip(),
+    "0-valid-b.yaml": minimal_incident("VALID-B", "The second valid outage").lstrip(),
 }
 PAGES = {"index.md", "runbooks/cache-eviction.md", "incidents/taken.md"}
 
@@ -394,7 +394,7 @@ def test_mkdocs_command_exits_non_zero_without_a_traceback(name: str, tmp_path: 
     make_site(root, name)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "out")],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "out")],
         cwd=root, capture_output=True, text=True, env=env, timeout=120, check=False,
     )
     assert result.returncode != 0

@@ -14,8 +14,8 @@ import markdown
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-
 from conftest import BUILD_EPOCH, EXAMPLE_SITE, SiteFactory, build_site, minimal_incident
+
 from mkdocs_pmtheater.timestamps import parse_bare_time, parse_timestamp
 
 MARKDOWN_KEYS = {"summary", "impact", "notes", "action", "observation", "belief",
@@ -268,7 +268,8 @@ def test_custom_dir_overrides_a_partial(site: SiteFactory) -> None:
         '<p class="house-awards">{% for a in incident.awards %}{{ a.recipient }}{% endfor %}</p>'
     )
     site.config["theme"]["custom_dir"] = "overrides"
-    site.incident("x.yaml", minimal_incident("INC-8") + "awards: [{award: Calm, recipient: '<Sam>'}]\n")
+    site.incident("x.yaml",
+                  minimal_incident("INC-8") + "awards: [{award: Calm, recipient: '<Sam>'}]\n")
     page = site.build(strict=True).html("incidents/inc-8/")
     assert page.select_one(".house-awards").get_text() == "<Sam>"
     assert page.select_one(".pmt-awards") is None
@@ -276,7 +277,8 @@ def test_custom_dir_overrides_a_partial(site: SiteFactory) -> None:
 
 def test_plain_mkdocs_theme(site: SiteFactory) -> None:
     site.config["theme"] = {"name": "mkdocs"}
-    site.incident("x.yaml", minimal_incident("INC-10") + "awards: [{award: Calm, recipient: Sam}]\n")
+    site.incident("x.yaml",
+                  minimal_incident("INC-10") + "awards: [{award: Calm, recipient: Sam}]\n")
     built = site.build(strict=True)
     page = built.html("incidents/inc-10/")
     assert page.select_one("article.pmt-playbill h1").get_text() == "A small outage"
