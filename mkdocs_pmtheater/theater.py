@@ -151,7 +151,7 @@ class Theater:
         self.catalog.problems += self.catalogue.add_files(
             files, self.playbills, lambda f: display_path(f.abs_src_path or f.src_uri, root)
         )
-        if self.catalogue.files:
+        if self.catalogue.kinds:  # the plugin lists the script whenever pages are configured
             files.append(File.generated(self.config, SCRIPT,
                                         abs_src_path=str(ASSETS_DIR / "pmtheater.js")))
         report(self.catalog.problems)

@@ -448,6 +448,16 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
         hint = "indent with spaces; YAML does not allow tabs for indentation"
     elif "mapping values are not allowed" in problem:
         hint = "a value that contains ': ' must be quoted, e.g. title: \"Checkout: 500s\""
+    elif "cannot start any token" in problem and 0 < line <= len(lines) and lines[line - 1][
+        column - 1 : column
+    ] in ("@", "`"):
+        start = lines[line - 1][column - 1]
+        hint = (
+            f"YAML cannot start a plain value with '{start}': put the value in quotes, "
+            f"e.g. owner: \"{start}priya\""
+            if start == "@"
+            else f"YAML cannot start a plain value with '{start}': put the value in quotes"
+        )
     elif "found undefined alias" in problem:
         hint = "define the anchor (&name) before using the alias (*name)"
     elif "could not find expected ':'" in problem:

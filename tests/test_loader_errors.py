@@ -38,6 +38,8 @@ CASES: list[tuple[str, str | bytes, int, str, str, str]] = [
     ("colon.yaml", "id: X-2\ntitle: Checkout: down\n", 2, "",
      "mapping values are not allowed", "must be quoted"),
     ("tabs.yaml", "id: X-3\ncast:\n\t- role: IC\n", 3, "", "YAML syntax error", "spaces"),
+    ("unquoted-handle.yaml", minimal_incident("X-24") + "director: @lena\n", 6, "",
+     "found character that cannot start any token", 'put the value in quotes, e.g. owner: "@'),
     ("duplicate-key.yaml", minimal_incident("X-4") + "title: Again\n", 6, "title",
      "duplicate key 'title' (first written on line 2)", "keep one"),
     ("unknown-key.yaml", minimal_incident("X-5") + "sumary: typo\n", 6, "sumary",

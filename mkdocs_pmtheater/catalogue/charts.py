@@ -16,8 +16,8 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH = 720
-HEIGHT = 240
+WIDTH = 960
+HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 26
 PLOT_W = WIDTH - LEFT - RIGHT
 PLOT_H = HEIGHT - TOP - BOTTOM

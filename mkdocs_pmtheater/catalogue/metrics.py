@@ -28,6 +28,17 @@ def quarter_of(moment: datetime, zone: tzinfo) -> str:
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
+def quarter_range(first: str, last: str) -> list[str]:
+    """Every quarter from ``first`` to ``last`` (``2024-Q1``) inclusive."""
+    year, quarter = int(first[:4]), int(first[-1])
+    end = (int(last[:4]), int(last[-1]))
+    out = []
+    while (year, quarter) <= end:
+        out.append(f"{year}-Q{quarter}")
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return out
+
+
 def durations(incident: Incident) -> dict[str, timedelta | None]:
     return {
         "detect": incident.time_to_detect,

@@ -229,6 +229,9 @@ class Catalogue:
             "minutes": _minutes,
             "title": kind.title,
             "nav": self.page_links(page, files),
+            "index_url": asset_url(files, page, self.src_uri("index"))
+            if self.src_uri("index") in self.files else "",
+            "seconds": lambda d: "" if d is None else str(int(d.total_seconds())),
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, files,
                                                                                  fields))
@@ -323,13 +326,17 @@ class Catalogue:
         series = [charts.Series(name, label, f"pmt-m{n}")
                   for n, (name, label) in enumerate(metrics.MEASURES, start=1)]
 
-        def chart(title: str, rows: list[metrics.GroupMedians]) -> Markup:
+        def chart(title: str, rows: list[metrics.GroupMedians],
+                  categories: list[str] | None = None) -> Markup:
             if not rows:
                 return Markup("")
             values = {r.label: {k: (v.total_seconds() if v is not None else None)
                                 for k, v in r.medians.items()} for r in rows}
-            return charts.grouped_bars(title, [r.label for r in rows], series, values,
-                                       lambda s: format_duration(timedelta(seconds=s)))
+            return charts.grouped_bars(title, categories or [r.label for r in rows], series,
+                                       values, lambda s: format_duration(timedelta(seconds=s)))
+
+        timeline = (metrics.quarter_range(quarters[0].label, quarters[-1].label)
+                    if quarters else [])
 
         return {
             "measures": metrics.MEASURES,
@@ -337,7 +344,7 @@ class Catalogue:
             "overall": metrics.overall(self.incidents),
             "quarters": quarters,
             "by_severity": severities,
-            "quarter_chart": chart("Median times by quarter", quarters),
+            "quarter_chart": chart("Median times by quarter", quarters, timeline),
             "severity_chart": chart("Median times by severity", severities),
             "times": metrics.durations,
         }

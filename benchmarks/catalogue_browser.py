@@ -1,0 +1,171 @@
+"""How fast the post-mortem index filters, and how small it is, at thousands of incidents.
+
+Builds a generated site (``generate.write_site``), then reports:
+
+- the index page's size: gzip bytes per incident (target: under 150);
+- in headless Chromium, for a series of keystrokes in the filter box: the time
+  the script spends updating the table (``pmtheater:filter`` user-timing
+  measure), and the time from the keystroke to the first frame drawn after it
+  (keydown ``timeStamp`` to a task queued from the next animation frame, so
+  style, layout and paint of the updated table are included; target: under
+  16 ms).
+
+    python benchmarks/catalogue_browser.py [--count 5000] [--out DIR] [--reuse]
+
+Not a test: timings depend on the machine. Uses Debian's Chromium
+(``/usr/bin/chromium``) through Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import write_site  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+BUILD_EPOCH = "1795651200"  # 2026-11-26, as in the tests
+# Type, erase (the worst case: every row comes back), and type again.
+KEYS = list("cache") + ["Backspace"] * 5 + list("checkout") + ["Backspace"] * 8 + list("@priya")
+
+PROBE = """
+() => {
+  window.__pmtKeys = [];
+  document.addEventListener("keydown", (event) => {
+    const start = event.timeStamp;
+    requestAnimationFrame(() => setTimeout(() => {
+      const measure = performance.getEntriesByName("pmtheater:filter").pop();
+      window.__pmtKeys.push({ paint: performance.now() - start,
+                              script: measure ? measure.duration : null,
+                              count: document.querySelector(".pmt-count").textContent });
+    }, 0));
+  }, true);
+}
+"""
+
+
+def build(root: Path, count: int, seed: int) -> Path:
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    write_site(root, count, seed)
+    os.environ["SOURCE_DATE_EPOCH"] = BUILD_EPOCH
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    cwd = os.getcwd()
+    try:
+        os.chdir(root)
+        started = time.perf_counter()
+        mkdocs_build(load_config(str(root / "mkdocs.yml"), site_dir=str(root / "site")))
+        print(f"built {count} incidents in {time.perf_counter() - started:.0f} s")
+    finally:
+        os.chdir(cwd)
+    return root / "site"
+
+
+def serve(site_dir: Path) -> http.server.ThreadingHTTPServer:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def sizes(site_dir: Path, count: int) -> dict[str, float]:
+    page = (site_dir / "incidents" / "index.html").read_bytes()
+    data = (site_dir / "assets" / "pmtheater" / "incidents.json").read_bytes()
+    script = (site_dir / "assets" / "pmtheater" / "pmtheater.js").read_bytes()
+    return {
+        "index_bytes": len(page),
+        "index_gzip": len(gzip.compress(page, 9)),
+        "index_gzip_per_incident": len(gzip.compress(page, 9)) / count,
+        "data_gzip": len(gzip.compress(data, 9)),
+        "script_gzip": len(gzip.compress(script, 9)),
+    }
+
+
+def measure(site_dir: Path, rounds: int = 3) -> list[dict[str, float]]:
+    from playwright.sync_api import sync_playwright
+
+    server = serve(site_dir)
+    url = f"http://127.0.0.1:{server.server_address[1]}/incidents/"
+    samples: list[dict[str, float]] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # Offline: answer requests for web fonts and other hosts with nothing.
+            page.route(lambda u: not u.startswith("http://127.0.0.1"),
+                       lambda route: route.fulfill(status=200, body=""))
+            started = time.perf_counter()
+            page.goto(url, wait_until="load")
+            page.wait_for_selector("form.pmt-filters:not([hidden])")
+            page.wait_for_load_state("networkidle")  # the summaries file
+            print(f"index loaded and enhanced in {time.perf_counter() - started:.2f} s")
+            page.evaluate(PROBE)
+            field = page.locator("#pmt-q")
+            field.focus()
+            for _ in range(rounds):
+                for key in KEYS:
+                    before = page.evaluate("window.__pmtKeys.length")
+                    page.keyboard.press(key)
+                    page.wait_for_function(f"window.__pmtKeys.length > {before}")
+                    page.wait_for_timeout(30)  # a person types about 5 keys a second
+            samples = page.evaluate("window.__pmtKeys")
+            browser.close()
+    finally:
+        server.shutdown()
+    return samples
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "catalogue")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the site already built in --out")
+    args = parser.parse_args()
+    site_dir = args.out / "site"
+    if not (args.reuse and (site_dir / "incidents" / "index.html").is_file()):
+        site_dir = build(args.out, args.count, args.seed)
+    count = len(list((args.out / "docs" / "incidents").rglob("*.yaml")))
+    size = sizes(site_dir, count)
+    print(f"incidents: {count}")
+    print(f"index page: {size['index_bytes']:,} bytes, {size['index_gzip']:,} gzip "
+          f"= {size['index_gzip_per_incident']:.1f} gzip bytes per incident (target < 150)")
+    print(f"summaries file (fetched after load): {size['data_gzip']:,} gzip bytes; "
+          f"script: {size['script_gzip']:,} gzip bytes")
+    samples = measure(site_dir)
+    paint = [s["paint"] for s in samples]
+    script = [s["script"] for s in samples if s["script"] is not None]
+    print(f"keystrokes measured: {len(samples)}")
+    print(f"filter script per keystroke: median {statistics.median(script):.1f} ms, "
+          f"p95 {percentile(script, 0.95):.1f} ms, max {max(script):.1f} ms")
+    print(f"keystroke to next frame: median {statistics.median(paint):.1f} ms, "
+          f"p95 {percentile(paint, 0.95):.1f} ms, max {max(paint):.1f} ms (target < 16)")
+
+
+if __name__ == "__main__":
+    main()

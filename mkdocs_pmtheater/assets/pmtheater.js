@@ -1,0 +1,525 @@
+/*
+ * mkdocs-pmtheater: progressive enhancement for the catalogue pages.
+ *
+ * Every catalogue page is complete HTML; this script only adds behaviour:
+ *  - the post-mortem index: instant filtering as you type, facets with live
+ *    counts, sortable columns, a live "n of m" count, and the whole view kept
+ *    in the URL query (so a filtered view can be shared and survives reload);
+ *  - the action-item board: filters by owner, priority and kind, sorting, and
+ *    a view grouped by owner (also kept in the URL);
+ *  - tables marked data-pmt-sortable: sortable columns.
+ * No dependencies, no network except the index's own summary data. Works with
+ * Material's instant navigation (document$) and without it.
+ * Per keystroke the index does no DOM reads: row text is lower-cased once, and
+ * only rows whose visibility changes are touched.
+ */
+(function () {
+  "use strict";
+
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+  var extraData = {};  // URL -> Promise of the index's summary data, kept across pages
+
+  /* -- URL state ------------------------------------------------------------ */
+  var writes = [];
+  var pendingUrl = null;
+
+  function writeUrl(params) {
+    var query = params.toString();
+    var url = location.pathname + (query ? "?" + query : "") + location.hash;
+    if (url === location.pathname + location.search + location.hash) return;
+    // Browsers throttle floods of history updates (and complain in the console):
+    // at most 50 in 10 seconds, the last one always lands.
+    var now = Date.now();
+    while (writes.length && now - writes[0] > 10000) writes.shift();
+    if (writes.length >= 50) {
+      if (pendingUrl === null) {
+        setTimeout(function () {
+          history.replaceState(history.state, "", pendingUrl);
+          pendingUrl = null;
+          writes.push(Date.now());
+        }, 10000 - (now - writes[0]));
+      }
+      pendingUrl = url;
+      return;
+    }
+    writes.push(now);
+    history.replaceState(history.state, "", url);
+  }
+
+  function checked(form, name) {
+    var out = [];
+    var boxes = form.querySelectorAll('input[name="' + name + '"]');
+    for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) out.push(boxes[i].value);
+    return out;
+  }
+
+  function setChecked(form, name, values) {
+    var boxes = form.querySelectorAll('input[name="' + name + '"]');
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = values.indexOf(boxes[i].value) >= 0;
+  }
+
+  /* -- Sortable tables ------------------------------------------------------ */
+  // Column types (th data-t): text (default), num (cell data-v or its number),
+  // order (position in the th's data-order JSON list), pos (the rendered order,
+  // which is newest first). Empty cells sort last either way; ties keep the
+  // rendered order.
+  function sortable(table, onSort) {
+    var head = table.tHead && table.tHead.rows[0];
+    var body = table.tBodies[0];
+    if (!head || !body) return null;
+    var rows = Array.prototype.slice.call(body.rows);
+    var heads = Array.prototype.slice.call(head.cells);
+    var cache = [];
+    var state = { column: -1, dir: "", initial: "" };
+
+    heads.forEach(function (th, c) {
+      if (th.getAttribute("aria-sort")) {
+        state.column = c;
+        state.dir = th.getAttribute("aria-sort");
+      }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "pmt-sort";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var dir = state.column === c && state.dir === "ascending" ? "descending" : "ascending";
+        sortBy(c, dir);
+        if (onSort) onSort();
+      });
+    });
+    state.initial = keyOf(state.column, state.dir);
+
+    function keyOf(c, dir) {
+      if (c < 0) return "";
+      var name = heads[c].getAttribute("data-k") || String(c);
+      return (dir === "descending" ? "-" : "") + name;
+    }
+
+    function keys(c) {
+      if (cache[c]) return cache[c];
+      var th = heads[c];
+      var type = th.getAttribute("data-t") || "text";
+      var order = type === "order" ? JSON.parse(th.getAttribute("data-order") || "[]") : null;
+      cache[c] = rows.map(function (row, pos) {
+        var cell = row.cells[c];
+        if (type === "pos") return -pos;
+        if (!cell) return null;
+        var text = cell.textContent.trim();
+        if (type === "num") {
+          var n = parseFloat(cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : text);
+          return isNaN(n) ? null : n;
+        }
+        if (type === "order") {
+          var at = order.indexOf(text);
+          return at < 0 ? order.length : at;
+        }
+        return text === "" || text === "\u2013" ? null : text;
+      });
+      return cache[c];
+    }
+
+    function sortBy(c, dir) {
+      if (c < 0 || c >= heads.length) return;
+      var k = keys(c);
+      var sign = dir === "descending" ? -1 : 1;
+      var index = rows.map(function (_, pos) { return pos; });
+      index.sort(function (a, b) {
+        var ka = k[a], kb = k[b];
+        if (ka === null || kb === null) {
+          if (ka !== kb) return ka === null ? 1 : -1;
+        } else {
+          var d = typeof ka === "number" ? ka - kb : collator.compare(ka, kb);
+          if (d) return sign * d;
+        }
+        return a - b;
+      });
+      heads.forEach(function (th, i) {
+        if (i === c) th.setAttribute("aria-sort", dir);
+        else th.removeAttribute("aria-sort");
+      });
+      state.column = c;
+      state.dir = dir;
+      var fragment = document.createDocumentFragment();
+      for (var i = 0; i < index.length; i++) fragment.appendChild(rows[index[i]]);
+      body.appendChild(fragment);
+    }
+
+    return {
+      rows: rows,
+      /* "-start" style key of the current order ("" for none). */
+      current: function () { return keyOf(state.column, state.dir); },
+      initial: function () { return state.initial; },
+      apply: function (key) {
+        var dir = key.charAt(0) === "-" ? "descending" : "ascending";
+        var name = key.replace(/^-/, "");
+        for (var c = 0; c < heads.length; c++) {
+          if ((heads[c].getAttribute("data-k") || String(c)) === name) return sortBy(c, dir);
+        }
+      }
+    };
+  }
+
+  /* -- The post-mortem index ------------------------------------------------ */
+  function setupIndex(table) {
+    var form = document.querySelector('form[data-pmt-filters="' + table.id + '"]');
+    if (!form) return;
+    var input = form.querySelector('input[name="q"]');
+    var output = form.querySelector(".pmt-count");
+    var empty = table.parentNode.parentNode.querySelector(".pmt-empty");
+    var sorter = sortable(table, sync);
+    var rows = sorter.rows;
+    var n = rows.length;
+    var heads = table.tHead.rows[0].cells;
+
+    // Facets: the columns marked data-f, and the checkboxes of the same name.
+    var facets = [];
+    for (var c = 0; c < heads.length; c++) {
+      var name = heads[c].getAttribute("data-f");
+      var boxes = name && form.querySelectorAll('input[name="' + name + '"]');
+      if (!boxes || !boxes.length) continue;
+      var ids = new Map();
+      var counters = [];
+      for (var b = 0; b < boxes.length; b++) {
+        ids.set(boxes[b].value, b);
+        counters.push(boxes[b].parentNode.querySelector(".pmt-n"));
+      }
+      facets.push({ name: name, column: c, boxes: boxes, ids: ids, counters: counters,
+                    selected: new Uint8Array(boxes.length), any: false,
+                    counts: new Int32Array(boxes.length), shown: [], values: [] });
+    }
+
+    // Per row, once: the lower-cased text and the facet value ids.
+    var hay = new Array(n);
+    var visible = new Uint8Array(n);
+    var ids0 = new Array(n);
+    for (var r = 0; r < n; r++) {
+      var row = rows[r];
+      hay[r] = row.textContent.toLowerCase();
+      visible[r] = row.hidden ? 0 : 1;
+      ids0[r] = row.cells[0] ? row.cells[0].textContent.trim() : "";
+      for (var f = 0; f < facets.length; f++) {
+        var facet = facets[f];
+        var cell = row.cells[facet.column];
+        var vals = [];
+        if (cell) {
+          var spans = cell.getElementsByTagName("span");
+          if (facet.name === "year") vals.push(cell.textContent.trim().slice(0, 4));
+          else if (spans.length) for (var s = 0; s < spans.length; s++) vals.push(spans[s].textContent);
+          else vals.push(cell.textContent.trim());
+        }
+        var idList = [];
+        for (var v = 0; v < vals.length; v++) {
+          var id = facet.ids.get(vals[v]);
+          if (id !== undefined && idList.indexOf(id) < 0) idList.push(id);
+        }
+        facet.values[r] = idList;
+      }
+    }
+    facets.forEach(function (facet) {
+      for (var i = 0; i < facet.counters.length; i++) {
+        facet.shown[i] = facet.counters[i] ? facet.counters[i].textContent : "";
+      }
+    });
+
+    // Summaries and people come from a separate file, so the page stays small.
+    var more = table.getAttribute("data-pmt-more");
+    if (more) {
+      var url = new URL(more, location.href).href;
+      if (!extraData[url]) {
+        extraData[url] = fetch(url).then(function (response) {
+          return response.ok ? response.json() : {};
+        }).catch(function () { return {}; });
+      }
+      extraData[url].then(function (data) {
+        if (!table.isConnected) return;
+        for (var r = 0; r < n; r++) {
+          var extra = data[ids0[r]];
+          if (extra) hay[r] += "\n" + String(extra).toLowerCase();
+        }
+        if (input.value.trim()) update();
+      });
+    }
+
+    function matches(r, terms) {
+      var text = hay[r];
+      for (var t = 0; t < terms.length; t++) if (text.indexOf(terms[t]) < 0) return false;
+      return true;
+    }
+
+    function update() {
+      var start = performance.now();
+      var q = input.value.trim().toLowerCase();
+      var terms = q ? q.split(/\s+/) : [];
+      var f, i, facet, list;
+      for (f = 0; f < facets.length; f++) {
+        facet = facets[f];
+        facet.any = false;
+        for (i = 0; i < facet.boxes.length; i++) {
+          facet.selected[i] = facet.boxes[i].checked ? 1 : 0;
+          if (facet.selected[i]) facet.any = true;
+        }
+        facet.counts.fill(0);
+      }
+      var shown = 0;
+      for (var r = 0; r < n; r++) {
+        var show = 0;
+        if (!terms.length || matches(r, terms)) {
+          // A facet's counts ignore its own selection: count rows that pass the others.
+          var missed = -1, misses = 0;
+          for (f = 0; f < facets.length && misses < 2; f++) {
+            facet = facets[f];
+            if (!facet.any) continue;
+            list = facet.values[r];
+            var hit = false;
+            for (i = 0; i < list.length; i++) if (facet.selected[list[i]]) { hit = true; break; }
+            if (!hit) { misses++; missed = f; }
+          }
+          if (misses === 0) {
+            show = 1;
+            for (f = 0; f < facets.length; f++) {
+              list = facets[f].values[r];
+              for (i = 0; i < list.length; i++) facets[f].counts[list[i]]++;
+            }
+          } else if (misses === 1) {
+            list = facets[missed].values[r];
+            for (i = 0; i < list.length; i++) facets[missed].counts[list[i]]++;
+          }
+        }
+        if (show !== visible[r]) {
+          visible[r] = show;
+          rows[r].hidden = !show;
+        }
+        shown += show;
+      }
+      for (f = 0; f < facets.length; f++) {
+        facet = facets[f];
+        for (i = 0; i < facet.counters.length; i++) {
+          var text = String(facet.counts[i]);
+          if (facet.counters[i] && facet.shown[i] !== text) {
+            facet.shown[i] = text;
+            facet.counters[i].textContent = text;
+            facet.boxes[i].parentNode.classList.toggle("pmt-none", text === "0");
+          }
+        }
+      }
+      var label = shown + " of " + n;
+      if (output.textContent !== label) output.textContent = label;
+      if (empty) empty.hidden = shown !== 0;
+      if (performance.measure) {
+        performance.clearMeasures("pmtheater:filter");
+        performance.measure("pmtheater:filter", { start: start, end: performance.now() });
+      }
+    }
+
+    function sync() {
+      var params = new URLSearchParams();
+      var q = input.value.trim();
+      if (q) params.set("q", q);
+      facets.forEach(function (facet) {
+        checked(form, facet.name).forEach(function (value) { params.append(facet.name, value); });
+      });
+      var sort = sorter.current();
+      if (sort && sort !== sorter.initial()) params.set("sort", sort);
+      writeUrl(params);
+    }
+
+    function restore() {
+      var params = new URLSearchParams(location.search);
+      input.value = params.get("q") || "";
+      facets.forEach(function (facet) { setChecked(form, facet.name, params.getAll(facet.name)); });
+      var sort = params.get("sort");
+      if (sort) sorter.apply(sort);
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.addEventListener("input", function () { update(); sync(); });
+    form.addEventListener("reset", function () {
+      setTimeout(function () {
+        if (sorter.initial()) sorter.apply(sorter.initial());
+        update();
+        sync();
+      }, 0);
+    });
+    restore();
+    form.hidden = false;
+    update();
+  }
+
+  /* -- The action-item board ------------------------------------------------ */
+  function setupBoard(board) {
+    var page = board.parentNode;
+    var form = page.querySelector("form[data-pmt-board-controls]");
+    var ownerView = page.querySelector("[data-pmt-owner-view]");
+    if (!form || !ownerView) return;
+    var empty = page.querySelector(".pmt-empty");
+    var output = form.querySelector(".pmt-count");
+    var ownerSelect = form.querySelector('select[name="owner"]');
+    var sortSelect = form.querySelector('select[name="sort"]');
+    var columns = {};
+    Array.prototype.forEach.call(board.querySelectorAll("section[data-status]"), function (s) {
+      columns[s.getAttribute("data-status")] = { list: s.querySelector("ol"),
+                                                 count: s.querySelector("h2 .pmt-n") };
+    });
+    var cards = Array.prototype.map.call(board.querySelectorAll("li.pmt-card"), function (el, pos) {
+      return { el: el, pos: pos, o: el.getAttribute("data-o"), p: el.getAttribute("data-p"),
+               k: el.getAttribute("data-k"), d: el.getAttribute("data-d"),
+               s: el.getAttribute("data-s"), shown: !el.hidden };
+    });
+    var owners = [];  // in the select's order: most open items first
+    var names = {};
+    Array.prototype.forEach.call(ownerSelect.options, function (option) {
+      if (!option.value) return;
+      owners.push(option.value);
+      names[option.value] = option.getAttribute("data-name") || option.textContent;
+    });
+    var groups = null;
+    var arranged = "";
+
+    function byDue(a, b) {
+      if (a.d !== b.d) {
+        if (!a.d || !b.d) return a.d ? -1 : 1;
+        return a.d < b.d ? -1 : 1;
+      }
+      return a.p < b.p ? -1 : a.p > b.p ? 1 : a.pos - b.pos;
+    }
+    function byPriority(a, b) {
+      return a.p < b.p ? -1 : a.p > b.p ? 1 : byDue(a, b);
+    }
+
+    function ownerGroups() {
+      if (groups) return groups;
+      groups = {};
+      owners.forEach(function (key, index) {
+        var section = document.createElement("section");
+        section.className = "pmt-owner-group";
+        var heading = document.createElement("h2");
+        heading.id = "owner-" + index;
+        heading.className = "pmt-person";
+        heading.textContent = names[key] + " ";
+        var count = document.createElement("span");
+        count.className = "pmt-n";
+        heading.appendChild(count);
+        var list = document.createElement("ol");
+        list.className = "pmt-cards";
+        section.setAttribute("aria-labelledby", heading.id);
+        section.appendChild(heading);
+        section.appendChild(list);
+        ownerView.appendChild(section);
+        groups[key] = { section: section, list: list, count: count };
+      });
+      return groups;
+    }
+
+    function arrange(view, sort) {
+      var order = cards.slice().sort(sort === "priority" ? byPriority : byDue);
+      var target = {};
+      order.forEach(function (card) {
+        var list = view === "owner" ? ownerGroups()[card.o].list : columns[card.s].list;
+        var key = view === "owner" ? card.o : card.s;
+        (target[key] = target[key] || { list: list, items: [] }).items.push(card.el);
+      });
+      Object.keys(target).forEach(function (key) {
+        var fragment = document.createDocumentFragment();
+        target[key].items.forEach(function (el) { fragment.appendChild(el); });
+        target[key].list.appendChild(fragment);
+      });
+    }
+
+    function update() {
+      var owner = ownerSelect.value;
+      var priorities = checked(form, "priority");
+      var kinds = checked(form, "kind");
+      var view = (form.querySelector('input[name="view"]:checked') || {}).value || "";
+      var sort = sortSelect.value;
+      if (arranged !== view + "|" + sort) {
+        arrange(view, sort);
+        arranged = view + "|" + sort;
+      }
+      var perColumn = {}, perOwner = {}, shown = 0;
+      cards.forEach(function (card) {
+        var show = (!owner || card.o === owner) &&
+          (!priorities.length || priorities.indexOf(card.p) >= 0) &&
+          (!kinds.length || kinds.indexOf(card.k) >= 0);
+        if (show !== card.shown) {
+          card.shown = show;
+          card.el.hidden = !show;
+        }
+        if (show) {
+          shown++;
+          perColumn[card.s] = (perColumn[card.s] || 0) + 1;
+          perOwner[card.o] = (perOwner[card.o] || 0) + 1;
+        }
+      });
+      Object.keys(columns).forEach(function (status) {
+        if (columns[status].count) columns[status].count.textContent = String(perColumn[status] || 0);
+      });
+      if (view === "owner") {
+        var all = ownerGroups();
+        owners.forEach(function (key) {
+          all[key].count.textContent = String(perOwner[key] || 0);
+          all[key].section.hidden = !perOwner[key];
+        });
+      }
+      board.hidden = view === "owner";
+      ownerView.hidden = view !== "owner";
+      output.textContent = shown + " of " + cards.length + " open items";
+      if (empty) empty.hidden = shown !== 0;
+    }
+
+    function sync() {
+      var params = new URLSearchParams();
+      if (ownerSelect.value) params.set("owner", ownerSelect.value);
+      checked(form, "priority").forEach(function (p) { params.append("priority", p); });
+      checked(form, "kind").forEach(function (k) { params.append("kind", k); });
+      var view = (form.querySelector('input[name="view"]:checked') || {}).value;
+      if (view) params.set("view", view);
+      if (sortSelect.value) params.set("sort", sortSelect.value);
+      writeUrl(params);
+    }
+
+    function restore() {
+      var params = new URLSearchParams(location.search);
+      var owner = params.get("owner") || "";
+      ownerSelect.value = names[owner] ? owner : "";
+      setChecked(form, "priority", params.getAll("priority"));
+      setChecked(form, "kind", params.getAll("kind"));
+      setChecked(form, "view", [params.get("view") === "owner" ? "owner" : ""]);
+      sortSelect.value = params.get("sort") === "priority" ? "priority" : "";
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.addEventListener("change", function () { update(); sync(); });
+    form.addEventListener("reset", function () { setTimeout(function () { update(); sync(); }, 0); });
+    restore();
+    form.hidden = false;
+    update();
+  }
+
+  /* -- Start ---------------------------------------------------------------- */
+  function init() {
+    var tables = document.querySelectorAll("table[data-pmt-table]:not([data-pmt-ready])");
+    Array.prototype.forEach.call(tables, function (table) {
+      table.setAttribute("data-pmt-ready", "");
+      setupIndex(table);
+    });
+    var boards = document.querySelectorAll("[data-pmt-board]:not([data-pmt-ready])");
+    Array.prototype.forEach.call(boards, function (board) {
+      board.setAttribute("data-pmt-ready", "");
+      setupBoard(board);
+    });
+    var plain = document.querySelectorAll("table[data-pmt-sortable]:not([data-pmt-ready])");
+    Array.prototype.forEach.call(plain, function (table) {
+      table.setAttribute("data-pmt-ready", "");
+      sortable(table, null);
+    });
+  }
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(init);  // Material, with or without instant navigation
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
