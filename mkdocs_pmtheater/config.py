@@ -51,3 +51,7 @@ class PmTheaterConfig(Config):
 
     people = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
     """Names that mean the same person: ``{"@priya": ["Priya Raman"]}`` (shown as the key)."""
+
+    backlinks = c.Type(bool, default=True)
+    """End each page named in a prop's ``page`` (a runbook, say) with the incidents that
+    used it (template ``pmtheater/used-in.html``)."""

@@ -8,10 +8,15 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 
+from . import feeds
+from .backlinks import Backlinks
 from .config import PmTheaterConfig
+from .links import IncidentLinkExtension, IncidentLinks, LinkIndex, register_anchors
 from .loader import IncidentLoader
-from .theater import SCRIPT, STYLESHEET, TEMPLATES_DIR, Theater
+from .serving import ServeProblems
+from .theater import SCRIPT, STYLESHEET, TEMPLATES_DIR, Theater, project_dir
 from .timestamps import site_zone
 
 
@@ -21,8 +26,19 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def __init__(self) -> None:
         self.theater: Theater | None = None
         self._loader: IncidentLoader | None = None
+        self.links: IncidentLinks | None = None
+        self.backlinks: Backlinks | None = None
+        self._link_index = LinkIndex()
+        self._link_extension = IncidentLinkExtension()
+        self._serve_problems: ServeProblems | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
+        and with it the loader's content cache and the index of links between pages."""
+        self._serve_problems = ServeProblems() if command == "serve" else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        self._link_extension.links = self.links = self.backlinks = None
         if not self.config.enabled:
             self.theater = None
             return config
@@ -46,10 +62,39 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             config.extra_css.append(STYLESHEET)
         if self.config.catalogue.pages and SCRIPT not in map(str, config.extra_javascript):
             config.extra_javascript.append(SCRIPT)  # type: ignore[arg-type]
+        # Rewrites incident links in pages before MkDocs checks them (links.py).
+        if self._link_extension not in config.markdown_extensions:
+            config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        return self.theater.collect(files) if self.theater else files
+        theater = self.theater
+        if theater is None:
+            return files
+        files = theater.collect(files)
+        self._link_index.keep_only(f.src_uri for f in files.documentation_pages())
+        self.links = IncidentLinks(
+            theater.catalog, theater.playbills, incidents_dir=theater.incidents_dir,
+            drafts_hidden=self.config.drafts == "hide", index=self._link_index,
+            root=project_dir(config),
+        )
+        self._link_extension.links = links = self.links
+        theater.incident_link = lambda href, incident, page: links.field_href(
+            href, incident, page, files)
+        self.backlinks = Backlinks(theater, self._link_index, files,
+                                   used_in=self.config.backlinks)
+        feeds.add_files(files, config, prefix=theater.prefix, playbills=theater.playbills,
+                        severities=self.config.severities, today=theater.today)
+        if self._serve_problems is not None:
+            self._serve_problems.add_files(theater, files, config)
+        return files
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if self.links is not None:
+            self.links.begin_page(page)
+        return markdown
 
     @event_priority(50)  # before search plugins and others read page.content
     def on_page_content(
@@ -57,10 +102,26 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     ) -> str | None:
         if self.theater is None:
             return html
+        if self.links is not None:
+            self.links.end_page()
         body = self.theater.playbill(page, files)
-        if body is None:
-            body = self.theater.catalogue_page(page, files)
+        if body is not None:
+            register_anchors(page, body)
+            return body
+        body = self.theater.catalogue_page(page, files)
+        if body is None and self._serve_problems is not None:
+            body = self._serve_problems.render(page, self.theater)
+        if body is None and self.backlinks is not None:
+            return self.backlinks.append_used_in(page, html, files)
         return html if body is None else body
+
+    @event_priority(50)  # before search plugins index the page
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext | None:
+        if self.backlinks is not None:
+            self.backlinks.fill_references(page)
+        return context
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         if self.theater is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 import time
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
@@ -89,6 +90,9 @@ class Theater:
         self.playbills: dict[str, Incident] = {}
         """Generated playbill pages by src_uri."""
         self._renderer: PlaybillRenderer | None = None
+        self.incident_link: Callable[[str, Incident, Page], str | None] | None = None
+        """Set by the plugin: resolves ``incident:`` and incident-file links in incident
+        Markdown (see links.py); None when the link is not one of those."""
         self.catalogue = Catalogue(
             config=config,
             prefix=self.prefix,
@@ -108,9 +112,12 @@ class Theater:
             INCIDENT_SUFFIXES
         )
 
-    def collect(self, files: Files) -> Files:
-        """Read the incidents, report problems, swap the YAML files for playbill pages."""
-        root = project_dir(self.config)
+    def check(self, files: Files, root: str | None = None) -> list[tuple[Incident, str]]:
+        """Read and check the incident files (every check of a build; ``pmtheater validate``
+        runs this too): sets ``self.catalog``; returns the playbills to publish as
+        ``(incident, src_uri)``. Messages name files relative to ``root`` (default: the
+        folder of mkdocs.yml)."""
+        root = root or project_dir(self.config)
         sources = [f for f in files if self.is_incident_file(f)]
         triples = (
             (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
@@ -123,10 +130,10 @@ class Theater:
             pages=lambda: sorted(u for u in src_uris if u.endswith(".md")),
             reserved=RESERVED_SLUGS | self.reserved_slugs(),
         )
-        for file in sources:
-            files.remove(file)
-        publishing = [i for i in self.catalog.incidents if self.is_published(i)]
-        for incident in publishing:
+        publishing = []
+        for incident in self.catalog.incidents:
+            if not self.is_published(incident):
+                continue
             src_uri = f"{self.prefix}/{incident.slug}.md" if self.prefix else f"{incident.slug}.md"
             if src_uri in src_uris:
                 loaded = self.catalog.files[incident.source]
@@ -137,6 +144,17 @@ class Theater:
                             "docs_dir", "rename that page or choose another id")
                 )
                 continue
+            publishing.append((incident, src_uri))
+        return publishing
+
+    def collect(self, files: Files) -> Files:
+        """Read the incidents, report problems, swap the YAML files for playbill pages."""
+        root = project_dir(self.config)
+        sources = [f for f in files if self.is_incident_file(f)]
+        publishing = self.check(files, root)
+        for file in sources:
+            files.remove(file)
+        for incident, src_uri in publishing:
             file = File.generated(
                 self.config, src_uri, content=page_source(incident),
                 inclusion=InclusionLevel.NOT_IN_NAV,
@@ -200,6 +218,10 @@ class Theater:
 
         def resolve_link(href: str) -> str | None:
             """Links in incident Markdown are relative to the YAML file, as in the repo."""
+            if self.incident_link is not None:
+                rewritten = self.incident_link(href, incident, page)
+                if rewritten is not None:
+                    return rewritten
             if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
                 return None
             path, _, fragment = href.partition("#")

@@ -220,7 +220,7 @@ def visible_cards(page) -> list[dict]:
         "li.pmt-card",
         """cards => cards.filter(c => c.offsetParent !== null).map(c => ({
              owner: c.querySelector('.pmt-person').innerText, p: c.dataset.p, k: c.dataset.k,
-             due: c.dataset.d, status: c.dataset.s, overdue: c.innerText.includes('Overdue'),
+             due: c.dataset.d, status: c.dataset.s, overdue: c.textContent.includes('Overdue'),
              group: c.closest('section').querySelector('h2').innerText}))""")
 
 
@@ -323,11 +323,16 @@ def test_dark_palette_changes_the_chart_colours(chromium, example_url) -> None:
 # -- Material's instant navigation ---------------------------------------------------
 def test_works_with_instant_navigation(chromium, tmp_path) -> None:
     site = SiteFactory(tmp_path / "instant")
-    site.config["theme"]["features"] = ["navigation.instant"]
+    site.config["theme"]["features"] = ["navigation.instant", "navigation.sections"]
+    site.config["theme"]["font"] = False  # no web fonts: the network is closed
     for n, title in enumerate(["Cache stampede", "DNS outage", "Cache eviction"], start=1):
         site.incident(f"{n}.yaml", minimal_incident(f"INC-{n}", title))
-    built = site.build(strict=True)
-    with serve_directory(built.site_dir) as url:
+    (site.root / "site").mkdir()
+    with serve_directory(site.root / "site") as url:
+        # Material matches links against the sitemap by host, not port: as `mkdocs serve`
+        # does, build for the address the site is served on.
+        site.config["site_url"] = url
+        site.build(strict=True)
         page, errors, _ = open_page(chromium, url)
         page.evaluate("window.__stillTheSamePage = true")
         page.locator("a.md-nav__link", has_text="Post-mortem index").first.click()

@@ -71,6 +71,7 @@
     var heads = Array.prototype.slice.call(head.cells);
     var cache = [];
     var state = { column: -1, dir: "", initial: "" };
+    var order = rows.map(function (_, pos) { return pos; });  // row positions, as displayed
 
     heads.forEach(function (th, c) {
       if (th.getAttribute("aria-sort")) {
@@ -123,7 +124,7 @@
       if (c < 0 || c >= heads.length) return;
       var k = keys(c);
       var sign = dir === "descending" ? -1 : 1;
-      var index = rows.map(function (_, pos) { return pos; });
+      var index = order.slice();
       index.sort(function (a, b) {
         var ka = k[a], kb = k[b];
         if (ka === null || kb === null) {
@@ -140,6 +141,7 @@
       });
       state.column = c;
       state.dir = dir;
+      order = index;
       var fragment = document.createDocumentFragment();
       for (var i = 0; i < index.length; i++) fragment.appendChild(rows[index[i]]);
       body.appendChild(fragment);
@@ -147,6 +149,8 @@
 
     return {
       rows: rows,
+      /* Row positions (indexes into rows) in the order they are displayed. */
+      order: function () { return order; },
       /* "-start" style key of the current order ("" for none). */
       current: function () { return keyOf(state.column, state.dir); },
       initial: function () { return state.initial; },
@@ -161,16 +165,36 @@
   }
 
   /* -- The post-mortem index ------------------------------------------------ */
+  // Laying out table rows is what costs time (style and text layout per cell),
+  // so at most SHOW_ALL matching rows are displayed at once; beyond that the
+  // first PAGE, and PAGE more whenever the end of the table scrolls into view.
+  var SHOW_ALL = 300;
+  var PAGE = 100;
+
+  /* The live table is laid out with CSS grid (see pmtheater.css): say what it is. */
+  function withRoles(row) {
+    row.setAttribute("role", "row");
+    for (var i = 0; i < row.cells.length; i++) {
+      var cell = row.cells[i];
+      var header = cell.tagName === "TH";
+      cell.setAttribute("role", header ? (cell.scope === "row" ? "rowheader" : "columnheader")
+                                       : "cell");
+    }
+  }
+
   function setupIndex(table) {
     var form = document.querySelector('form[data-pmt-filters="' + table.id + '"]');
     if (!form) return;
+    var page = table.closest(".pmt-catalogue") || document;
     var input = form.querySelector('input[name="q"]');
     var output = form.querySelector(".pmt-count");
-    var empty = table.parentNode.parentNode.querySelector(".pmt-empty");
-    var sorter = sortable(table, sync);
+    var empty = page.querySelector(".pmt-empty");
+    var more = page.querySelector(".pmt-more");
+    var sorter = sortable(table, function () { render(); sync(); });
     var rows = sorter.rows;
     var n = rows.length;
     var heads = table.tHead.rows[0].cells;
+    var limit = PAGE;
 
     // Facets: the columns marked data-f, and the checkboxes of the same name.
     var facets = [];
@@ -191,12 +215,14 @@
 
     // Per row, once: the lower-cased text and the facet value ids.
     var hay = new Array(n);
+    var match = new Uint8Array(n);
     var visible = new Uint8Array(n);
+    var matched = n;
     var ids0 = new Array(n);
     for (var r = 0; r < n; r++) {
       var row = rows[r];
       hay[r] = row.textContent.toLowerCase();
-      visible[r] = row.hidden ? 0 : 1;
+      visible[r] = 2;  // unknown: the first render sets every row
       ids0[r] = row.cells[0] ? row.cells[0].textContent.trim() : "";
       for (var f = 0; f < facets.length; f++) {
         var facet = facets[f];
@@ -223,9 +249,9 @@
     });
 
     // Summaries and people come from a separate file, so the page stays small.
-    var more = table.getAttribute("data-pmt-more");
-    if (more) {
-      var url = new URL(more, location.href).href;
+    var extraUrl = table.getAttribute("data-pmt-more");
+    if (extraUrl) {
+      var url = new URL(extraUrl, location.href).href;
       if (!extraData[url]) {
         extraData[url] = fetch(url).then(function (response) {
           return response.ok ? response.json() : {};
@@ -237,7 +263,7 @@
           var extra = data[ids0[r]];
           if (extra) hay[r] += "\n" + String(extra).toLowerCase();
         }
-        if (input.value.trim()) update();
+        if (input.value.trim()) { filter(); render(); }
       });
     }
 
@@ -247,8 +273,8 @@
       return true;
     }
 
-    function update() {
-      var start = performance.now();
+    /* Which rows match, and the facet counts; touches no element but the counts. */
+    function filter() {
       var q = input.value.trim().toLowerCase();
       var terms = q ? q.split(/\s+/) : [];
       var f, i, facet, list;
@@ -261,7 +287,7 @@
         }
         facet.counts.fill(0);
       }
-      var shown = 0;
+      matched = 0;
       for (var r = 0; r < n; r++) {
         var show = 0;
         if (!terms.length || matches(r, terms)) {
@@ -286,11 +312,8 @@
             for (i = 0; i < list.length; i++) facets[missed].counts[list[i]]++;
           }
         }
-        if (show !== visible[r]) {
-          visible[r] = show;
-          rows[r].hidden = !show;
-        }
-        shown += show;
+        match[r] = show;
+        matched += show;
       }
       for (f = 0; f < facets.length; f++) {
         facet = facets[f];
@@ -303,9 +326,39 @@
           }
         }
       }
-      var label = shown + " of " + n;
+      var label = matched + " of " + n;
       if (output.textContent !== label) output.textContent = label;
-      if (empty) empty.hidden = shown !== 0;
+      if (empty) empty.hidden = matched !== 0;
+    }
+
+    /* Display the first matching rows in the current order; only changed rows are touched. */
+    function render() {
+      var start = performance.now();
+      var cap = matched <= SHOW_ALL ? matched : Math.min(limit, matched);
+      var order = sorter.order();
+      var k = 0;
+      for (var i = 0; i < n; i++) {
+        var r = order[i];
+        var want = 0;
+        if (match[r]) {
+          if (k < cap) want = 1;
+          k++;
+        }
+        if (want !== visible[r]) {
+          visible[r] = want;
+          rows[r].hidden = !want;
+          if (want && !rows[r].hasAttribute("role")) withRoles(rows[r]);
+        }
+      }
+      if (more) {
+        more.hidden = cap >= matched;
+        var note = more.querySelector(".pmt-more-note");
+        if (note && !more.hidden) note.textContent = "Showing " + cap + " of " + matched + " matches.";
+      }
+      return start;
+    }
+
+    function measure(start) {
       if (performance.measure) {
         performance.clearMeasures("pmtheater:filter");
         performance.measure("pmtheater:filter", { start: start, end: performance.now() });
@@ -333,17 +386,45 @@
     }
 
     form.addEventListener("submit", function (event) { event.preventDefault(); });
-    form.addEventListener("input", function () { update(); sync(); });
+    form.addEventListener("input", function () {
+      var start = performance.now();
+      limit = PAGE;
+      filter();
+      render();
+      measure(start);
+      sync();
+    });
     form.addEventListener("reset", function () {
       setTimeout(function () {
         if (sorter.initial()) sorter.apply(sorter.initial());
-        update();
+        limit = PAGE;
+        filter();
+        render();
         sync();
       }, 0);
     });
+    if (more) {
+      var grow = function (all) {
+        limit = all ? n : limit + PAGE;
+        render();
+      };
+      more.querySelector("[data-pmt-show-more]").addEventListener("click", function () { grow(false); });
+      more.querySelector("[data-pmt-show-all]").addEventListener("click", function () { grow(true); });
+      if (window.IntersectionObserver) {
+        new IntersectionObserver(function (entries) {
+          if (entries[0].isIntersecting && !more.hidden) grow(false);
+        }, { rootMargin: "0px 0px 600px 0px" }).observe(more);
+      }
+    }
     restore();
+    filter();
+    render();
+    table.setAttribute("role", "table");
+    Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody"),
+                                 function (group) { group.setAttribute("role", "rowgroup"); });
+    withRoles(table.tHead.rows[0]);
+    table.setAttribute("data-pmt-live", "");
     form.hidden = false;
-    update();
   }
 
   /* -- The action-item board ------------------------------------------------ */

@@ -1,0 +1,99 @@
+"""Incidents as plain JSON data: the published ``<prefix>/incidents.json`` and ``pmtheater export``.
+
+One function makes both, so a script that reads the site's file and one that
+runs the CLI see the same shape. Keys are the incident file's keys, every key
+always present (``null`` or ``[]`` when the file leaves it out), times in UTC
+(``2024-03-14T14:02:00Z``), dates as ``YYYY-MM-DD``; ``url`` and ``source``
+say where the playbill is published and which file it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from typing import Any
+
+from .model import Incident
+
+FORMAT = "mkdocs-pmtheater/incidents"
+VERSION = 1
+
+
+def utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
+    """One incident as JSON-ready data."""
+    setting = incident.setting
+    plot = incident.plot
+    review = incident.review
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "started_at": utc(incident.started_at),
+        "detected_at": utc(incident.detected_at),
+        "mitigated_at": utc(incident.mitigated_at),
+        "resolved_at": utc(incident.resolved_at),
+        "services": list(incident.services),
+        "tags": list(incident.tags),
+        "summary": incident.summary,
+        "impact": incident.impact,
+        "director": incident.director,
+        "review_date": day(incident.review_date),
+        "cast": [{"role": c.role, "actor": c.actor, "notes": c.notes} for c in incident.cast],
+        "timeline": [
+            {"at": utc(s.at), "character": s.character, "action": s.action,
+             "observation": s.observation, "belief": s.belief, "plot_point": s.plot_point}
+            for s in incident.timeline
+        ],
+        "setting": None if setting is None else {
+            "environment": setting.environment,
+            "props": [{"name": p.name, "kind": p.kind, "url": p.url, "page": p.page}
+                      for p in setting.props],
+            "conditions": list(setting.conditions),
+        },
+        "plot": None if plot is None else {
+            "lead_up": plot.lead_up, "climax": plot.climax,
+            "turning_point": plot.turning_point, "resolution": plot.resolution,
+        },
+        "review": None if review is None else {
+            "went_well": list(review.went_well),
+            "got_lucky": list(review.got_lucky),
+            "could_improve": list(review.could_improve),
+            "detection": list(review.detection),
+            "process": list(review.process),
+            "five_whys": [{"why": w.why, "because": w.because} for w in review.five_whys],
+            "root_causes": list(review.root_causes),
+            "contributing_factors": list(review.contributing_factors),
+        },
+        "action_items": [
+            {"id": i.id, "title": i.title, "owner": i.owner, "due": day(i.due),
+             "priority": i.priority, "status": i.status, "kind": i.kind,
+             "tracker": i.tracker, "notes": i.notes, "open": i.is_open}
+            for i in incident.action_items
+        ],
+        "awards": [{"award": a.award, "recipient": a.recipient, "citation": a.citation}
+                   for a in incident.awards],
+        "url": url,
+        "source": incident.source,
+    }
+
+
+def incidents_document(entries: Iterable[tuple[Incident, str | None]]) -> str:
+    """The JSON text for ``(incident, url)`` pairs, newest first as given."""
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "incidents": [incident_data(incident, url) for incident, url in entries],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

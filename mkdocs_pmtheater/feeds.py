@@ -1,0 +1,286 @@
+"""Machine-readable files published next to the playbills.
+
+``<prefix>/schema.json``
+    the JSON Schema of incident files, with the site's severity levels, so
+    editors can point ``$schema`` at the site;
+``<prefix>/incidents.json``
+    every published incident as data (see export.py);
+``<prefix>/action-items.ics``
+    an iCalendar (RFC 5545) feed with one all-day event on the due date of
+    each open action item, for calendar subscriptions;
+``<prefix>/feed.xml``
+    an Atom (RFC 4287) feed of the newest post-mortems.
+
+They are ``File.generated`` files added in ``on_files``, and reproducible: no
+wall-clock time goes into them. Atom's ``updated`` comes from the incidents'
+own times; iCalendar's required ``DTSTAMP`` is the build time, which is
+``SOURCE_DATE_EPOCH`` when set and otherwise the start of the build date, so
+a rebuild on the same day gives the same bytes. The iCalendar writer is small
+and does its own escaping and line folding (tests read the result with the
+``icalendar`` package), so the plugin needs no extra runtime dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import uuid
+import xml.etree.ElementTree as etree
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import urlsplit
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from .export import incidents_document, utc
+from .model import Incident
+from .schema import load_schema
+
+log = get_plugin_logger(__name__)
+
+SCHEMA = "schema.json"
+INCIDENTS = "incidents.json"
+CALENDAR = "action-items.ics"
+FEED = "feed.xml"
+FEED_SIZE = 20
+"""How many post-mortems the Atom feed carries (the newest)."""
+ATOM = "http://www.w3.org/2005/Atom"
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MARKUP = re.compile(r"[*_`#>|~]+|\]\([^)]*\)|[\[\]]")
+
+
+def schema_document(severities: Iterable[str]) -> str:
+    return json.dumps(load_schema(list(severities)), ensure_ascii=False, indent=2) + "\n"
+
+
+def build_stamp(today: date) -> datetime:
+    """The build time for DTSTAMP: SOURCE_DATE_EPOCH, else the build date at 00:00 UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        try:
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass
+    return datetime.combine(today, time(0), timezone.utc)
+
+
+# -- iCalendar -------------------------------------------------------------------
+def ical_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 section 3.3.11)."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = "".join(ch for ch in value if ch == "\n" or ch == "\t" or ord(ch) >= 0x20)
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def fold(line: str) -> str:
+    """Fold a content line into lines of at most 75 octets (section 3.1), CRLF-terminated.
+
+    Never splits a UTF-8 character: continuation lines start with one space.
+    """
+    out: list[str] = []
+    current = ""
+    size = 0
+    limit = 75
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current, size, limit = " ", 1, 75
+        current += ch
+        size += width
+    out.append(current)
+    return "\r\n".join(out) + "\r\n"
+
+
+def _ical_date(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def calendar_document(
+    entries: Iterable[tuple[Incident, str | None]],
+    *,
+    name: str,
+    host: str,
+    stamp: datetime,
+) -> str:
+    """An iCalendar with one all-day event per open action item, on its due date.
+
+    ``entries`` are ``(incident, absolute playbill URL or None)``.
+    """
+    dtstamp = stamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    events: list[tuple[date, str, str, list[str]]] = []
+    for incident, url in entries:
+        for item in incident.action_items:
+            if not item.is_open or item.due is None:
+                continue
+            link = f"{url}#{item.anchor}" if url else None
+            description = "\n".join((
+                f"{incident.id}: {incident.title}",
+                f"Owner: {item.owner}",
+                f"Priority: {item.priority}",
+                f"Status: {item.status}",
+                *((f"Tracker: {item.tracker}",) if item.tracker else ()),
+                *((link,) if link else ()),
+            ))
+            lines = [
+                "BEGIN:VEVENT",
+                f"UID:{ical_text(f'{incident.id}-{item.id}@{host}')}",
+                f"DTSTAMP:{dtstamp}",
+                f"DTSTART;VALUE=DATE:{_ical_date(item.due)}",
+                f"DTEND;VALUE=DATE:{_ical_date(item.due + timedelta(days=1))}",
+                f"SUMMARY:{ical_text(f'{item.id} ({incident.id}): {item.title}')}",
+                f"DESCRIPTION:{ical_text(description)}",
+                f"CATEGORIES:{ical_text(item.priority)}",
+                *((f"URL:{link}",) if link else ()),
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
+            events.append((item.due, incident.id, item.id, lines))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//mkdocs-pmtheater//Action items//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{ical_text(name)}",
+        *(line for *_, event in events for line in event),
+        "END:VCALENDAR",
+    ]
+    return "".join(fold(line) for line in lines)
+
+
+# -- Atom ------------------------------------------------------------------------
+def _xml(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def plain_text(markdown_text: str, limit: int = 600) -> str:
+    """A Markdown summary reduced to its words, for the feed's plain-text summary."""
+    words = " ".join(_MARKUP.sub(" ", markdown_text).split())
+    return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def last_change(incident: Incident) -> datetime:
+    """The newest moment the incident's data mentions (a review after the fact counts)."""
+    moments = [m for m in (incident.started_at, incident.detected_at, incident.mitigated_at,
+                           incident.resolved_at) if m is not None]
+    if incident.review_date is not None:
+        moments.append(datetime.combine(incident.review_date, time(0), timezone.utc))
+    return max(moments)
+
+
+def _stable_id(name: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"mkdocs-pmtheater:{name}").urn
+
+
+def atom_document(
+    entries: list[tuple[Incident, str]],
+    *,
+    title: str,
+    author: str,
+    feed_url: str,
+    site_link: str,
+    absolute: bool,
+    fallback_updated: datetime,
+) -> bytes:
+    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``."""
+    etree.register_namespace("", ATOM)
+
+    def sub(parent: etree.Element, tag: str, text: str | None = None,
+            **attrs: str) -> etree.Element:
+        element = etree.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = _xml(text)
+        return element
+
+    feed = etree.Element(f"{{{ATOM}}}feed")
+    sub(feed, "title", title)
+    sub(feed, "id", feed_url if absolute else _stable_id(f"feed:{title}"))
+    updated = max((last_change(i) for i, _ in entries), default=fallback_updated)
+    sub(feed, "updated", utc(updated))
+    sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
+    sub(feed, "link", rel="alternate", type="text/html", href=site_link)
+    sub(sub(feed, "author"), "name", author)
+    sub(feed, "generator", "mkdocs-pmtheater")
+    for incident, url in entries:
+        entry = sub(feed, "entry")
+        sub(entry, "title", f"{incident.id}: {incident.title}")
+        sub(entry, "id", url if absolute else _stable_id(f"incident:{incident.id}"))
+        sub(entry, "link", rel="alternate", type="text/html", href=url)
+        sub(entry, "published", utc(incident.started_at))
+        sub(entry, "updated", utc(last_change(incident)))
+        sub(entry, "category", term=_xml(incident.severity), label="Severity")
+        for tag in incident.tags:
+            sub(entry, "category", term=_xml(tag))
+        sub(entry, "summary", plain_text(incident.summary), type="text")
+    etree.indent(feed)
+    return etree.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+# -- the files ---------------------------------------------------------------------
+def _site_host(site_url: str | None) -> str:
+    host = urlsplit(site_url).hostname if site_url else None
+    return host or "pmtheater"
+
+
+def add_files(
+    files: Files,
+    config: MkDocsConfig,
+    *,
+    prefix: str,
+    playbills: dict[str, Incident],
+    severities: Iterable[str],
+    today: date,
+) -> None:
+    """Add the four files under ``prefix``; a docs file already at one of them wins."""
+    site_url = config.site_url or ""
+    base = site_url if site_url.endswith("/") else site_url + "/"
+    published: list[tuple[Incident, str]] = []
+    for src, incident in playbills.items():  # newest first
+        file = files.get_file_from_path(src)
+        if file is not None:
+            published.append((incident, file.url))
+
+    def absolute(url: str) -> str | None:
+        return base + url if site_url else None
+
+    def relative_to_prefix(url: str) -> str:
+        """``url`` (from the site's root) as seen from a file in ``prefix``."""
+        path = posixpath.relpath("/" + url, "/" + prefix)
+        return path + "/" if url.endswith("/") or not url else path
+
+    stamp = build_stamp(today)
+    feed_entries = [(i, base + u if site_url else relative_to_prefix(u))
+                    for i, u in published if not i.is_draft][:FEED_SIZE]
+    feed_path = f"{prefix}/{FEED}" if prefix else FEED
+    site_name = config.site_name or "Post-mortems"
+    contents: dict[str, str | bytes] = {
+        SCHEMA: schema_document(severities),
+        # Without site_url, playbill addresses are given relative to the site's root.
+        INCIDENTS: incidents_document((i, absolute(u) or u) for i, u in published),
+        CALENDAR: calendar_document(
+            ((i, absolute(u)) for i, u in published),
+            name=f"{site_name}: action items", host=_site_host(site_url), stamp=stamp),
+        FEED: atom_document(
+            feed_entries,
+            title=f"{site_name}: post-mortems",
+            author=config.site_author or site_name,
+            feed_url=base + feed_path if site_url else FEED,
+            site_link=site_url or relative_to_prefix(""),
+            absolute=bool(site_url),
+            fallback_updated=stamp,
+        ),
+    }
+    for name, content in contents.items():
+        src_uri = f"{prefix}/{name}" if prefix else name
+        if files.get_file_from_path(src_uri) is not None:
+            log.warning(f"docs_dir has a file at {src_uri}, where the plugin would publish its "
+                        f"{name}; the plugin leaves that file alone and does not publish its own")
+            continue
+        files.append(File.generated(config, src_uri, content=content))

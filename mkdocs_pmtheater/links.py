@@ -1,0 +1,351 @@
+"""Links from any page to a playbill, and the record of who links to whom (for backlinks).
+
+A page links to an incident as ``[text](incident:INC-2024-031)``, to one of its
+action items as ``[text](incident:INC-2024-031#AI-2)``, or with the relative
+path of the incident's YAML file, which also works when the Markdown is read on
+the repository host. The incident files are not pages of the site, so both
+forms have to be rewritten before MkDocs checks the page's links.
+
+Why a Markdown treeprocessor, not text substitution: it sees the links the
+Markdown parser found, after code spans and fenced code were set aside, so a
+link written inside code is never touched. It runs just before MkDocs' own
+link processor and rewrites a link to the playbill's generated page
+(``../incidents/inc-2024-031.md#ai-2``); MkDocs then turns that into the
+right URL for the site's URL style and validates it like any other link, so
+MkDocs has nothing to warn about. A link that names no incident, item or file
+is a warning naming the page, its line and the link (``--strict`` fails); on
+the page its words are kept without the dead link, and a link whose incident
+exists but whose item or scene does not goes to the top of the playbill.
+
+Every link found is recorded in a :class:`LinkIndex`, which lives as long as
+the plugin: the backlinks ("Referenced by") are known only once every page has
+been rendered, and with ``mkdocs serve --dirty`` pages that were not
+re-rendered keep the links they had. Resolving a link is a few dict lookups, so
+a build stays O(pages + links).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from .loader import INCIDENT_SUFFIXES, Catalog
+from .model import Incident
+from .problems import Problem, did_you_mean
+from .theater import display_path
+
+log = get_plugin_logger(__name__)
+
+SCHEME = "incident"
+BROKEN_CLASS = "pmt-broken-link"
+_SCENE = re.compile(r"scene-(\d+)")
+_LINE_ANCHOR = re.compile(r"L\d+(?:C\d+)?(?:-L?\d+(?:C\d+)?)?")
+"""``#L12`` or ``#L12-L20``: a line of the file on the repository host; dropped on the site."""
+_ID = re.compile(r'\bid="([^"]+)"')
+_PRIORITY = 1.5
+"""After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a link to an incident goes on the site."""
+
+    slug: str
+    src_uri: str
+    """The playbill's generated page (docs-relative ``.md`` path)."""
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Why a link to an incident goes nowhere (or only to the playbill's top)."""
+
+    message: str
+    hint: str = ""
+    fallback: Target | None = None
+    """Where the link goes anyway: the playbill, when only the fragment is unknown."""
+
+
+class LinkIndex:
+    """Which page links to which incidents: ``{page src_uri: {incident slug: None}}``."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, dict[str, None]] = {}
+
+    def start(self, src_uri: str) -> None:
+        """A page is being rendered again: forget the links it had."""
+        self.pages[src_uri] = {}
+
+    def add(self, src_uri: str, slug: str) -> None:
+        self.pages.setdefault(src_uri, {})[slug] = None
+
+    def keep_only(self, src_uris: Iterable[str]) -> None:
+        """Forget pages that are gone from the site."""
+        live = set(src_uris)
+        self.pages = {src: slugs for src, slugs in self.pages.items() if src in live}
+
+    def referrers(self) -> dict[str, list[str]]:
+        """``{incident slug: [page src_uri, ...]}``, pages in a stable order."""
+        found: dict[str, list[str]] = {}
+        for src in sorted(self.pages):
+            for slug in self.pages[src]:
+                found.setdefault(slug, []).append(src)
+        return found
+
+
+class IncidentLinks:
+    """Resolves the links of one build, warns about broken ones and records the rest."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        playbills: dict[str, Incident],
+        *,
+        incidents_dir: str,
+        drafts_hidden: bool,
+        index: LinkIndex,
+        root: str,
+    ) -> None:
+        self.catalog = catalog
+        self.playbill_of: dict[str, str] = {i.slug: src for src, i in playbills.items()}
+        """Published incidents: slug -> the playbill's src_uri."""
+        self.playbills = playbills
+        self.incidents_dir = incidents_dir.strip("/")
+        self.drafts_hidden = drafts_hidden
+        self.index = index
+        self.root = root
+        """Messages name pages relative to this folder (the project's)."""
+        self.page: Page | None = None
+        """The Markdown page being converted; None outside page conversion."""
+        self._warned: set[tuple[str, str]] = set()
+
+    # -- resolving -------------------------------------------------------------
+    def is_incident_path(self, src: str) -> bool:
+        return src.startswith(self.incidents_dir + "/") and src.endswith(INCIDENT_SUFFIXES)
+
+    def resolve(self, href: str, base_dir: str) -> Target | Broken | None:
+        """Where ``href``, written in a file of folder ``base_dir`` (docs-relative), goes.
+
+        None when it is no link to an incident (an external link, another page).
+        """
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return None
+        fragment = unquote(parts.fragment)
+        if parts.scheme.lower() == SCHEME:
+            return self._by_id(unquote(parts.netloc + parts.path).strip(), fragment)
+        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "\\")):
+            return None
+        target = posixpath.normpath(posixpath.join(base_dir, unquote(parts.path)))
+        if target.startswith("../"):
+            return None
+        if self.is_incident_path(target):
+            return self._by_file(target, fragment)
+        incident = self.playbills.get(target)
+        if incident is not None:  # a plain link to the playbill's page: MkDocs resolves it
+            return Target(incident.slug, target, fragment)
+        return None
+
+    def _by_id(self, incident_id: str, fragment: str) -> Target | Broken:
+        if not incident_id:
+            return Broken("the link names no incident",
+                          "write the incident's id after 'incident:', e.g. incident:INC-2024-031")
+        src = self.playbill_of.get(incident_id.lower())
+        if src is None:
+            return self._unpublished(incident_id)
+        return self._with_fragment(self.playbills[src], src, fragment, file_link=False)
+
+    def _by_file(self, target: str, fragment: str) -> Target | Broken:
+        loaded = self.catalog.files.get(target)
+        if loaded is None:
+            hint = did_you_mean(target, self.catalog.files) or (
+                f"give the path of an incident file under {self.incidents_dir}/, relative "
+                "to this page")
+            return Broken(f"there is no incident file {target} in docs_dir", hint)
+        incident = loaded.incident
+        src = self.playbill_of.get(incident.slug) if incident else None
+        if incident is None or src is None or self.playbills[src] is not incident:
+            if incident is not None and src is None and incident.is_draft and self.drafts_hidden:
+                return Broken(f"the incident {incident.id} ({target}) is a draft, and this "
+                              "site hides drafts", "publish it or remove the link")
+            return Broken(f"the incident file {target} has problems and is not published",
+                          f"fix the problems reported for {loaded.display}")
+        return self._with_fragment(incident, src, fragment, file_link=True)
+
+    def _unpublished(self, incident_id: str) -> Broken:
+        known = self.catalog.get(incident_id)
+        if known is not None and known.is_draft and self.drafts_hidden:
+            return Broken(f"the incident {known.id} is a draft, and this site hides drafts",
+                          "publish it or remove the link")
+        if known is not None:
+            return Broken(f"the incident {known.id} is not published",
+                          f"fix the problems reported for its file {known.source}")
+        ids = [i.id for i in self.catalog.incidents]
+        return Broken(f"no incident has the id '{incident_id}'",
+                      did_you_mean(incident_id, ids) or "check the id in the incident file")
+
+    def _with_fragment(
+        self, incident: Incident, src: str, fragment: str, *, file_link: bool
+    ) -> Target | Broken:
+        if not fragment:
+            return Target(incident.slug, src)
+        item = incident.action_item(fragment)
+        if item is not None:
+            return Target(incident.slug, src, item.anchor)
+        scene = _SCENE.fullmatch(fragment.lower())
+        if scene and 1 <= int(scene.group(1)) <= len(incident.timeline):
+            return Target(incident.slug, src, scene.group(0))
+        if file_link and _LINE_ANCHOR.fullmatch(fragment):
+            return Target(incident.slug, src)
+        top = Target(incident.slug, src)
+        if scene:
+            return Broken(f"{incident.id} has no scene {scene.group(1)}",
+                          f"its timeline has {len(incident.timeline)} scenes", top)
+        items = [i.id for i in incident.action_items]
+        hint = did_you_mean(fragment, items) or (
+            f"its action items are {', '.join(items)}" if items
+            else f"{incident.id} has no action items; link to the incident itself")
+        return Broken(f"{incident.id} has no action item '{fragment}'", hint, top)
+
+    # -- pages -------------------------------------------------------------------
+    def begin_page(self, page: Page) -> None:
+        """Called before MkDocs converts ``page``: its links are about to be found again."""
+        self.page = page
+        self.index.start(page.file.src_uri)
+
+    def end_page(self) -> None:
+        self.page = None
+
+    def page_href(self, href: str) -> str | None:
+        """The new href for a link in the page being converted; None: leave it, ``""``: broken.
+
+        Good links become a link to the playbill's page relative to this page's
+        folder, which MkDocs' link processor then resolves and checks.
+        """
+        page = self.page
+        assert page is not None
+        src = page.file.src_uri
+        found = self.resolve(href, posixpath.dirname(src))
+        if found is None:
+            return None
+        if isinstance(found, Broken):
+            self._warn_page(page, href, found)
+            if found.fallback is None:
+                return ""
+            found = found.fallback
+        self.index.add(src, found.slug)
+        if not self.is_incident_path_href(href):
+            return None  # already a link MkDocs understands
+        path = posixpath.relpath(found.src_uri, posixpath.dirname(src) or ".")
+        return f"{path}#{found.anchor}" if found.anchor else path
+
+    @staticmethod
+    def is_incident_path_href(href: str) -> bool:
+        """True unless ``href`` is a plain link to a page (the ``.md`` of a playbill)."""
+        parts = urlsplit(href)
+        return parts.scheme.lower() == SCHEME or parts.path.endswith(INCIDENT_SUFFIXES)
+
+    def field_href(self, href: str, incident: Incident, page: Page, files: Files) -> str | None:
+        """A link in an incident's own Markdown: relative to its YAML file, as in the repo.
+
+        Returns the final URL (incident Markdown does not pass through MkDocs' link
+        processor), or None when the link is not one to an incident.
+        """
+        found = self.resolve(href, posixpath.dirname(incident.source))
+        if found is None:
+            return None
+        if isinstance(found, Broken):
+            loaded = self.catalog.files.get(incident.source)
+            where = loaded.display if loaded else incident.source
+            self._warn(where, 0, 0, href, found)
+            if found.fallback is None:
+                return None  # left as written: a dead link, and a warning
+            found = found.fallback
+        self.index.add(page.file.src_uri, found.slug)
+        file = files.get_file_from_path(found.src_uri)
+        if file is None:  # pragma: no cover - every playbill is in files
+            return None
+        url = file.url_relative_to(page.file)
+        return f"{url}#{found.anchor}" if found.anchor else url
+
+    # -- warnings ----------------------------------------------------------------
+    def _warn_page(self, page: Page, href: str, broken: Broken) -> None:
+        file = page.file
+        where = display_path(file.abs_src_path, self.root) if file.abs_src_path else file.src_uri
+        line, column = _locate(page, href)
+        self._warn(where, line, column, href, broken)
+
+    def _warn(self, where: str, line: int, column: int, href: str, broken: Broken) -> None:
+        if (where, href) in self._warned:
+            return
+        self._warned.add((where, href))
+        log.warning(Problem(where, line, column, f"link '{href}'", broken.message,
+                            broken.hint).text())
+
+
+def _locate(page: Page, href: str) -> tuple[int, int]:
+    """Line and column of ``href`` in the page's source file, for the warning (0, 0: unknown)."""
+    try:
+        text = page.file.content_string
+    except (OSError, UnicodeDecodeError, ValueError):
+        return 0, 0
+    for needle in (f"]({href})", f"]({href} ", f"]: {href}\n", f"]({href}", f"]: {href}", href):
+        at = text.find(needle)
+        if at >= 0:
+            at += needle.index(href)
+            line = text.count("\n", 0, at) + 1
+            return line, at - (text.rfind("\n", 0, at) + 1) + 1
+    return 0, 0
+
+
+def register_anchors(page: Page, html: str) -> None:
+    """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
+    ids = set(_ID.findall(html))
+    page.present_anchor_ids = (page.present_anchor_ids or set()) | ids
+
+
+class _LinkTreeprocessor(Treeprocessor):
+    def __init__(self, md: Markdown, extension: IncidentLinkExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, root: etree.Element) -> None:
+        links = self.extension.links
+        if links is None or links.page is None:
+            return  # not a page of the site (incident Markdown, another plugin's conversion)
+        for element in root.iter("a"):
+            href = element.get("href")
+            if not href:
+                continue
+            new = links.page_href(href)
+            if new is None:
+                continue
+            if new:
+                element.set("href", new)
+            else:  # broken: keep the words, drop the link (MkDocs would check it again)
+                del element.attrib["href"]
+                element.tag = "span"
+                element.set("class", " ".join(filter(None, (element.get("class"), BROKEN_CLASS))))
+
+
+class IncidentLinkExtension(Extension):
+    """Added to the site's ``markdown_extensions``; active while the plugin converts a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: IncidentLinks | None = None
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.treeprocessors.register(_LinkTreeprocessor(md, self), "pmtheater_links", _PRIORITY)
