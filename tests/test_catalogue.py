@@ -389,7 +389,7 @@ def test_search_data_has_summaries_and_people(site: SiteFactory) -> None:
     site.incident("a.yaml", incident_text("INC-1"))
     built = site.build()
     table = built.html("incidents/").select_one("table.pmt-index")
-    data_url = posixpath.normpath(posixpath.join("incidents/", table["data-pmt-more"]))
+    data_url = posixpath.normpath(posixpath.join("incidents/", table["data-pmt-search"]))
     data = json.loads((built.site_dir / data_url).read_text(encoding="utf-8"))
     assert "zeppelins" in data["INC-1"]
     for person in ("@lena", "@Priya", "Dana Cole", "@priya"):

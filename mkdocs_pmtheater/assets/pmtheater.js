@@ -63,7 +63,7 @@
   // order (position in the th's data-order JSON list), pos (the rendered order,
   // which is newest first). Empty cells sort last either way; ties keep the
   // rendered order.
-  function sortable(table, onSort) {
+  function sortable(table, onSort, beforeMove) {
     var head = table.tHead && table.tHead.rows[0];
     var body = table.tBodies[0];
     if (!head || !body) return null;
@@ -142,6 +142,7 @@
       state.column = c;
       state.dir = dir;
       order = index;
+      if (beforeMove) beforeMove();
       var fragment = document.createDocumentFragment();
       for (var i = 0; i < index.length; i++) fragment.appendChild(rows[index[i]]);
       body.appendChild(fragment);
@@ -165,22 +166,16 @@
   }
 
   /* -- The post-mortem index ------------------------------------------------ */
-  // Laying out table rows is what costs time (style and text layout per cell),
-  // so at most SHOW_ALL matching rows are displayed at once; beyond that the
-  // first PAGE, and PAGE more whenever the end of the table scrolls into view.
+  // Showing a row is what costs time (style and layout of its cells), and a
+  // table with thousands of displayed rows makes every change slow. So:
+  //  - a keystroke brings the table up to date from the top until FIRST more rows
+  //    are shown; the rest follows, SLICE rows per animation frame;
+  //  - when more than SHOW_ALL rows match, only the first PAGE are displayed, and
+  //    PAGE more each time the end of the table nears the screen ("Show more").
+  var FIRST = 40;
+  var SLICE = 40;
   var SHOW_ALL = 300;
   var PAGE = 100;
-
-  /* The live table is laid out with CSS grid (see pmtheater.css): say what it is. */
-  function withRoles(row) {
-    row.setAttribute("role", "row");
-    for (var i = 0; i < row.cells.length; i++) {
-      var cell = row.cells[i];
-      var header = cell.tagName === "TH";
-      cell.setAttribute("role", header ? (cell.scope === "row" ? "rowheader" : "columnheader")
-                                       : "cell");
-    }
-  }
 
   function setupIndex(table) {
     var form = document.querySelector('form[data-pmt-filters="' + table.id + '"]');
@@ -189,8 +184,13 @@
     var input = form.querySelector('input[name="q"]');
     var output = form.querySelector(".pmt-count");
     var empty = page.querySelector(".pmt-empty");
-    var more = page.querySelector(".pmt-more");
-    var sorter = sortable(table, function () { render(); sync(); });
+    var more = page.querySelector(".pmt-more");  // "Showing 100 of 340 matches. Show more"
+    var sorter = sortable(table, function () { render(); sync(); }, function () {
+      // Before rows move, hide them: moving displayed rows restyles every one of them.
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+      for (var r = 0; r < n; r++) if (visible[r]) { visible[r] = 0; rows[r].hidden = true; }
+    });
     var rows = sorter.rows;
     var n = rows.length;
     var heads = table.tHead.rows[0].cells;
@@ -222,7 +222,6 @@
     for (var r = 0; r < n; r++) {
       var row = rows[r];
       hay[r] = row.textContent.toLowerCase();
-      visible[r] = 2;  // unknown: the first render sets every row
       ids0[r] = row.cells[0] ? row.cells[0].textContent.trim() : "";
       for (var f = 0; f < facets.length; f++) {
         var facet = facets[f];
@@ -249,7 +248,7 @@
     });
 
     // Summaries and people come from a separate file, so the page stays small.
-    var extraUrl = table.getAttribute("data-pmt-more");
+    var extraUrl = table.getAttribute("data-pmt-search");
     if (extraUrl) {
       var url = new URL(extraUrl, location.href).href;
       if (!extraData[url]) {
@@ -263,7 +262,10 @@
           var extra = data[ids0[r]];
           if (extra) hay[r] += "\n" + String(extra).toLowerCase();
         }
-        if (input.value.trim()) { filter(); render(); }
+        if (input.value.trim()) {
+          filter();
+          render();
+        }
       });
     }
 
@@ -331,31 +333,45 @@
       if (empty) empty.hidden = matched !== 0;
     }
 
-    /* Display the first matching rows in the current order; only changed rows are touched. */
-    function render() {
-      var start = performance.now();
-      var cap = matched <= SHOW_ALL ? matched : Math.min(limit, matched);
+    var cursor = 0;  // rows before this position (in display order) are up to date
+    var seen = 0;    // matching rows before the cursor
+    var frame = 0;   // the next animation frame of an update in progress
+
+    function cap() {
+      return matched <= SHOW_ALL ? matched : Math.min(limit, matched);
+    }
+
+    /* Bring rows up to date in display order, showing at most ``budget`` more. */
+    function step(budget) {
       var order = sorter.order();
-      var k = 0;
-      for (var i = 0; i < n; i++) {
-        var r = order[i];
-        var want = 0;
-        if (match[r]) {
-          if (k < cap) want = 1;
-          k++;
-        }
+      var wanted = cap();
+      var shown = 0;
+      while (cursor < n) {
+        var r = order[cursor];
+        var want = match[r] && seen < wanted ? 1 : 0;
         if (want !== visible[r]) {
+          if (want && shown++ === budget) break;
           visible[r] = want;
           rows[r].hidden = !want;
-          if (want && !rows[r].hasAttribute("role")) withRoles(rows[r]);
+        }
+        seen += match[r];
+        cursor++;
+      }
+      frame = cursor < n ? requestAnimationFrame(function () { step(SLICE); }) : 0;
+    }
+
+    function render() {
+      if (frame) cancelAnimationFrame(frame);
+      cursor = 0;
+      seen = 0;
+      step(FIRST);
+      if (more) {
+        more.hidden = cap() >= matched;
+        var note = more.querySelector(".pmt-more-note");
+        if (note && !more.hidden) {
+          note.textContent = "Showing " + cap() + " of " + matched + " matches.";
         }
       }
-      if (more) {
-        more.hidden = cap >= matched;
-        var note = more.querySelector(".pmt-more-note");
-        if (note && !more.hidden) note.textContent = "Showing " + cap + " of " + matched + " matches.";
-      }
-      return start;
     }
 
     function measure(start) {
@@ -416,13 +432,15 @@
         }, { rootMargin: "0px 0px 600px 0px" }).observe(more);
       }
     }
+    // Until now the style sheet showed only the first rows (html.pmt-js); say so in the DOM.
+    var early = document.documentElement.classList.contains("pmt-js");
+    for (r = 0; r < n; r++) {
+      visible[r] = !early || r < 100 ? 1 : 0;
+      if (!visible[r]) rows[r].hidden = true;
+    }
     restore();
     filter();
     render();
-    table.setAttribute("role", "table");
-    Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody"),
-                                 function (group) { group.setAttribute("role", "rowgroup"); });
-    withRoles(table.tHead.rows[0]);
     table.setAttribute("data-pmt-live", "");
     form.hidden = false;
   }

@@ -1,0 +1,182 @@
+"""Live preview: a real ``mkdocs serve`` on loopback, edited while it runs.
+
+The server runs in a subprocess whose ``read_incident_yaml`` (the YAML parser
+every incident file goes through) is wrapped by a counter that logs each call,
+so the test sees that a rebuild parses only the file that changed. Every wait
+is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SiteFactory, minimal_incident
+
+WAIT = 90.0
+"""Seconds any one step may take (the machine may be busy)."""
+
+COUNTING_SERVE = """
+import sys
+import mkdocs_pmtheater.loader as loader
+real = loader.read_incident_yaml
+def counting(raw, file):
+    print("PMT-PARSE " + file, file=sys.stderr, flush=True)
+    return real(raw, file)
+loader.read_incident_yaml = counting
+from mkdocs.__main__ import cli
+cli(sys.argv[1:])
+"""
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", COUNTING_SERVE, "serve", "-a", f"127.0.0.1:{self.port}",
+             "-f", str(root / "mkdocs.yml")],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        self.log: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line.rstrip("\n"))
+
+    def parses(self) -> list[str]:
+        return [line.split(" ", 1)[1] for line in list(self.log) if line.startswith("PMT-PARSE ")]
+
+    def builds(self) -> int:
+        return sum("Documentation built in" in line for line in list(self.log))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+    def wait_for(self, what: str, check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"mkdocs serve exited while waiting for {what}:\n"
+                                     + "\n".join(self.log[-30:]))
+            try:
+                if check():
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}:\n" + "\n".join(self.log[-30:]))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+
+
+@pytest.fixture
+def server(site: SiteFactory) -> Iterator[tuple[SiteFactory, Server]]:
+    site.incident("a.yaml", minimal_incident("INC-A", "First title"))
+    site.incident("b.yaml", minimal_incident("INC-B", "Bee outage"))
+    site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
+    site.page("runbook.md", "# Runbook\n\nSee [the A outage](incident:INC-A).\n")
+    site.config["site_url"] = None
+    site.build()  # writes mkdocs.yml (and checks the site builds)
+    running = Server(site.root)
+    try:
+        running.wait_for("the first build", lambda: running.get("")[0] == 200)
+        yield site, running
+    finally:
+        running.stop()
+
+
+def title_of(html: str) -> str:
+    match = re.search(r'<h1 id="playbill">(.*?)</h1>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def test_serve_rebuilds_on_changes_and_survives_broken_files(
+    server: tuple[SiteFactory, Server],
+) -> None:
+    site, srv = server
+    assert sorted(srv.parses()) == ["docs/incidents/a.yaml", "docs/incidents/b.yaml",
+                                    "docs/incidents/c.yaml"]
+    assert title_of(srv.get("incidents/inc-a/")[1]) == "First title"
+
+    # 1. An edit shows up; only the edited file is parsed again.
+    before = len(srv.parses())
+    site.incident("a.yaml", minimal_incident("INC-A", "Second title"))
+    srv.wait_for("the new title", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                 == "Second title")
+    assert srv.parses()[before:] == ["docs/incidents/a.yaml"]
+
+    # 2. A broken edit: the warning is logged, the server keeps serving, and the
+    #    playbill's address shows the problem instead of "page not found".
+    site.incident("a.yaml", "id: INC-A\ntitle: [unclosed\nseverity: SEV3\n")
+    srv.wait_for("the warning", lambda: any("docs/incidents/a.yaml:2:8" in line
+                                            for line in srv.log))
+    srv.wait_for("the problem page", lambda: "is not published" in srv.get("incidents/inc-a/")[1])
+    status, html = srv.get("incidents/inc-a/")
+    assert status == 200
+    assert "docs/incidents/a.yaml:2:8" in html and "YAML syntax error" in html
+    assert title_of(srv.get("incidents/inc-b/")[1]) == "Bee outage"
+    assert srv.get("runbook/")[0] == 200
+
+    # 3. Fixing it brings the playbill back.
+    site.incident("a.yaml", minimal_incident("INC-A", "Third title"))
+    srv.wait_for("the fixed playbill", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                 == "Third title")
+
+    # 4. A new file gets a playbill; removing it takes the playbill away.
+    site.incident("d.yaml", minimal_incident("INC-D", "Dee outage"))
+    srv.wait_for("the new playbill", lambda: title_of(srv.get("incidents/inc-d/")[1])
+                 == "Dee outage")
+    (site.root / "docs" / "incidents" / "d.yaml").unlink()
+    srv.wait_for("the playbill to go", lambda: srv.get("incidents/inc-d/")[0] == 404)
+
+    # Files that never changed were parsed exactly once in the whole session.
+    parsed = srv.parses()
+    assert parsed.count("docs/incidents/b.yaml") == 1
+    assert parsed.count("docs/incidents/c.yaml") == 1
+    assert srv.builds() >= 6
+    assert not [line for line in srv.log if "Traceback" in line]
+
+
+def test_serve_updates_backlinks_when_a_page_changes(server: tuple[SiteFactory, Server]) -> None:
+    site, srv = server
+
+    def referrers(slug: str) -> str:
+        html = srv.get(f"incidents/{slug}/")[1]
+        match = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>', html,
+                          re.S)
+        return match.group(0) if match else ""
+
+    assert "Runbook" in referrers("inc-a")
+    site.page("runbook.md", "# Runbook\n\nSee [the B outage](incident:INC-B).\n")
+    srv.wait_for("the backlink to move", lambda: "Runbook" in referrers("inc-b"))
+    assert referrers("inc-a") == ""
