@@ -72,16 +72,18 @@ class Backlinks:
         self.files = files
         self.used_in_enabled = used_in
         self._used_by: dict[str, list[Incident]] | None = None
+        self._playbill_of: dict[int, str] = {}
+        """id(incident) -> its playbill's src_uri."""
         self._referrers: dict[str, list[str]] | None = None
 
     # -- "Incidents that used this page" --------------------------------------
     def used_by(self) -> dict[str, list[Incident]]:
         """Page src_uri -> the published incidents naming it in a prop, newest first."""
         if self._used_by is None:
-            published = {id(i) for i in self.theater.playbills.values()}
+            self._playbill_of = {id(i): src for src, i in self.theater.playbills.items()}
             found: dict[str, list[Incident]] = {}
             for incident in self.theater.catalog.incidents:  # newest first
-                if id(incident) not in published or incident.setting is None:
+                if id(incident) not in self._playbill_of or incident.setting is None:
                     continue
                 for page in dict.fromkeys(p.page for p in incident.setting.props if p.page):
                     found.setdefault(page, []).append(incident)
@@ -96,10 +98,9 @@ class Backlinks:
         if not incidents:
             return html
         renderer = self.theater.renderer()
-        sources = {id(i): src for src, i in self.theater.playbills.items()}
         entries = []
         for incident in incidents:
-            file = files.get_file_from_path(sources[id(incident)])
+            file = files.get_file_from_path(self._playbill_of[id(incident)])
             if file is None:  # pragma: no cover - every playbill is in files
                 continue
             entries.append(Use(incident, file.url_relative_to(page.file),

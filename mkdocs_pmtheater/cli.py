@@ -6,9 +6,10 @@ checks of the build (``Theater.check``: every per-file check, and the checks
 across files: unique ids, free addresses, existing prop pages) and prints the
 problems as text, as GitHub workflow annotations or as JSON.
 
-Which site a file belongs to: ``--config-file`` if given, else ``mkdocs.yml``
-in the current folder, else the nearest ``mkdocs.yml`` above each given path;
-without any, the defaults (``docs/incidents/``) under the current folder.
+Which site: ``--config-file`` if given; for given PATHS, the nearest
+``mkdocs.yml`` above each path (a repository may hold several sites);
+otherwise ``mkdocs.yml`` in the current folder; without any, the defaults
+(``docs/incidents/``) under the current folder.
 With explicit PATHS the whole incidents folder is still read, so the checks
 across files see every incident, but only problems in the given files are
 reported, plus problems in other files that a given file causes (the other

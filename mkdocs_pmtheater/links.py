@@ -49,6 +49,8 @@ log = get_plugin_logger(__name__)
 
 SCHEME = "incident"
 BROKEN_CLASS = "pmt-broken-link"
+LINK_CLASS = "pmt-incident-link"
+"""Added to every rewritten link, for styling (they are underlined in running text)."""
 _SCENE = re.compile(r"scene-(\d+)")
 _LINE_ANCHOR = re.compile(r"L\d+(?:C\d+)?(?:-L?\d+(?:C\d+)?)?")
 """``#L12`` or ``#L12-L20``: a line of the file on the repository host; dropped on the site."""
@@ -334,10 +336,15 @@ class _LinkTreeprocessor(Treeprocessor):
                 continue
             if new:
                 element.set("href", new)
+                _add_class(element, LINK_CLASS)
             else:  # broken: keep the words, drop the link (MkDocs would check it again)
                 del element.attrib["href"]
                 element.tag = "span"
-                element.set("class", " ".join(filter(None, (element.get("class"), BROKEN_CLASS))))
+                _add_class(element, BROKEN_CLASS)
+
+
+def _add_class(element: etree.Element, name: str) -> None:
+    element.set("class", " ".join(filter(None, (element.get("class"), name))))
 
 
 class IncidentLinkExtension(Extension):

@@ -230,7 +230,7 @@ def _yaml_text(value: Any) -> str:
     return str(value)
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _shown(value: Any, limit: int = 60) -> str:

@@ -236,9 +236,13 @@ class _Reader:
                         stack.pop()  # the complex key is gone; attach() drops its value
                 continue
 
-            if isinstance(event, yaml.NodeEvent) and self.over_limits(event, stack):
-                done = True
-                break
+            if isinstance(event, yaml.NodeEvent):
+                self.value_total += 1
+                crowded = isinstance(top, _Frame) and (
+                    self.value_total > MAX_VALUES or len(top.value) >= MAX_ENTRIES)
+                if crowded and self.over_limits(event, stack):
+                    done = True
+                    break
 
             if wants_key():
                 assert isinstance(top, _Frame)
@@ -324,7 +328,6 @@ class _Reader:
 
     def over_limits(self, event: yaml.NodeEvent, stack: list[_Frame | _Skip]) -> bool:
         """Report (and stop at) a list or mapping that is too long, or a file of too many values."""
-        self.value_total += 1
         top = stack[-1] if stack else None
         if self.value_total > MAX_VALUES:
             path = top.path[:1] if isinstance(top, _Frame) else ()

@@ -290,3 +290,15 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_help(command: str, tmp_path: Path) -> None:
     done = pmtheater(command, "--help", cwd=tmp_path)
     assert done.returncode == 0 and f"pmtheater {command}" in done.stdout
+
+
+def test_validate_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/validate.py end to end on a small corpus (exercised, not timed)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "validate.py"), "--count", "12",
+         "--out", str(tmp_path / "bench")],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "12 files; pmtheater validate takes" in done.stdout
+    assert "check-jsonschema" in done.stdout

@@ -10,8 +10,10 @@
  *  - tables marked data-pmt-sortable: sortable columns.
  * No dependencies, no network except the index's own summary data. Works with
  * Material's instant navigation (document$) and without it.
- * Per keystroke the index does no DOM reads: row text is lower-cased once, and
- * only rows whose visibility changes are touched.
+ * Per keystroke the index does no DOM reads: row text is lower-cased once, only
+ * rows whose visibility changes are touched, and at most a few hundred rows are
+ * displayed at once (see SHOW_ALL). Each update is recorded as the user-timing
+ * measure "pmtheater:filter" (benchmarks/catalogue_browser.py reads it).
  */
 (function () {
   "use strict";
@@ -167,15 +169,22 @@
 
   /* -- The post-mortem index ------------------------------------------------ */
   // Showing a row is what costs time (style and layout of its cells), and a
-  // table with thousands of displayed rows makes every change slow. So:
-  //  - a keystroke brings the table up to date from the top until FIRST more rows
-  //    are shown; the rest follows, SLICE rows per animation frame;
-  //  - when more than SHOW_ALL rows match, only the first PAGE are displayed, and
-  //    PAGE more each time the end of the table nears the screen ("Show more").
-  var FIRST = 40;
-  var SLICE = 40;
+  // table with thousands of displayed rows makes every change slow. So when
+  // more than SHOW_ALL rows match, the first PAGE are displayed, and PAGE more
+  // each time the end of the table nears the screen (or on "Show more"). The
+  // rows are CSS grids with content-visibility (pmtheater.css), so rows off
+  // screen cost no layout; explicit roles keep it a table for assistive tech.
   var SHOW_ALL = 300;
   var PAGE = 100;
+
+  function withRoles(row) {
+    row.setAttribute("role", "row");
+    for (var i = 0; i < row.cells.length; i++) {
+      var cell = row.cells[i];
+      var role = cell.tagName !== "TH" ? "cell" : cell.scope === "row" ? "rowheader" : "columnheader";
+      cell.setAttribute("role", role);
+    }
+  }
 
   function setupIndex(table) {
     var form = document.querySelector('form[data-pmt-filters="' + table.id + '"]');
@@ -187,8 +196,6 @@
     var more = page.querySelector(".pmt-more");  // "Showing 100 of 340 matches. Show more"
     var sorter = sortable(table, function () { render(); sync(); }, function () {
       // Before rows move, hide them: moving displayed rows restyles every one of them.
-      if (frame) cancelAnimationFrame(frame);
-      frame = 0;
       for (var r = 0; r < n; r++) if (visible[r]) { visible[r] = 0; rows[r].hidden = true; }
     });
     var rows = sorter.rows;
@@ -333,44 +340,29 @@
       if (empty) empty.hidden = matched !== 0;
     }
 
-    var cursor = 0;  // rows before this position (in display order) are up to date
-    var seen = 0;    // matching rows before the cursor
-    var frame = 0;   // the next animation frame of an update in progress
-
     function cap() {
       return matched <= SHOW_ALL ? matched : Math.min(limit, matched);
     }
 
-    /* Bring rows up to date in display order, showing at most ``budget`` more. */
-    function step(budget) {
+    /* Display the first cap() matching rows in display order; only changed rows are touched. */
+    function render() {
       var order = sorter.order();
       var wanted = cap();
-      var shown = 0;
-      while (cursor < n) {
-        var r = order[cursor];
+      var seen = 0;
+      for (var i = 0; i < n; i++) {
+        var r = order[i];
         var want = match[r] && seen < wanted ? 1 : 0;
+        seen += match[r];
         if (want !== visible[r]) {
-          if (want && shown++ === budget) break;
           visible[r] = want;
           rows[r].hidden = !want;
+          if (want && !rows[r].hasAttribute("role")) withRoles(rows[r]);
         }
-        seen += match[r];
-        cursor++;
       }
-      frame = cursor < n ? requestAnimationFrame(function () { step(SLICE); }) : 0;
-    }
-
-    function render() {
-      if (frame) cancelAnimationFrame(frame);
-      cursor = 0;
-      seen = 0;
-      step(FIRST);
       if (more) {
-        more.hidden = cap() >= matched;
+        more.hidden = wanted >= matched;
         var note = more.querySelector(".pmt-more-note");
-        if (note && !more.hidden) {
-          note.textContent = "Showing " + cap() + " of " + matched + " matches.";
-        }
+        if (note && !more.hidden) note.textContent = "Showing " + wanted + " of " + matched + " matches.";
       }
     }
 
@@ -432,15 +424,14 @@
         }, { rootMargin: "0px 0px 600px 0px" }).observe(more);
       }
     }
-    // Until now the style sheet showed only the first rows (html.pmt-js); say so in the DOM.
-    var early = document.documentElement.classList.contains("pmt-js");
-    for (r = 0; r < n; r++) {
-      visible[r] = !early || r < 100 ? 1 : 0;
-      if (!visible[r]) rows[r].hidden = true;
-    }
+    visible.fill(1);
     restore();
     filter();
     render();
+    table.setAttribute("role", "table");
+    Array.prototype.forEach.call(table.querySelectorAll(":scope > thead, :scope > tbody"),
+                                 function (group) { group.setAttribute("role", "rowgroup"); });
+    withRoles(table.tHead.rows[0]);
     table.setAttribute("data-pmt-live", "");
     form.hidden = false;
   }
@@ -473,7 +464,7 @@
       names[option.value] = option.getAttribute("data-name") || option.textContent;
     });
     var groups = null;
-    var arranged = "";
+    var arranged = "|";  // the page comes in the status view, soonest due first
 
     function byDue(a, b) {
       if (a.d !== b.d) {

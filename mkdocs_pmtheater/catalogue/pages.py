@@ -34,7 +34,7 @@ from ..timestamps import format_duration
 from . import charts, metrics, views
 from .people import People
 
-SEARCH_DATA = "assets/pmtheater/incidents.json"
+SEARCH_DATA = "assets/pmtheater/index-search.json"
 """Summary and people of every listed incident, fetched by the index's filter box."""
 _CITATION_BATCH = 100
 _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")

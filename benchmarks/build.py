@@ -1,0 +1,183 @@
+"""Benchmark: building a site with pmtheater against the same content written as Markdown.
+
+For each size (1,000, 2,000 and 5,000 incidents by default; about 15 scenes, 6
+action items and 2 awards each, from benchmarks/generate.py) this script builds
+two sites in the same run, each in a fresh Python process:
+
+* ``plugin``: the incident YAML files and the pmtheater plugin, which publishes
+  a playbill per incident plus the index, action-item board, hall of fame and
+  metrics pages;
+* ``markdown``: the same incidents pre-written as Markdown pages with the same
+  sections, plus a hand-kept index, action-item list and hall of fame
+  (benchmarks/markdown_baseline.py): what a team without pmtheater writes.
+
+It prints the build's wall time, the ratio plugin/markdown, the plugin's own
+time (all its event handlers) per incident, each build's peak memory (max RSS)
+and the gzip size of the index page. Targets: ratio at most 1.0 at 2,000
+incidents, and time per incident flat as the site grows. This is a script, not
+a timed test: run it by hand, on a quiet machine.
+
+    python benchmarks/build.py [--sizes 1000 2000 5000] [--out DIR] [--repeat 1] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import write_site  # noqa: E402 - the generator lives next to this script
+from markdown_baseline import write_markdown_site  # noqa: E402
+
+EPOCH = "1795651200"  # 2026-11-26: the same "today" for every build
+
+
+def child(root: Path, site_dir: Path) -> None:
+    """In a fresh process: build ``root`` once and print the measurements as JSON."""
+    import logging
+    import resource
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    plugin_seconds = 0.0
+    try:
+        from mkdocs_pmtheater.plugin import PmTheaterPlugin
+    except ImportError:  # pragma: no cover - the baseline does not need the plugin
+        PmTheaterPlugin = None  # type: ignore[assignment]
+    if PmTheaterPlugin is not None:
+        # Time every event handler of the plugin: its own share of the build.
+        for name in [n for n in vars(PmTheaterPlugin) if n.startswith("on_")]:
+            original = getattr(PmTheaterPlugin, name)
+
+            def timed(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+                nonlocal plugin_seconds
+                started = time.perf_counter()
+                try:
+                    return __original(*args, **kwargs)
+                finally:
+                    plugin_seconds += time.perf_counter() - started
+
+            for attr in ("mkdocs_priority",):
+                if hasattr(original, attr):
+                    setattr(timed, attr, getattr(original, attr))
+            setattr(PmTheaterPlugin, name, timed)
+
+    warnings: list[str] = []
+
+    class Count(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                warnings.append(record.getMessage())
+
+    logging.getLogger("mkdocs").addHandler(Count())
+    os.chdir(root)
+    started = time.perf_counter()
+    build(load_config(str(root / "mkdocs.yml"), site_dir=str(site_dir)))
+    seconds = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"build_seconds": seconds, "plugin_seconds": plugin_seconds,
+                      "peak_mib": rss / 1024, "warnings": warnings[:5],
+                      "warning_count": len(warnings)}))
+
+
+def run_build(root: Path, site_dir: Path) -> dict[str, Any]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(root), str(site_dir)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"build of {root} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = wall
+    index = site_dir / "incidents" / "index.html"
+    result["index_gzip_kib"] = (len(gzip.compress(index.read_bytes(), 9)) / 1024
+                                if index.is_file() else None)
+    return result
+
+
+def prepare(out: Path, kind: str, count: int, seed: int) -> Path:
+    root = out / f"{kind}-{count}"
+    marker = root / ".generated"
+    if not (marker.is_file() and marker.read_text() == f"{count} {seed}\n"):
+        if root.exists():
+            shutil.rmtree(root)
+        (write_site if kind == "plugin" else write_markdown_site)(root, count, seed)
+        marker.write_text(f"{count} {seed}\n")
+    return root
+
+
+def measure(out: Path, count: int, seed: int, repeat: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"incidents": count}
+    for kind in ("plugin", "markdown"):
+        root = prepare(out, kind, count, seed)
+        runs = [run_build(root, root / "site") for _ in range(repeat)]
+        best = min(runs, key=lambda r: r["build_seconds"])
+        if best["warning_count"]:
+            print(f"  {kind}-{count}: {best['warning_count']} warnings, e.g. {best['warnings']}")
+        row[kind] = best
+    row["ratio"] = row["plugin"]["build_seconds"] / row["markdown"]["build_seconds"]
+    return row
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| incidents | plugin build (s) | markdown build (s) | ratio | plugin's own ms/incident "
+        "| build ms/incident | peak MiB plugin / markdown | index.html gzip KiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        p, m, n = r["plugin"], r["markdown"], r["incidents"]
+        lines.append(
+            f"| {n:,} | {p['build_seconds']:.1f} | {m['build_seconds']:.1f} | {r['ratio']:.2f} "
+            f"| {1000 * p['plugin_seconds'] / n:.2f} | {1000 * p['build_seconds'] / n:.2f} "
+            f"| {p['peak_mib']:.0f} / {m['peak_mib']:.0f} | {p['index_gzip_kib']:.1f} |"
+        )
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        growth = ((last["plugin"]["build_seconds"] / last["incidents"])
+                  / (first["plugin"]["build_seconds"] / first["incidents"]))
+        lines.append("")
+        lines.append(f"Time per incident at {last['incidents']:,} incidents is {growth:.2f}x "
+                     f"that at {first['incidents']:,} (1.00 is linear growth).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="builds per site; the fastest counts")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--json", type=Path, help="also write the measurements here")
+    args = parser.parse_args()
+    rows = []
+    for count in args.sizes:
+        started = time.perf_counter()
+        rows.append(measure(args.out, count, args.seed, args.repeat))
+        print(f"{count:,} incidents measured in {time.perf_counter() - started:.0f} s",
+              flush=True)
+    print()
+    print(report(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
