@@ -428,6 +428,11 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     line, column = _pos(mark) if mark is not None else (0, 0)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    if "maximum nesting depth" in problem:
+        # Newer libyaml stops deep nesting itself; say it the way the reader does.
+        return Problem(file, line, column, "",
+                       f"values are nested more than {MAX_DEPTH} levels deep",
+                       "an incident nests at most a few levels; check the indentation")
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check the indentation and quoting on this line and the one before it"
     lines = text.split("\n")
