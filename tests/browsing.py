@@ -71,5 +71,26 @@ def isolate(page) -> list[str]:
     return outside
 
 
+def open_page(chromium, url: str, *, scheme: str | None = None):
+    """A new page at ``url`` kept on loopback, in Material's ``default`` or ``slate`` palette.
+
+    Returns the page, the console and page errors, and the outside URLs it tried.
+    """
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    outside = isolate(page)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if scheme:
+        index = 1 if scheme == "slate" else 0
+        page.add_init_script(
+            f"localStorage.setItem('/.__palette', JSON.stringify({{index: {index}, color: "
+            f"{{scheme: '{scheme}', primary: 'indigo', accent: 'amber'}}}}))"
+        )
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, errors, outside
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from browsing import isolate, serve_directory
+from browsing import open_page, serve_directory
 from conftest import EXAMPLE_SITE, SiteFactory, minimal_incident
 
 pytestmark = pytest.mark.browser
@@ -47,23 +47,6 @@ def searchable(data: dict) -> str:
 
 def expected_ids(*terms: str) -> set[str]:
     return {d["id"] for d in incidents() if all(t.lower() in searchable(d) for t in terms)}
-
-
-def open_page(chromium, url: str, *, scheme: str | None = None):
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    outside = isolate(page)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    if scheme:
-        index = 1 if scheme == "slate" else 0
-        page.add_init_script(
-            f"localStorage.setItem('/.__palette', JSON.stringify({{index: {index}, color: "
-            f"{{scheme: '{scheme}', primary: 'indigo', accent: 'amber'}}}}))"
-        )
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    return page, errors, outside
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browsing import isolate
+from browsing import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -11,22 +11,8 @@ PLAYBILL = "incidents/inc-2024-058/"
 
 
 def _open(chromium, url: str, *, scheme: str | None = None):
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    outside = isolate(page)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    if scheme:
-        # Material keeps the chosen palette in localStorage under "<scope>.__palette".
-        index = 1 if scheme == "slate" else 0
-        page.add_init_script(
-            f"localStorage.setItem('/.__palette', JSON.stringify({{index: {index}, color: "
-            f"{{scheme: '{scheme}', primary: 'indigo', accent: 'amber'}}}}))"
-        )
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    errors.extend(f"outside request: {u}" for u in outside)
-    return page, errors
+    page, errors, outside = open_page(chromium, url, scheme=scheme)
+    return page, errors + [f"outside request: {u}" for u in outside]
 
 
 @pytest.mark.parametrize("scheme", ["default", "slate"])
