@@ -90,10 +90,13 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
 
 
 def incidents_document(entries: Iterable[tuple[Incident, str | None]]) -> str:
-    """The JSON text for ``(incident, url)`` pairs, newest first as given."""
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "incidents": [incident_data(incident, url) for incident, url in entries],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    """The JSON text for ``(incident, url)`` pairs, newest first as given.
+
+    One incident per line: readable and diffable, and written by the json module's
+    C encoder (an indented dump runs in pure Python, ten times slower).
+    """
+    head = json.dumps({"format": FORMAT, "version": VERSION}, ensure_ascii=False)
+    incidents = ",\n".join(json.dumps(incident_data(incident, url), ensure_ascii=False)
+                           for incident, url in entries)
+    return f'{head[:-1]}, "incidents": [\n{incidents}\n]}}\n' if incidents else (
+        f'{head[:-1]}, "incidents": []}}\n')

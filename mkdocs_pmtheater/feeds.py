@@ -69,10 +69,12 @@ def build_stamp(today: date) -> datetime:
 
 
 # -- iCalendar -------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # control characters but \t and \n
+
+
 def ical_text(value: str) -> str:
     """Escape a TEXT value (RFC 5545 section 3.3.11)."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(ch for ch in value if ch == "\n" or ch == "\t" or ord(ch) >= 0x20)
+    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\n", "\\n"))
 
@@ -82,15 +84,20 @@ def fold(line: str) -> str:
 
     Never splits a UTF-8 character: continuation lines start with one space.
     """
+    size = len(line.encode("utf-8"))
+    if size <= 75:
+        return line + "\r\n"
+    if size == len(line):  # ASCII: one octet a character
+        parts = [line[:75], *(" " + line[i:i + 74] for i in range(75, len(line), 74))]
+        return "\r\n".join(parts) + "\r\n"
     out: list[str] = []
     current = ""
     size = 0
-    limit = 75
     for ch in line:
         width = len(ch.encode("utf-8"))
-        if size + width > limit:
+        if size + width > 75:
             out.append(current)
-            current, size, limit = " ", 1, 75
+            current, size = " ", 1
         current += ch
         size += width
     out.append(current)

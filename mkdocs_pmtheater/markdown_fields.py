@@ -9,6 +9,13 @@ All fields of one incident are rendered in a single Markdown pass, separated
 by marker paragraphs, because a Markdown pass has a large fixed cost; a field
 that swallows a marker (an unclosed code fence, say) makes the renderer fall
 back to one pass per field for that incident.
+
+Most fields are one plain sentence ("Restarted the checkout pods."), which
+Markdown turns into the same sentence in a paragraph. When every extension of
+the site is one known to leave such text alone, those fields skip Markdown:
+only letters, digits, single spaces and a few punctuation marks that no known
+extension reads (no quotes, dashes, ellipses, URLs, list or block markers).
+``tests/test_markdown_fields.py`` checks that both ways give the same HTML.
 """
 
 from __future__ import annotations
@@ -37,6 +44,26 @@ _SPLIT = re.compile(r"\s*<p>" + _MARKER + r"</p>\s*")
 _SINGLE_P = re.compile(r"^<p>(.*)</p>$", re.S)
 
 LinkResolver = Callable[[str], str | None]
+
+# Text that Markdown, with any of the extensions below, renders as itself in a <p>:
+# starts with a letter or digit, not "1. " (a list); single spaces; a dot only before a
+# space or the end (no "...", "www.", "v1.2"); a hyphen only between word characters
+# (no "--", "->"); otherwise only , ; ? %.
+_PLAIN = re.compile(r"(?!\d+\.(?: |$))[^\W_](?:[^\W_]| (?=\S)|[,;?%]|\.(?= |$)|-(?=[^\W_]))*")
+# Known not to touch such text. Not here: abbr (marks up words it was given), extra
+# (includes abbr), smartsymbols (turns "1st" into 1<sup>st</sup>), and anything unknown.
+_PLAIN_SAFE_EXTENSIONS = frozenset(
+    {f"{prefix}{name}" for prefix in ("", "markdown.extensions.") for name in (
+        "admonition", "attr_list", "codehilite", "def_list", "fenced_code",
+        "footnotes", "legacy_attrs", "legacy_em", "md_in_html", "meta", "nl2br",
+        "sane_lists", "smarty", "tables", "toc", "wikilinks")}
+    | {f"pymdownx.{name}" for name in (
+        "arithmatex", "b64", "betterem", "caret", "critic", "details", "emoji",
+        "escapeall", "highlight", "inlinehilite", "keys", "magiclink", "mark",
+        "pathconverter", "progressbar", "saneheaders", "striphtml",
+        "superfences", "tabbed", "tasklist", "tilde", "blocks.admonition",
+        "blocks.details", "blocks.html", "blocks.tab", "blocks.caption")}
+)
 
 
 def is_safe_url(value: str) -> bool:
@@ -93,6 +120,8 @@ class MarkdownFields:
                     registry.deregister(name)
         self.md.treeprocessors.register(_CleanTree(self.md, self), "pmtheater_clean", 0)
         self.resolve_link: LinkResolver | None = None
+        self.plain_fast_path = all(_leaves_plain_text_alone(e) for e in kept)
+        """False when an extension might change plain words (abbr, or one we don't know)."""
 
     def _convert(self, text: str) -> str:
         self.md.reset()
@@ -102,11 +131,17 @@ class MarkdownFields:
         self, texts: Iterable[tuple[str, bool]], resolve_link: LinkResolver | None = None
     ) -> dict[tuple[str, bool], Markup]:
         """HTML for each ``(text, inline)``; inline ones lose a lone wrapping ``<p>``."""
-        wanted = list(dict.fromkeys(texts))
+        out: dict[tuple[str, bool], Markup] = {}
+        wanted = []
+        for text, inline in dict.fromkeys(texts):
+            if self.plain_fast_path and _PLAIN.fullmatch(text):
+                out[(text, inline)] = Markup(text if inline else f"<p>{text}</p>")
+            else:
+                wanted.append((text, inline))
+        if not wanted:
+            return out
         self.resolve_link = resolve_link
         try:
-            if not wanted:
-                return {}
             parts = self._convert(
                 ("\n\n" + _MARKER + "\n\n").join(t for t, _ in wanted)
             )
@@ -117,7 +152,6 @@ class MarkdownFields:
                 pieces = [self._convert(t) for t, _ in wanted]
         finally:
             self.resolve_link = None
-        out: dict[tuple[str, bool], Markup] = {}
         for (text, inline), piece in zip(wanted, pieces, strict=True):
             piece = piece.strip()
             if inline:
@@ -126,3 +160,10 @@ class MarkdownFields:
                     piece = match.group(1)
             out[(text, inline)] = Markup(piece)
         return out
+
+
+def _leaves_plain_text_alone(extension: Any) -> bool:
+    if isinstance(extension, str):
+        return extension in _PLAIN_SAFE_EXTENSIONS
+    # Our own link extension rewrites links only.
+    return type(extension).__module__.startswith("mkdocs_pmtheater.")

@@ -21,6 +21,7 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 from mkdocs.structure.toc import TableOfContents, get_toc
 
+from .compact import CompactWhitespace
 from .markdown_fields import LinkResolver, MarkdownFields
 from .model import Incident
 from .timestamps import format_duration
@@ -115,7 +116,8 @@ class PlaybillRenderer:
         # Templates do not change during a build (serve makes a new renderer per build),
         # so the partials need no freshness check on every include.
         self.env = Environment(loader=loader, autoescape=select_autoescape(default=True),
-                               auto_reload=False)
+                               auto_reload=False, trim_blocks=True, lstrip_blocks=True,
+                               extensions=[CompactWhitespace])
         self.fields = fields
         self.clock = clock
         self.severities = severities
