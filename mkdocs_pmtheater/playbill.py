@@ -116,8 +116,7 @@ class PlaybillRenderer:
         # Templates do not change during a build (serve makes a new renderer per build),
         # so the partials need no freshness check on every include.
         self.env = Environment(loader=loader, autoescape=select_autoescape(default=True),
-                               auto_reload=False, trim_blocks=True, lstrip_blocks=True,
-                               extensions=[CompactWhitespace])
+                               auto_reload=False, extensions=[CompactWhitespace])
         self.fields = fields
         self.clock = clock
         self.severities = severities

@@ -125,7 +125,8 @@ def test_facets_combine(index) -> None:
                  and tag in d.get("tags", []) and str(d["started_at"])[:4] == year)
     assert sev3.locator(".pmt-n").inner_text() == str(expect)
     index.locator('form.pmt-filters button[type="reset"]').click()
-    index.wait_for_function("document.querySelectorAll('tbody tr[hidden]').length === 0")
+    index.wait_for_function(
+        "n => document.querySelector('.pmt-count').textContent === n + ' of ' + n", arg=len(data))
     assert len(visible_ids(index)) == len(data)
 
 
@@ -158,6 +159,7 @@ def test_the_url_reproduces_the_view(index, chromium) -> None:
     index.check('input[name="severity"][value="SEV2"]')
     index.check('input[name="severity"][value="SEV1"]')
     index.get_by_role("button", name="Duration").click()
+    index.wait_for_url(re.compile(r"[?&]sort=duration"))  # written just after the next frame
     query = parse_qs(urlsplit(index.url).query)
     assert query == {"q": ["cache"], "severity": ["SEV1", "SEV2"], "sort": ["duration"]}
     rows = visible_ids(index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import html
 import json
 import re
 import shutil
@@ -125,6 +126,33 @@ def test_playbill_head_edit_link_tags_and_search(example_site) -> None:
     if data.get("tags"):
         tag_texts = {t.get_text(strip=True) for t in page.select(".md-tag")}
         assert set(data["tags"]) <= tag_texts
+
+
+def words(text: str) -> list[str]:
+    """Words, without the punctuation that get_text(" ") parts from them."""
+    return re.sub(r"[^\w@\-]+", " ", text).split()
+
+
+def test_search_index_keeps_the_words_of_playbills_apart(example_site) -> None:
+    """Material's search index joins the text of neighbouring elements without a space:
+    the template whitespace between blocks (see compact.py) is what keeps "Director"
+    from becoming part of the last service's name. Every word the index holds for a
+    playbill must be a word of the page."""
+    index = json.loads((example_site.site_dir / "search" / "search_index.json").read_text())
+    checked = 0
+    for _, data in EXAMPLES:
+        url = f"incidents/{data['id'].lower()}/"
+        page = example_site.html(url)
+        page_words = set(words(page.select_one("article.pmt-playbill").get_text(" ")))
+        page_words |= set(words(page.title.get_text()))  # the first entry's title
+        for doc in index["docs"]:
+            if doc["location"].split("#")[0] != url:
+                continue
+            text = html.unescape(re.sub(r"<[^>]+>", " ", doc["title"] + " " + doc["text"]))
+            glued = [w for w in words(text) if w not in page_words]
+            assert glued == [], (doc["location"], glued[:5])
+            checked += 1
+    assert checked > 10 * len(EXAMPLES)
 
 
 def test_overdue_is_marked_in_words(example_site) -> None:

@@ -10,10 +10,22 @@
  *  - tables marked data-pmt-sortable: sortable columns.
  * No dependencies, no network except the index's own summary data. Works with
  * Material's instant navigation (document$) and without it.
- * Per keystroke the index does no DOM reads: row text is lower-cased once, only
- * rows whose visibility changes are touched, and at most a few hundred rows are
- * displayed at once (see SHOW_ALL). Each update is recorded as the user-timing
- * measure "pmtheater:filter" (benchmarks/catalogue_browser.py reads it).
+ * Per keystroke the index does little and keeps the page small, since the
+ * browser's share (style, layout, paint, and even a history update) grows with
+ * the number of elements in the page, not only with those that change:
+ *  - no DOM reads: row text is lower-cased once, and each query's result is
+ *    kept, so typing on searches only the rows that matched before and erasing
+ *    reuses earlier results;
+ *  - the tbody holds only the displayed rows (at most a few hundred, see
+ *    SHOW_ALL), in display order; an update inserts and removes just the rows
+ *    that change, and only counts that change are touched. (Hiding rows
+ *    instead left thousands of elements in the page, and toggling `hidden` on
+ *    a row made the browser check every row after it for Material's
+ *    ":not([hidden]) ~" rules);
+ *  - the URL is written just after the frame that shows the change, at most
+ *    four times a second (see writeSoon), not on the keystroke's path.
+ * Each update is recorded as the user-timing measure "pmtheater:filter"
+ * (benchmarks/catalogue_browser.py reads it).
  */
 (function () {
   "use strict";
@@ -48,6 +60,45 @@
     history.replaceState(history.state, "", url);
   }
 
+  // The index writes its URL off the keystroke's path: just after the frame
+  // that shows a change (style is then up to date, so the write is cheap), at
+  // most once per URL_GAP ms while typing goes on, and at once when focus
+  // leaves its form or the page is hidden or left.
+  var URL_GAP = 250;
+  var deferred = null;
+  var deferTimer = 0;
+  var deferFrame = 0;
+  var lastWrite = 0;
+
+  function writeSoon(write) {
+    deferred = write;
+    if (deferTimer || deferFrame) return;
+    deferTimer = setTimeout(function () {
+      deferTimer = 0;
+      deferFrame = requestAnimationFrame(function () {
+        deferFrame = 0;
+        deferTimer = setTimeout(writeNow, 0);
+      });
+    }, Math.max(0, lastWrite + URL_GAP - Date.now()));
+  }
+
+  function writeNow() {
+    clearTimeout(deferTimer);
+    cancelAnimationFrame(deferFrame);
+    deferTimer = deferFrame = 0;
+    var write = deferred;
+    deferred = null;
+    if (write) {
+      lastWrite = Date.now();
+      write();
+    }
+  }
+
+  window.addEventListener("pagehide", writeNow);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") writeNow();
+  });
+
   function checked(form, name) {
     var out = [];
     var boxes = form.querySelectorAll('input[name="' + name + '"]');
@@ -64,8 +115,9 @@
   // Column types (th data-t): text (default), num (cell data-v or its number),
   // order (position in the th's data-order JSON list), pos (the rendered order,
   // which is newest first). Empty cells sort last either way; ties keep the
-  // rendered order.
-  function sortable(table, onSort, beforeMove) {
+  // rendered order. place: if given, called to put the rows in their new
+  // order instead of moving them all (the index keeps only some in the DOM).
+  function sortable(table, onSort, place) {
     var head = table.tHead && table.tHead.rows[0];
     var body = table.tBodies[0];
     if (!head || !body) return null;
@@ -144,7 +196,7 @@
       state.column = c;
       state.dir = dir;
       order = index;
-      if (beforeMove) beforeMove();
+      if (place) return place();
       var fragment = document.createDocumentFragment();
       for (var i = 0; i < index.length; i++) fragment.appendChild(rows[index[i]]);
       body.appendChild(fragment);
@@ -171,9 +223,10 @@
   // Showing a row is what costs time (style and layout of its cells), and a
   // table with thousands of displayed rows makes every change slow. So when
   // more than SHOW_ALL rows match, the first PAGE are displayed, and PAGE more
-  // each time the end of the table nears the screen (or on "Show more"). The
-  // rows are CSS grids with content-visibility (pmtheater.css), so rows off
-  // screen cost no layout; explicit roles keep it a table for assistive tech.
+  // each time the end of the table nears the screen (or on "Show more"). Rows
+  // not displayed are kept out of the document. The rows are CSS grids with
+  // content-visibility (pmtheater.css), so rows off screen cost no layout;
+  // explicit roles keep it a table for assistive tech.
   var SHOW_ALL = 300;
   var PAGE = 100;
 
@@ -194,14 +247,17 @@
     var output = form.querySelector(".pmt-count");
     var empty = page.querySelector(".pmt-empty");
     var more = page.querySelector(".pmt-more");  // "Showing 100 of 340 matches. Show more"
+    // The tbody holds only the displayed rows, in display order; after a sort
+    // they are all taken out and render() puts the wanted ones back.
+    var body = table.tBodies[0];
     var sorter = sortable(table, function () { render(); sync(); }, function () {
-      // Before rows move, hide them: moving displayed rows restyles every one of them.
-      for (var r = 0; r < n; r++) if (visible[r]) { visible[r] = 0; rows[r].hidden = true; }
+      body.textContent = "";
     });
     var rows = sorter.rows;
     var n = rows.length;
     var heads = table.tHead.rows[0].cells;
     var limit = PAGE;
+    var path = location.pathname;
 
     // Facets: the columns marked data-f, and the checkboxes of the same name.
     var facets = [];
@@ -216,14 +272,12 @@
         counters.push(boxes[b].parentNode.querySelector(".pmt-n"));
       }
       facets.push({ name: name, column: c, boxes: boxes, ids: ids, counters: counters,
-                    selected: new Uint8Array(boxes.length), any: false,
-                    counts: new Int32Array(boxes.length), shown: [], values: [] });
+                    selected: new Uint8Array(boxes.length), any: false, shown: [], values: [] });
     }
 
     // Per row, once: the lower-cased text and the facet value ids.
     var hay = new Array(n);
     var match = new Uint8Array(n);
-    var visible = new Uint8Array(n);
     var matched = n;
     var ids0 = new Array(n);
     for (var r = 0; r < n; r++) {
@@ -269,6 +323,7 @@
           var extra = data[ids0[r]];
           if (extra) hay[r] += "\n" + String(extra).toLowerCase();
         }
+        forget();
         if (input.value.trim()) {
           filter();
           render();
@@ -276,58 +331,100 @@
       });
     }
 
-    function matches(r, terms) {
-      var text = hay[r];
-      for (var t = 0; t < terms.length; t++) if (text.indexOf(terms[t]) < 0) return false;
-      return true;
+    // The rows whose text has every term, by query (terms joined by one space).
+    // A query that extends a known one can only lose rows, so typing on searches
+    // the previous list, and erasing finds its list here.
+    var found = new Map();
+    var results = new Map();  // see filter()
+    var everyRow = new Int32Array(n);
+    for (r = 0; r < n; r++) everyRow[r] = r;
+    function forget() {
+      found.clear();
+      found.set("", everyRow);
+      results.clear();
+    }
+    forget();
+
+    function rowsWith(terms) {
+      var q = terms.join(" ");
+      var list = found.get(q);
+      if (list) return list;
+      var from = null;
+      for (var end = q.length - 1; !from; end--) from = found.get(q.slice(0, end));
+      list = new Int32Array(from.length);
+      var k = 0;
+      outer: for (var i = 0; i < from.length; i++) {
+        var text = hay[from[i]];
+        for (var t = 0; t < terms.length; t++) if (text.indexOf(terms[t]) < 0) continue outer;
+        list[k++] = from[i];
+      }
+      if (found.size > 50) forget();
+      found.set(q, list = list.slice(0, k));
+      return list;
     }
 
-    /* Which rows match, and the facet counts; touches no element but the counts. */
+    /* The rows that pass the query and the selected facets, and the facet counts. */
+    function count(candidates) {
+      var rowsOut = new Int32Array(candidates.length);
+      var counts = facets.map(function (facet) { return new Int32Array(facet.boxes.length); });
+      var k = 0, f, i, facet, list;
+      for (var c = 0; c < candidates.length; c++) {
+        var r = candidates[c];
+        // A facet's counts ignore its own selection: count rows that pass the others.
+        var missed = -1, misses = 0;
+        for (f = 0; f < facets.length && misses < 2; f++) {
+          facet = facets[f];
+          if (!facet.any) continue;
+          list = facet.values[r];
+          var hit = false;
+          for (i = 0; i < list.length; i++) if (facet.selected[list[i]]) { hit = true; break; }
+          if (!hit) { misses++; missed = f; }
+        }
+        if (misses === 0) {
+          rowsOut[k++] = r;
+          for (f = 0; f < facets.length; f++) {
+            list = facets[f].values[r];
+            for (i = 0; i < list.length; i++) counts[f][list[i]]++;
+          }
+        } else if (misses === 1) {
+          list = facets[missed].values[r];
+          for (i = 0; i < list.length; i++) counts[missed][list[i]]++;
+        }
+      }
+      return { rows: rowsOut.slice(0, k), counts: counts };
+    }
+
+    /* Which rows match, and the facet counts; touches no element but the counts. Results
+       are kept by query and facet selection: erasing back to a query reuses its result. */
     function filter() {
       var q = input.value.trim().toLowerCase();
       var terms = q ? q.split(/\s+/) : [];
-      var f, i, facet, list;
+      var key = terms.join(" ");
+      var f, i, facet;
       for (f = 0; f < facets.length; f++) {
         facet = facets[f];
         facet.any = false;
         for (i = 0; i < facet.boxes.length; i++) {
           facet.selected[i] = facet.boxes[i].checked ? 1 : 0;
-          if (facet.selected[i]) facet.any = true;
-        }
-        facet.counts.fill(0);
-      }
-      matched = 0;
-      for (var r = 0; r < n; r++) {
-        var show = 0;
-        if (!terms.length || matches(r, terms)) {
-          // A facet's counts ignore its own selection: count rows that pass the others.
-          var missed = -1, misses = 0;
-          for (f = 0; f < facets.length && misses < 2; f++) {
-            facet = facets[f];
-            if (!facet.any) continue;
-            list = facet.values[r];
-            var hit = false;
-            for (i = 0; i < list.length; i++) if (facet.selected[list[i]]) { hit = true; break; }
-            if (!hit) { misses++; missed = f; }
-          }
-          if (misses === 0) {
-            show = 1;
-            for (f = 0; f < facets.length; f++) {
-              list = facets[f].values[r];
-              for (i = 0; i < list.length; i++) facets[f].counts[list[i]]++;
-            }
-          } else if (misses === 1) {
-            list = facets[missed].values[r];
-            for (i = 0; i < list.length; i++) facets[missed].counts[list[i]]++;
+          if (facet.selected[i]) {
+            facet.any = true;
+            key += "\n" + f + ":" + i;
           }
         }
-        match[r] = show;
-        matched += show;
       }
+      var result = results.get(key);
+      if (!result) {
+        result = count(rowsWith(terms));
+        if (results.size > 50) results.clear();
+        results.set(key, result);
+      }
+      match.fill(0);
+      for (i = 0; i < result.rows.length; i++) match[result.rows[i]] = 1;
+      matched = result.rows.length;
       for (f = 0; f < facets.length; f++) {
         facet = facets[f];
         for (i = 0; i < facet.counters.length; i++) {
-          var text = String(facet.counts[i]);
+          var text = String(result.counts[f][i]);
           if (facet.counters[i] && facet.shown[i] !== text) {
             facet.shown[i] = text;
             facet.counters[i].textContent = text;
@@ -344,19 +441,27 @@
       return matched <= SHOW_ALL ? matched : Math.min(limit, matched);
     }
 
-    /* Display the first cap() matching rows in display order; only changed rows are touched. */
+    /* Put the first cap() matching rows, in display order, in the tbody and take the others
+       out. The rows there are already in display order, so this is a merge: rows that stay
+       are not touched. */
     function render() {
       var order = sorter.order();
       var wanted = cap();
       var seen = 0;
-      for (var i = 0; i < n; i++) {
-        var r = order[i];
-        var want = match[r] && seen < wanted ? 1 : 0;
-        seen += match[r];
-        if (want !== visible[r]) {
-          visible[r] = want;
-          rows[r].hidden = !want;
-          if (want && !rows[r].hasAttribute("role")) withRoles(rows[r]);
+      var next = body.firstChild;  // the first displayed row not yet passed
+      for (var i = 0; i < n && (seen < wanted || next); i++) {
+        var row = rows[order[i]];
+        if (match[order[i]] && seen < wanted) {
+          seen++;
+          if (row === next) {
+            next = row.nextSibling;
+          } else {
+            if (!row.hasAttribute("role")) withRoles(row);
+            body.insertBefore(row, next);
+          }
+        } else if (row.parentNode === body) {
+          if (row === next) next = row.nextSibling;
+          body.removeChild(row);
         }
       }
       if (more) {
@@ -374,6 +479,11 @@
     }
 
     function sync() {
+      writeSoon(writeState);
+    }
+
+    function writeState() {
+      if (!table.isConnected || location.pathname !== path) return;  // navigated away
       var params = new URLSearchParams();
       var q = input.value.trim();
       if (q) params.set("q", q);
@@ -394,6 +504,7 @@
     }
 
     form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.addEventListener("focusout", writeNow);
     form.addEventListener("input", function () {
       var start = performance.now();
       limit = PAGE;
@@ -424,7 +535,7 @@
         }, { rootMargin: "0px 0px 600px 0px" }).observe(more);
       }
     }
-    visible.fill(1);
+    body.textContent = "";  // the page came with every row; render() puts back those to display
     restore();
     filter();
     render();
