@@ -142,14 +142,19 @@ class MarkdownFields:
             return out
         self.resolve_link = resolve_link
         try:
-            parts = self._convert(
-                ("\n\n" + _MARKER + "\n\n").join(t for t, _ in wanted)
-            )
-            pieces = _SPLIT.split(parts)
-            if len(pieces) != len(wanted) or _MARKER in parts.replace(
+            # A text that starts with whitespace reads differently at the start of a
+            # document than after a blank line (" \n\tx" is a paragraph alone, a code
+            # block in the batch), so such texts get a pass of their own.
+            batch = [t for t, _ in wanted if not t[:1].isspace()]
+            parts = self._convert(("\n\n" + _MARKER + "\n\n").join(batch)) if batch else ""
+            pieces = _SPLIT.split(parts) if batch else []
+            if len(pieces) != len(batch) or _MARKER in parts.replace(
                 "<p>" + _MARKER + "</p>", ""
             ):
-                pieces = [self._convert(t) for t, _ in wanted]
+                pieces = [self._convert(t) for t in batch]
+            batched = iter(pieces)
+            pieces = [self._convert(t) if t[:1].isspace() else next(batched)
+                      for t, _ in wanted]
         finally:
             self.resolve_link = None
         for (text, inline), piece in zip(wanted, pieces, strict=True):

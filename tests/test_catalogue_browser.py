@@ -59,15 +59,18 @@ def index(chromium, example_url) -> Iterator:
     assert outside == [], outside
 
 
+# textContent, not innerText: rows far off screen skip rendering (content-visibility),
+# and innerText of an unrendered row can come back empty.
 def visible_ids(page) -> list[str]:
     return page.eval_on_selector_all(
-        "table.pmt-index tbody tr:not([hidden])", "rows => rows.map(r => r.cells[0].innerText)")
+        "table.pmt-index tbody tr:not([hidden])",
+        "rows => rows.map(r => r.cells[0].textContent.trim())")
 
 
 def visible_cells(page, column: int) -> list[str]:
     return page.eval_on_selector_all(
         "table.pmt-index tbody tr:not([hidden])",
-        f"rows => rows.map(r => r.cells[{column}].innerText.trim())")
+        f"rows => rows.map(r => r.cells[{column}].textContent.trim())")
 
 
 def count_text(page) -> str:

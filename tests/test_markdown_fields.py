@@ -88,3 +88,15 @@ def test_smartsymbols_is_why_ordinals_are_left_to_markdown() -> None:
     assert html != f"<p>{text}</p>"
     assert str(MarkdownFields(["pymdownx.smartsymbols"], {}).render([(text, False)])[
         (text, False)]) == html
+
+
+def test_a_text_starting_with_whitespace_renders_as_it_does_alone() -> None:
+    """Found by the nothing-lost property test: after a blank line, " \\n\\tx" is an
+    indented code block; at the start of a document it is a paragraph."""
+    texts = ["Ù#", " \n\t N*Mæn*Ï#", "\t \u3000 \nxčX", "*em* `code`", "plain text"]
+    fields = MarkdownFields(EXAMPLE_SITE, {})
+    together = fields.render([(t, True) for t in texts])
+    for text in texts:
+        alone = MarkdownFields(EXAMPLE_SITE, {}).render([(text, True)])[(text, True)]
+        assert together[(text, True)] == alone, text
+    assert together[(texts[1], True)] == "N<em>Mæn</em>Ï#"
