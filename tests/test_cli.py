@@ -14,9 +14,9 @@ import pytest
 import yaml
 from conftest import EXAMPLE_SITE, REPO, SiteFactory, minimal_incident
 
-from mkdocs_pmtheater.cli import github_annotation, next_id, slugify
-from mkdocs_pmtheater.problems import Problem
-from mkdocs_pmtheater.schema import load_schema
+from mkdocs_pmtheater.cli.main import github_annotation, next_id, slugify
+from mkdocs_pmtheater.load.schema import load_schema
+from mkdocs_pmtheater.model.problems import Problem
 
 
 def script() -> str:

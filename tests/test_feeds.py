@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 from conftest import SiteFactory, minimal_incident
 
-from mkdocs_pmtheater.feeds import fold, ical_text
-from mkdocs_pmtheater.schema import load_schema
+from mkdocs_pmtheater.load.schema import load_schema
+from mkdocs_pmtheater.publish.feeds import fold, ical_text
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

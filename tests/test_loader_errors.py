@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SiteFactory, minimal_incident
 
-from mkdocs_pmtheater.yamlsource import read_incident_yaml
+from mkdocs_pmtheater.load.yamlsource import read_incident_yaml
 
 GOOD = """
 id: {id}

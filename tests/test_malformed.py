@@ -35,8 +35,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from mkdocs_pmtheater.loader import IncidentLoader
-from mkdocs_pmtheater.model import SEVERITY_DEFAULT
+from mkdocs_pmtheater.load.loader import IncidentLoader
+from mkdocs_pmtheater.model.incident import SEVERITY_DEFAULT
 
 MALFORMED = Path(__file__).parent / "malformed"
 LOADER_SECONDS = 1.0

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.extensions import Extension
 
-from mkdocs_pmtheater.markdown_fields import (
+from mkdocs_pmtheater.render.markdown_fields import (
     _PLAIN,
     _PLAIN_SAFE_EXTENSIONS,
     MarkdownFields,

@@ -45,8 +45,8 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 from rendered_text import markdown_text, missing_texts, squash
 
-from mkdocs_pmtheater.schema import load_schema
-from mkdocs_pmtheater.timestamps import parse_date, parse_timestamp
+from mkdocs_pmtheater.load.schema import load_schema
+from mkdocs_pmtheater.model.timestamps import parse_date, parse_timestamp
 
 BATCHES = 5
 PER_BATCH = 200

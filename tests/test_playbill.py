@@ -17,7 +17,7 @@ import yaml
 from bs4 import BeautifulSoup
 from conftest import BUILD_EPOCH, EXAMPLE_SITE, SiteFactory, build_site, minimal_incident
 
-from mkdocs_pmtheater.timestamps import parse_bare_time, parse_timestamp
+from mkdocs_pmtheater.model.timestamps import parse_bare_time, parse_timestamp
 
 MARKDOWN_KEYS = {"summary", "impact", "notes", "action", "observation", "belief",
                  "environment", "lead_up", "climax", "turning_point", "resolution",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path
 def try_repo(repos: tuple[Path, Path, dict], *files: str) -> subprocess.CompletedProcess[str]:
     hook_repo, docs_repo, env = repos
     return subprocess.run(
-        ["pre-commit", "try-repo", str(hook_repo), "pmtheater-validate", "--files", *files],
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "pmtheater-validate",
+         "--files", *files],
         cwd=docs_repo, env=env, capture_output=True, text=True, timeout=900,
     )
 

@@ -29,7 +29,7 @@ WAIT = 90.0
 
 COUNTING_SERVE = """
 import sys
-import mkdocs_pmtheater.loader as loader
+import mkdocs_pmtheater.load.loader as loader
 real = loader.read_incident_yaml
 def counting(raw, file):
     print("PMT-PARSE " + file, file=sys.stderr, flush=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from ..model import Incident
+from ..model.incident import Incident
 
 MEASURES: tuple[tuple[str, str], ...] = (
     ("detect", "Time to detect"),

@@ -26,11 +26,11 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents
 
-from ..markdown_fields import MarkdownFields
-from ..model import Incident
-from ..playbill import Clock, _section_toc
-from ..problems import Problem
-from ..timestamps import format_duration
+from ..model.incident import Incident
+from ..model.problems import Problem
+from ..model.timestamps import format_duration
+from ..render.markdown_fields import MarkdownFields
+from ..render.playbill import Clock, _section_toc
 from . import charts, metrics, views
 from .people import People
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 
-from ..model import OPEN_STATUSES, ActionItem, Award, Incident
+from ..model.incident import OPEN_STATUSES, ActionItem, Award, Incident
 from .metrics import quarter_of
 from .people import People, anchor_for, name_key
 

@@ -19,17 +19,17 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from .catalogue import Catalogue
+from ..catalogue import Catalogue
+from ..load.loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
+from ..model.incident import Incident
+from ..model.problems import Problem
+from ..render.markdown_fields import MarkdownFields
+from ..render.playbill import Clock, PlaybillRenderer, page_source
 from .config import PmTheaterConfig
-from .loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
-from .markdown_fields import MarkdownFields
-from .model import Incident
-from .playbill import Clock, PlaybillRenderer, page_source
-from .problems import Problem
 
 log = get_plugin_logger(__name__)
 
-PACKAGE_DIR = Path(__file__).parent
+PACKAGE_DIR = Path(__file__).parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 ASSET_URI = "assets/pmtheater"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 
-from .model import SEVERITY_DEFAULT
+from ..model.incident import SEVERITY_DEFAULT
 
 CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from .model import (
+from ..model.incident import (
     ActionItem,
     Award,
     CastMember,
@@ -22,8 +22,8 @@ from .model import (
     Setting,
     Why,
 )
-from .problems import FieldPath, Problem, did_you_mean, format_path
-from .timestamps import on_same_day, parse_bare_time, parse_date, parse_timestamp
+from ..model.problems import FieldPath, Problem, did_you_mean, format_path
+from ..model.timestamps import on_same_day, parse_bare_time, parse_date, parse_timestamp
 from .yamlsource import SourceMap
 
 MILESTONES = ("started_at", "detected_at", "mitigated_at", "resolved_at")

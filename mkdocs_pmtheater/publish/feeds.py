@@ -36,9 +36,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+from ..load.schema import load_schema
+from ..model.incident import Incident
 from .export import incidents_document, utc
-from .model import Incident
-from .schema import load_schema
 
 log = get_plugin_logger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 
+from ..model.incident import Incident
+from ..model.problems import Problem, did_you_mean
 from .assemble import assemble
-from .model import Incident
-from .problems import Problem, did_you_mean
 from .schema import schema_errors
 from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from .model import Incident
+from ..model.incident import Incident
 
 FORMAT = "mkdocs-pmtheater/incidents"
 VERSION = 1

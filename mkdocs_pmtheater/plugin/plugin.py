@@ -12,14 +12,14 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from . import feeds
-from .backlinks import Backlinks
+from ..links.backlinks import Backlinks
+from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, register_anchors
+from ..load.loader import IncidentLoader
+from ..model.timestamps import site_zone
+from ..publish import feeds
 from .config import PmTheaterConfig
-from .links import IncidentLinkExtension, IncidentLinks, LinkIndex, register_anchors
-from .loader import IncidentLoader
 from .serving import ServeProblems
 from .theater import SCRIPT, STYLESHEET, TEMPLATES_DIR, Theater, project_dir
-from .timestamps import site_zone
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):

@@ -40,10 +40,10 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from .loader import INCIDENT_SUFFIXES, Catalog
-from .model import Incident
-from .problems import Problem, did_you_mean
-from .theater import display_path
+from ..load.loader import INCIDENT_SUFFIXES, Catalog
+from ..model.incident import Incident
+from ..model.problems import Problem, did_you_mean
+from ..plugin.theater import display_path
 
 log = get_plugin_logger(__name__)
 

@@ -21,10 +21,10 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 from mkdocs.structure.toc import TableOfContents, get_toc
 
+from ..model.incident import Incident
+from ..model.timestamps import format_duration
 from .compact import CompactWhitespace
 from .markdown_fields import LinkResolver, MarkdownFields
-from .model import Incident
-from .timestamps import format_duration
 
 _SECTION = re.compile(
     r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*\bdata-pmt-toc="([^"]*)"[^>]*>', re.S

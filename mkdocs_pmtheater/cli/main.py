@@ -34,14 +34,14 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from .export import incidents_document
-from .loader import INCIDENT_SUFFIXES, find_incident_files
-from .model import Incident
-from .problems import Problem, did_you_mean
+from ..load.loader import INCIDENT_SUFFIXES, find_incident_files
+from ..load.schema import load_schema
+from ..model.incident import Incident
+from ..model.problems import Problem, did_you_mean
+from ..model.timestamps import site_zone
+from ..plugin.theater import Theater, build_date, display_path
+from ..publish.export import incidents_document
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
-from .schema import load_schema
-from .theater import Theater, build_date, display_path
-from .timestamps import site_zone
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ID_LINE = re.compile(rb"^id:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]{0,63})[\"']?[ \t]*(?:#.*)?$",

@@ -21,8 +21,8 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .problems import Problem, did_you_mean, format_path
-from .timestamps import parse_bare_time, parse_date, parse_timestamp
+from ..model.problems import Problem, did_you_mean, format_path
+from ..model.timestamps import parse_bare_time, parse_date, parse_timestamp
 from .yamlsource import SourceMap
 
 SCHEMA_FILE = "incident.schema.json"

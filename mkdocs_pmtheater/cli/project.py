@@ -24,10 +24,10 @@ from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils.yaml import yaml_load
 from yaml_env_tag import construct_env_tag
 
-from .config import PmTheaterConfig
-from .loader import IncidentLoader
-from .theater import Theater
-from .timestamps import site_zone
+from ..load.loader import IncidentLoader
+from ..model.timestamps import site_zone
+from ..plugin.config import PmTheaterConfig
+from ..plugin.theater import Theater
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 PLUGIN_NAME = "pmtheater"

@@ -19,8 +19,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from .playbill import safe_title
-from .problems import Problem
+from ..model.problems import Problem
+from ..render.playbill import safe_title
 from .theater import Theater
 
 TEMPLATE = "pmtheater/problems.html"

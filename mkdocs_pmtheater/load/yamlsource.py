@@ -24,7 +24,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from .problems import FieldPath, Problem, format_path
+from ..model.problems import FieldPath, Problem, format_path
 
 MAX_BYTES = 1024 * 1024
 """An incident file larger than this is almost certainly a pasted log, not a post-mortem."""

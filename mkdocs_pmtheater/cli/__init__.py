@@ -1,0 +1,5 @@
+"""The ``pmtheater`` command (an adapter over the core)."""
+
+from .main import main
+
+__all__ = ["main"]
