@@ -6,8 +6,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 
 from ..model.incident import SEVERITY_DEFAULT
-
-CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics")
+from ..model.options import CATALOGUE_PAGES, DRAFT_MODES
 
 
 class CatalogueConfig(Config):
@@ -40,7 +39,7 @@ class PmTheaterConfig(Config):
     timezone = c.Type(str, default="UTC")
     """IANA zone for times without an offset, and for every time shown."""
 
-    drafts = c.Choice(("publish", "hide"), default="publish")
+    drafts = c.Choice(DRAFT_MODES, default="publish")
     """``publish``: drafts are published with a banner; ``hide``: left out everywhere."""
 
     allow_html = c.Type(bool, default=False)
