@@ -29,8 +29,10 @@ from mkdocs.structure.toc import TableOfContents
 from ..model.incident import Incident
 from ..model.problems import Problem
 from ..model.timestamps import format_duration
+from ..plugin.toc import mkdocs_toc
 from ..render.markdown_fields import MarkdownFields
-from ..render.playbill import Clock, _section_toc
+from ..render.playbill import Clock
+from ..render.toc import sections
 from . import charts, metrics, views
 from .people import People
 
@@ -237,7 +239,7 @@ class Catalogue:
                                                                                  fields))
         body = self.environment().get_template(kind.template).render(context)
         if not kind.wide:
-            page.toc = _section_toc(body)
+            page.toc = mkdocs_toc(sections(body))
         else:
             page.toc = TableOfContents([])
         return body

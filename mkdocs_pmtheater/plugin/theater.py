@@ -26,6 +26,7 @@ from ..model.problems import Problem
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from .config import PmTheaterConfig
+from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
 
@@ -233,7 +234,7 @@ class Theater:
             return f"{url}#{fragment}" if fragment else url
 
         body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
-        page.toc = toc
+        page.toc = mkdocs_toc(toc)
         return body
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
