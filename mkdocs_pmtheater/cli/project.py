@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import FileSystemLoader
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError
 from mkdocs.structure.files import File, Files, get_files
@@ -25,9 +26,10 @@ from mkdocs.utils.yaml import yaml_load
 from yaml_env_tag import construct_env_tag
 
 from ..load.loader import IncidentLoader
+from ..model.options import SiteOptions
 from ..model.timestamps import site_zone
 from ..plugin.config import PmTheaterConfig
-from ..plugin.theater import Theater
+from ..publish.production import TEMPLATES_DIR, Production, Site
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 PLUGIN_NAME = "pmtheater"
@@ -87,11 +89,20 @@ class Project:
     def incidents_dir(self) -> Path:
         return self.docs_dir / self.options.incidents_dir.strip("/")
 
-    def theater(self) -> Theater:
-        """A theater with the site's options, for the checks and the data of a build."""
+    def site_options(self) -> SiteOptions:
+        return SiteOptions.from_config(self.options)
+
+    def production(self) -> Production:
+        """A production with the site's options, for the checks and the data of a build
+        (it renders with the package's own templates: the CLI does not load the theme)."""
         zone = site_zone(self.options.timezone)
         loader = IncidentLoader(tuple(self.options.severities), zone)
-        return Theater(self.options, self.config, loader, zone)
+        config = self.config
+        site = Site(name=config["site_name"] or "", url=config["site_url"],
+                    author=config["site_author"],
+                    directory_urls=bool(config["use_directory_urls"]))
+        return Production(self.site_options(), loader, site=site,
+                          templates=FileSystemLoader(str(TEMPLATES_DIR)), zone=zone)
 
     def files(self) -> Files:
         """The files of docs_dir, as MkDocs lists them."""
