@@ -697,8 +697,22 @@
     update();
   }
 
+  /* -- Edit this page -------------------------------------------------------- */
+  // Pages that `pmtheater render` wrote for Zensical say which file "edit this page"
+  // should open (the incident's YAML): the theme computes it from the page's own path.
+  function pointEditButton() {
+    var page = document.querySelector("[data-pmt-edit]");
+    if (!page) return;
+    var url = page.getAttribute("data-pmt-edit");
+    if (!/^https?:\/\//i.test(url)) return;
+    Array.prototype.forEach.call(document.querySelectorAll('a[rel="edit"]'), function (a) {
+      a.setAttribute("href", url);
+    });
+  }
+
   /* -- Start ---------------------------------------------------------------- */
   function init() {
+    pointEditButton();
     var tables = document.querySelectorAll("table[data-pmt-table]:not([data-pmt-ready])");
     Array.prototype.forEach.call(tables, function (table) {
       table.setAttribute("data-pmt-ready", "");

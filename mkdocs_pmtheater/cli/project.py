@@ -13,7 +13,7 @@ list the build uses.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,9 @@ class Project:
     config: MkDocsConfig
     """A minimal MkDocs config: docs_dir, site_dir, use_directory_urls, site_url, site_name."""
     options: PmTheaterConfig
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The site's settings as written (MkDocs' names): what ``pmtheater render`` needs
+    beyond the minimal config (Markdown extensions, theme, repository)."""
 
     @property
     def docs_dir(self) -> Path:
@@ -173,4 +176,4 @@ def load_project(config_file: Path | None, cwd: Path) -> Project:
         "site_dir": str(site_dir),
         "use_directory_urls": setting("use_directory_urls", True, bool),
     })
-    return Project(root, config_file, config, options)
+    return Project(root, config_file, config, options, raw)

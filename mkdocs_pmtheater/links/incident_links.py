@@ -236,11 +236,12 @@ class IncidentLinks:
     def end_page(self) -> None:
         self.page = None
 
-    def page_href(self, href: str) -> str | None:
+    def page_href(self, href: str, site: SiteFiles | None = None) -> str | None:
         """The new href for a link in the page being converted; None: leave it, ``""``: broken.
 
         Good links become a link to the playbill's page relative to this page's
-        folder, which MkDocs' link processor then resolves and checks.
+        folder, which MkDocs' link processor then resolves and checks; with ``site``
+        (generators that leave such links alone), the playbill's final URL.
         """
         page = self.page
         assert page is not None
@@ -256,6 +257,11 @@ class IncidentLinks:
         self.index.add(src, found.slug)
         if not self.is_incident_path_href(href):
             return None  # already a link MkDocs understands
+        if site is not None:
+            url = site.url(found.src_uri, src)
+            if url is None:
+                return ""
+            return f"{url}#{found.anchor}" if found.anchor else url
         path = posixpath.relpath(found.src_uri, posixpath.dirname(src) or ".")
         return f"{path}#{found.anchor}" if found.anchor else path
 

@@ -68,6 +68,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             config.extra_css.append(STYLESHEET)
         if self.config.catalogue.pages and SCRIPT not in map(str, config.extra_javascript):
             config.extra_javascript.append(SCRIPT)  # type: ignore[arg-type]
+        # `markdown_extensions: [pmtheater]` is for Zensical; here the plugin's own
+        # extension does the same with MkDocs' pages, so the entry goes (no double rewriting).
+        config.markdown_extensions[:] = [e for e in config.markdown_extensions
+                                         if e != "pmtheater"]
+        config.mdx_configs.pop("pmtheater", None)
         # Rewrites incident links in pages before MkDocs checks them (links.py).
         if self._link_extension not in config.markdown_extensions:
             config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
