@@ -36,6 +36,9 @@ from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
 """Summary and people of every listed incident, fetched by the index's filter box."""
+SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
+"""The same data as a script, for pages opened from ``file://`` (Material's ``offline``
+plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
 _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"[*_`#>\[\]|~]+")
@@ -158,7 +161,11 @@ class Catalogue:
     def data_outputs(self) -> list[Output]:
         """The index's search data file, when the index is built."""
         if any(kind.slug == "index" for kind in self.files.values()):
-            return [Output(SEARCH_DATA, self.search_data().encode("utf-8"))]
+            data = self.search_data()
+            script = ("(window.pmtheaterSearchData = window.pmtheaterSearchData || [])"
+                      f".push({data});\n")
+            return [Output(SEARCH_DATA, data.encode("utf-8")),
+                    Output(SEARCH_SCRIPT, script.encode("utf-8"))]
         return []
 
     def search_data(self) -> str:
@@ -250,6 +257,7 @@ class Catalogue:
             "months": [(m, months.counts[m]) for m in reversed(months.months)
                        if m in months.counts],
             "search_data": site.url(SEARCH_DATA, page) or "",
+            "search_script": site.url(SEARCH_SCRIPT, page) or "",
         }
 
     def _context_action_items(self, page: str, site: SiteFiles, fields: Any
