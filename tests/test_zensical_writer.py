@@ -161,12 +161,16 @@ def test_a_generated_file_edited_by_hand_is_left_alone_and_reported(docs: Path) 
     assert back.problems == [] and back.created == [PAGE.path]
 
 
-def test_a_file_that_already_holds_the_rendered_bytes_is_adopted(docs: Path) -> None:
-    write_outputs(docs, [PAGE], check=False)
-    (docs / DEFAULT_MANIFEST).unlink()
-    result = write_outputs(docs, [PAGE], check=False)
-    assert result.problems == [] and result.unchanged == [PAGE.path]
-    assert PAGE.path in manifest(docs)["files"]
+def test_an_authors_file_with_the_rendered_bytes_is_fine_and_never_removed(docs: Path) -> None:
+    # An image beside an incident file is both a source and a published file.
+    (docs / "incidents" / "2024").mkdir(parents=True)
+    (docs / IMAGE.path).write_bytes(IMAGE.content)
+    result = write_outputs(docs, [PAGE, IMAGE], check=False)
+    assert result.problems == [] and result.unchanged == [IMAGE.path]
+    assert IMAGE.path not in manifest(docs)["files"]
+    gone = write_outputs(docs, [PAGE], check=False)
+    assert gone.removed == [] and gone.problems == []
+    assert (docs / IMAGE.path).read_bytes() == IMAGE.content
 
 
 def test_check_writes_nothing_and_names_missing_outdated_and_stale_files(docs: Path) -> None:

@@ -8,9 +8,10 @@ holds the authors' own files, so the writer keeps a manifest,
 the SHA-256 of the bytes it wrote, and follows these rules:
 
 * A target path that holds a file not in the manifest, or a file whose bytes
-  changed since render wrote it, is a :class:`Problem` and is left alone (a
-  file that already holds exactly the bytes render would write is adopted:
-  nothing can be lost).
+  changed since render wrote it, is a :class:`Problem` and is left alone. A
+  file not in the manifest that already holds exactly the bytes render would
+  write is no problem, and stays the author's: it is never listed, so never
+  removed (an image beside an incident file can be a source and an output).
 * Generated files that the new render no longer produces are removed (only
   when they still hold what render wrote), and so are the folders render
   created once they are empty.
@@ -325,8 +326,12 @@ class _Writer:
         if current is None:
             result.created.append(rel)
         elif current == data:
+            # Already what this render publishes. Only a file render wrote stays in the
+            # manifest: an author's own file with the same bytes (an image that is both a
+            # source and an output) must never become removable.
             result.unchanged.append(rel)
-            new.files[rel] = digest
+            if rel in old.files:
+                new.files[rel] = digest
             return
         elif rel in old.files and _digest(current) == old.files[rel]:
             result.updated.append(rel)
