@@ -197,7 +197,7 @@ def test_watch_renders_once_per_burst_and_ignores_its_own_files(toml_site: Path)
 
 def test_render_runs_as_a_module_command(toml_site: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    run = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.cli.main", "render", "--help"],
+    run = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.cli", "render", "--help"],
                          cwd=toml_site, capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0
     assert "--check" in run.stdout and "--watch" in run.stdout

@@ -248,3 +248,13 @@ def test_a_folder_in_the_way_is_a_problem(docs: Path) -> None:
     assert (docs / "incidents" / "inc-1.md").is_dir()
     assert [p.file for p in result.problems] == ["docs/incidents/inc-1.md"]
     assert "folder" in result.problems[0].message
+
+
+def test_generated_files_names_only_what_render_wrote_and_still_holds(docs: Path) -> None:
+    from mkdocs_pmtheater.zensical.writer import generated_files
+
+    assert generated_files(docs) == frozenset()
+    write_outputs(docs, [PAGE, FEED], check=False)
+    assert generated_files(docs) == {PAGE.path, FEED.path}
+    (docs / FEED.path).write_text("edited\n", encoding="utf-8")
+    assert generated_files(docs) == {PAGE.path}

@@ -386,6 +386,26 @@ class _Writer:
                 manifest.dirs.discard(folder)
 
 
+def generated_files(docs_dir: Path, manifest: str = DEFAULT_MANIFEST) -> frozenset[str]:
+    """The docs-relative paths of the files render wrote that still hold what it wrote.
+
+    A renderer reading ``docs_dir`` must leave these out: they are its own
+    earlier output, not the author's pages (a playbill page would otherwise
+    look like an author's page at the playbill's address). An unreadable
+    manifest gives an empty set.
+    """
+    writer = _Writer(docs_dir, manifest, True, docs_dir)
+    listed = writer.read_manifest().files
+    ours = set()
+    for rel, digest in listed.items():
+        if _link_error(docs_dir, rel):
+            continue
+        current = _read(docs_dir / rel)
+        if current is not None and _digest(current) == digest:
+            ours.add(rel)
+    return frozenset(ours)
+
+
 def write_outputs(docs_dir: Path, outputs: Sequence[Output], *, check: bool,
                   manifest: str = DEFAULT_MANIFEST, root: Path | None = None) -> WriteResult:
     """Make ``docs_dir`` hold exactly ``outputs`` among the files render generates.
