@@ -42,6 +42,7 @@ from ..model.timestamps import site_zone
 from ..publish.export import incidents_document
 from ..publish.production import Production, Source, build_date
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
+from .render import add_parser as add_render_parser
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ID_LINE = re.compile(rb"^id:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]{0,63})[\"']?[ \t]*(?:#.*)?$",
@@ -526,6 +527,8 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print every valid incident as JSON")
     export.add_argument("-o", "--output", help="write to this file instead")
     export.set_defaults(run=cmd_export)
+
+    add_render_parser(commands)
     return top
 
 

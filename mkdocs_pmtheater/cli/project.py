@@ -146,6 +146,16 @@ def load_project(config_file: Path | None, cwd: Path) -> Project:
             raise ProjectError(f"{config_file}: {exc}") from None
         if not isinstance(raw, dict):
             raise ProjectError(f"{config_file}: not a mapping of settings")
+    return project_from_settings(raw, root, config_file)
+
+
+def project_from_settings(raw: dict[str, Any], root: Path, config_file: Path | None) -> Project:
+    """The project of already-read site settings (mkdocs.yml, or zensical.toml's ``[project]``).
+
+    ``raw`` uses MkDocs' setting names; the plugin options are its
+    ``plugins`` entry ``pmtheater`` (a list item or a mapping key). Raises
+    :class:`ProjectError` for bad plugin options.
+    """
     where = str(config_file) if config_file else "the defaults"
 
     options = PmTheaterConfig(config_file_path=str(config_file) if config_file else None)
@@ -175,5 +185,8 @@ def load_project(config_file: Path | None, cwd: Path) -> Project:
         "docs_dir": str(docs_dir),
         "site_dir": str(site_dir),
         "use_directory_urls": setting("use_directory_urls", True, bool),
+        # For "edit this page" on playbills rendered outside MkDocs (pmtheater render).
+        "repo_url": setting("repo_url", None, str),
+        "edit_uri": setting("edit_uri", None, str),
     })
     return Project(root, config_file, config, options, raw)

@@ -1,4 +1,4 @@
-"""Files the core publishes beside the pages: a path under docs_dir and its bytes."""
+"""What one render of a site produces, independent of any site generator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Output:
-    """One published file: ``path`` is POSIX and relative to docs_dir
-    (``incidents/feed.xml``); ``content`` is exactly the bytes to publish."""
+    """One file to publish.
+
+    ``path`` is POSIX, relative to ``docs_dir`` (``incidents/inc-2024-031.md``,
+    ``incidents/feed.xml``); ``content`` is the file's exact bytes (UTF-8 for text).
+    """
 
     path: str
     content: bytes

@@ -112,11 +112,8 @@ class _Site:
             return self.staged
 
     def _stage(self) -> StagedSite | None:
-        try:
-            from ..cli.render import RenderError, load_site
-        except ImportError:  # TEMPORARY until the render command lands
-            from ..cli.project import ProjectError as RenderError  # type: ignore[assignment]
-            from ..cli.project import load_project as load_site  # type: ignore[assignment]
+        from ..cli.render import RenderError, load_site
+
         try:
             project = load_site(self.config_file, Path.cwd())
         except RenderError as exc:

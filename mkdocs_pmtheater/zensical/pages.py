@@ -24,6 +24,7 @@ the end of runbooks is added when Zensical renders the runbook, by the
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import posixpath
@@ -51,12 +52,11 @@ from ..publish.production import (
     Source,
 )
 from ..publish.urls import DocsTree, SourceTree, page_url
+from .writer import MANIFEST_NAME, generated_files
 
 if TYPE_CHECKING:
     from ..cli.project import Project
 
-MANIFEST_NAME = ".pmtheater-generated.json"
-"""The render writer's list of the files it generated (see ``writer.py``)."""
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
 _PRE_OPEN = re.compile(r"<(pre|textarea)\b", re.I)
 _PRE_CLOSE = re.compile(r"</(pre|textarea)\s*>", re.I)
@@ -65,18 +65,38 @@ _SLOT = "<!-- pmtheater:referenced-by -->"
 _TITLE = re.compile(r"\A---\n(?:(?!---)[^\n]*\n)*?title:[ \t]*([^\n]+)\n|^#[ \t]+([^\n]+)$", re.M)
 
 
-def markdown_settings(raw: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-    """The site's ``markdown_extensions`` as ``(names, configs)``, from mkdocs.yml's list
-    form (``[toc, {admonition: {...}}]``) or zensical.toml's table form.
+ZENSICAL_DEFAULT_EXTENSIONS = ("abbr", "admonition", "attr_list", "def_list", "footnotes",
+                               "md_in_html", "toc", "tables")
+"""The plain Python-Markdown part of Zensical's default list, for sites that name none."""
+_CALLABLE_OPTIONS = {"emoji_index", "emoji_generator"}
 
-    Our own ``pmtheater`` extension is left out (incident text gets its links
-    resolved by the production), and so are config values a YAML tag the
-    command does not load turned into None (``!!python/name:...``).
+
+def markdown_settings(raw: dict[str, Any], *, zensical_defaults: bool = False
+                      ) -> tuple[list[Any], dict[str, Any]]:
+    """The site's ``markdown_extensions`` as ``(names, configs)``, from mkdocs.yml's list
+    form (``[toc, {admonition: {...}}]``) or zensical.toml's table form (where
+    ``pymdownx.details = {}`` nests under ``pymdownx``, which Zensical hoists too).
+
+    ``toc`` and ``tables`` are always on, as in MkDocs and Zensical; a zensical.toml
+    that names none gets the plain part of Zensical's defaults. Our own
+    ``pmtheater`` extension is left out (the production resolves links in incident
+    text), and so are config values the command could not load: None from a YAML tag
+    (``!!python/name:...``), or a dotted name of a function that does not import.
     """
-    declared = raw.get("markdown_extensions") or []
+    declared = raw.get("markdown_extensions")
+    if declared is None:
+        declared = list(ZENSICAL_DEFAULT_EXTENSIONS) if zensical_defaults else []
     entries: list[tuple[str, Any]] = []
     if isinstance(declared, dict):
-        entries = list(declared.items())
+        for name, config in declared.items():
+            if name == "pymdownx" and isinstance(config, dict):
+                for sub, sub_config in config.items():
+                    if sub == "blocks" and isinstance(sub_config, dict):
+                        entries += [(f"pymdownx.blocks.{b}", c) for b, c in sub_config.items()]
+                    else:
+                        entries.append((f"pymdownx.{sub}", sub_config))
+            else:
+                entries.append((name, config))
     elif isinstance(declared, list):
         for entry in declared:
             if isinstance(entry, str):
@@ -85,15 +105,28 @@ def markdown_settings(raw: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
                 entries.append(next(iter(entry.items())))
     names: list[Any] = []
     configs: dict[str, Any] = {}
-    for name, config in entries:
+    for name, config in [("toc", None), ("tables", None), *entries]:
         if not isinstance(name, str) or name == "pmtheater":
             continue
-        names.append(name)
+        if name not in names:
+            names.append(name)
         if isinstance(config, dict):
-            kept = {k: v for k, v in config.items() if v is not None}
+            kept = {k: _option(k, v) for k, v in config.items() if v is not None}
+            kept = {k: v for k, v in kept.items() if v is not None}
             if kept:
                 configs[name] = kept
     return names, configs
+
+
+def _option(key: str, value: Any) -> Any:
+    """A config value; a dotted function name for emoji options is imported (None: fails)."""
+    if key in _CALLABLE_OPTIONS and isinstance(value, str):
+        module, _, name = value.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError, ValueError):
+            return None
+    return value
 
 
 def docs_files(docs_dir: Path, generated: set[str]) -> list[str]:
@@ -112,15 +145,6 @@ def docs_files(docs_dir: Path, generated: set[str]) -> list[str]:
             if path not in generated:
                 found.append(path)
     return found
-
-
-def generated_files(docs_dir: Path, manifest: str) -> set[str]:
-    """The files a previous render wrote (from its manifest; a broken one lists none)."""
-    try:
-        listed = json.loads((docs_dir / manifest).read_text(encoding="utf-8")).get("files")
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {p for p in listed if isinstance(p, str)} if isinstance(listed, dict) else set()
 
 
 def html_block(body: str) -> str:
@@ -204,7 +228,9 @@ def stage_site(project: Project, *, today: Any = None,
     prefix = options.prefix
     manifest = f"{prefix}/{MANIFEST_NAME}" if prefix else MANIFEST_NAME
     directory_urls = bool(project.config["use_directory_urls"])
-    names, configs = markdown_settings(raw)
+    config_file = getattr(project, "config_file", None)
+    names, configs = markdown_settings(
+        raw, zensical_defaults=config_file is not None and config_file.suffix == ".toml")
     theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
     assert isinstance(theme, dict)
     loaders = []
@@ -223,7 +249,7 @@ def stage_site(project: Project, *, today: Any = None,
     production = Production(options, IncidentLoader(tuple(options.severities), zone),
                             site=site, templates=ChoiceLoader(loaders), zone=zone, today=today)
 
-    files = docs_files(docs_dir, generated_files(docs_dir, manifest))
+    files = docs_files(docs_dir, set(generated_files(docs_dir, manifest)))
     sources, site_files = [], {}
     for src_uri in files:
         path = docs_dir / src_uri
