@@ -41,6 +41,7 @@ from ..model.problems import Problem, did_you_mean
 from ..model.timestamps import site_zone
 from ..plugin.theater import Theater, build_date, display_path
 from ..publish.export import incidents_document
+from .import_cmd import add_import_command
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -521,6 +522,8 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print every valid incident as JSON")
     export.add_argument("-o", "--output", help="write to this file instead")
     export.set_defaults(run=cmd_export)
+
+    add_import_command(commands)
     return top
 
 
