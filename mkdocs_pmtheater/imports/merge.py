@@ -429,7 +429,8 @@ def _keep_bare_time(incident: IncidentText, place: int, before: Scene, edit: Any
         return []
     approx = "~" if old.at_node.value.strip().startswith("~") else ""
     full = approx + old.at.isoformat()
-    edit(old.at_node.start_mark.index, old.at_node.end_mark.index, json.dumps(full))
+    edit(old.at_node.start_mark.index, old.at_node.end_mark.index,
+         json.dumps(full) if approx else full)
     return [f"line {old.at_node.start_mark.line + 1}: \"{old.at_node.value}\" -> {full} "
             "(a bare time takes the date of the scene before it, which is now an "
             "imported one)"]
