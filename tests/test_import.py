@@ -427,3 +427,38 @@ def test_a_broken_incident_file_is_named_and_left_alone(tmp_path: Path) -> None:
     assert f"{incident}:3:1: not valid YAML" in done.stderr
     assert incident.read_text(encoding="utf-8") == "id: INC-1\ntitle: [unclosed\n"
     assert list(tmp_path.iterdir()) == [incident]  # no temporary file left behind
+
+
+@pytest.mark.parametrize(("written", "becomes"), [
+    ("timeline: []", "timeline:"),
+    ("timeline:", "timeline:"),
+    ("timeline: ~   # none yet", "timeline:   # none yet"),
+])
+def test_an_empty_timeline_is_filled_in(tmp_path: Path, written: str, becomes: str) -> None:
+    head = ("id: INC-1\ntitle: T\nseverity: SEV3\nstarted_at: 2024-03-14T14:00:00Z\n"
+            "summary: ends with a dash -\n# the screenplay\n")
+    incident = tmp_path / "a.yaml"
+    incident.write_text(f"{head}{written}\nawards: []\n", encoding="utf-8")
+    done = pmtheater("import", "slack", EXPORT, "--channel", CHANNEL, "--until",
+                     "2024-03-14T14:03Z", "--incident", incident, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    after = incident.read_text(encoding="utf-8")
+    # The cast goes before the timeline and the comment above it; the rest is unchanged.
+    assert after.startswith(head.replace("# the screenplay\n", "") + "cast:\n")
+    assert f"# the screenplay\n{becomes}\n  - at: 2024-03-14T14:02:05Z\n" in after
+    assert after.endswith("\nawards: []\n")
+    data = yaml.safe_load(after)
+    assert [s["character"] for s in data["timeline"]] == ["PagerDuty", "priya"]
+    assert [c["role"] for c in data["cast"]] == ["PagerDuty", "priya"]
+
+
+def test_a_flow_timeline_is_refused(tmp_path: Path) -> None:
+    incident = tmp_path / "a.yaml"
+    text = ("id: INC-1\ntitle: T\nseverity: SEV3\nstarted_at: 2024-03-14T14:00:00Z\n"
+            "summary: S\ncast: [{role: X}]\ntimeline: [{at: '14:01', character: X, action: y}]\n")
+    incident.write_text(text, encoding="utf-8")
+    done = pmtheater("import", "slack", EXPORT, "--channel", CHANNEL, "--incident", incident,
+                     cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{incident}:6:1: cast is written as a [flow, list]" in done.stderr
+    assert incident.read_text(encoding="utf-8") == text

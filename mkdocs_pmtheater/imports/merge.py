@@ -280,13 +280,17 @@ def _item_start(text: str, item: Node) -> tuple[int, int]:
     while index >= 0 and text[index] in " \t\r\n":
         index -= 1
     dash = index if index >= 0 and text[index] == "-" else item.start_mark.index
-    start = _line_start(text, dash)
+    return _comments_above(text, _line_start(text, dash)), dash - _line_start(text, dash)
+
+
+def _comments_above(text: str, start: int) -> int:
+    """``start`` (a line start) moved up over the comment lines just above it."""
     while start > 0:
         above = _line_start(text, start - 1)
         if not text[above:start].lstrip().startswith("#"):
             break
         start = above
-    return start, dash - _line_start(text, dash)
+    return start
 
 
 def _item_end(text: str, item: Node) -> int:
@@ -371,13 +375,17 @@ def merge(incident: IncidentText, cast: list[CastEntry], scenes: list[Scene]) ->
                 "is not a list; fix it first (`pmtheater validate` says how)")
         if value.start_mark.line == key.start_mark.line and value.end_mark.index > \
                 value.start_mark.index:
-            edit(value.start_mark.index, value.end_mark.index, "")  # the '[]' or '~'
+            start = value.start_mark.index
+            while text[start - 1] in " \t":
+                start -= 1
+            edit(start, value.end_mark.index, "")  # the '[]' or '~', and the space before
         return _line_end(text, key.end_mark.index), []
 
     # cast
     if cast:
         if cast_key is None:
-            at = _item_start(text, timeline[0])[0] if timeline is not None else len(text)
+            at = (_comments_above(text, _line_start(text, timeline[0].start_mark.index))
+                  if timeline is not None else len(text))
             column = timeline[0].start_mark.column if timeline else 0
             edit(at, at, " " * column + "cast:" + nl
                  + render_cast(cast, column + 2, column + 4, nl))
