@@ -12,6 +12,7 @@ deleted user, a shared file, a topic change and a second day.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -461,4 +462,54 @@ def test_a_flow_timeline_is_refused(tmp_path: Path) -> None:
                      cwd=tmp_path)
     assert done.returncode == 2
     assert f"{incident}:6:1: cast is written as a [flow, list]" in done.stderr
+    assert incident.read_text(encoding="utf-8") == text
+
+
+def test_odd_values_in_an_export_neither_crash_nor_break_the_file(site: SiteFactory) -> None:
+    export = site.root / "odd-export"
+    shutil.copytree(EXPORT, export)
+    users = json.loads((export / "users.json").read_text())
+    users.append({"id": "U07ODD", "name": 7, "profile": ["not", "a", "mapping"]})
+    users.append({"id": "U08CTL", "name": "ctl", "profile": {"display_name": "Ann\x07ie\u2028 "}})
+    (export / "users.json").write_text(json.dumps(users), encoding="utf-8")
+    odd = [
+        {"type": "message", "ts": "1710547300.000100", "user": "U07ODD", "text": 42,
+         "files": 5, "attachments": "x", "blocks": [[[{"type": "text", "text": "from blocks"}]]]},
+        {"type": "message", "ts": "not a time", "user": "U01PRIYA", "text": "dropped"},
+        {"type": "message", "ts": 1710547310.5, "user": "U08CTL", "text": "bell\x07 <@U08CTL>"},
+        {"type": "message", "ts": "1710547320.000100", "user": "U99NONE",
+         "user_profile": {"name": "ghost", "real_name": "Gus Host"}, "text": "from outside"},
+        {"type": "message", "ts": "1710547330.000100", "bot_id": "B02", "text": "no name bot"},
+        {"type": "message", "subtype": "tombstone", "ts": "1710547340.000100",
+         "text": "This message was deleted."},
+        "not a message", 17, None,
+    ]
+    (export / CHANNEL / "2024-03-16.json").write_text(
+        json.dumps(odd), encoding="utf-8")
+    incident = _site(site)
+    done = pmtheater("import", "slack", export, "--channel", CHANNEL, "--incident", incident,
+                     "--from", "2024-03-16T00:00Z", cwd=site.root)
+    assert done.returncode == 0, done.stderr
+    scenes = yaml.safe_load(incident.read_text())["timeline"][2:]
+    assert [(s["character"], s["action"]) for s in scenes] == [
+        ("Slack user U07ODD", "from blocks"),
+        ("Ann ie", "bell  @Ann ie"),
+        ("Gus Host", "from outside"),
+        ("B02", "no name bot"),
+    ]
+    checked = pmtheater("validate", cwd=site.root)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_timeline_with_an_alias_is_refused(tmp_path: Path) -> None:
+    incident = tmp_path / "a.yaml"
+    text = ("id: INC-1\ntitle: T\nseverity: SEV3\nstarted_at: 2024-03-14T14:00:00Z\n"
+            "summary: S\ncast:\n  - role: X\nfirst: &first {at: '14:01', character: X, "
+            "action: y}\ntimeline:\n  - *first\n  - at: '14:30'\n    character: X\n"
+            "    action: z\n")
+    incident.write_text(text, encoding="utf-8")
+    done = pmtheater("import", "slack", EXPORT, "--channel", CHANNEL, "--incident", incident,
+                     cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{incident}:9:1: timeline repeats an entry with a YAML alias" in done.stderr
     assert incident.read_text(encoding="utf-8") == text

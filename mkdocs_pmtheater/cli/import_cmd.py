@@ -157,6 +157,10 @@ def run_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ImportFailure as exc:
         err.write(f"pmtheater: {exc}\n")
         return 2
+    except RecursionError:  # a file nested beyond what any export or incident needs
+        err.write("pmtheater: the input is nested too deeply to be a chat export, log or "
+                  "incident file; nothing was written\n")
+        return 2
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -209,7 +213,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for change in merged.rewritten:
         err.write(f"pmtheater: {args.incident}: {change}\n")
     if merged.added or casting.new:
-        write_atomically(Path(args.incident), merged.text)
+        try:
+            write_atomically(Path(args.incident), merged.text)
+        except OSError as exc:
+            raise ImportFailure(f"{args.incident}: cannot write it: {exc.strerror or exc}; "
+                                "it is unchanged") from None
     skipped = f" ({merged.skipped} already there)" if merged.skipped else ""
     err.write(f"pmtheater: added {merged.added} scene{'s' * (merged.added != 1)}{skipped} "
               f"from {source} to {args.incident}{left_out}{note}\n")

@@ -365,6 +365,13 @@ def merge(incident: IncidentText, cast: list[CastEntry], scenes: list[Scene]) ->
                     f"{incident.path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}: "
                     f"{name} is written as a [flow, list]; write it as a block list "
                     "(one '- ' entry per line) to import into it")
+            starts = [item.start_mark.index for item in value.value]
+            if starts != sorted(set(starts)) or not (
+                    value.start_mark.index <= starts[0] and starts[-1] < value.end_mark.index):
+                raise ImportFailure(
+                    f"{incident.path}:{key.start_mark.line + 1}:{key.start_mark.column + 1}: "
+                    f"{name} repeats an entry with a YAML alias (*name); write each entry out "
+                    "to import into it")
             return -1, value.value
         empty_flow = isinstance(value, SequenceNode)
         null = isinstance(value, ScalarNode) and value.tag.endswith(":null") and _NULL.match(

@@ -10,8 +10,8 @@ other channels never leak in, even with the same timestamps.
 Rules, per message (``type: message``):
 
 * ``channel_join``, ``channel_leave`` (and ``group_join``/``group_leave``),
-  ``message_deleted``, ``message_replied`` and ``reply_broadcast`` bookkeeping
-  are dropped; a deleted message (``message_deleted``) removes the message it
+  ``message_deleted``, ``tombstone``, ``message_replied`` and other hidden
+  bookkeeping are dropped; a ``message_deleted`` event removes the message it
   names.
 * An edited message appears once, with its final text: the export already holds
   it (with ``edited`` set), and a separate ``message_changed`` event replaces
@@ -34,6 +34,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -42,14 +43,14 @@ from typing import Any
 
 from . import ImportFailure
 from .cast import ChatMessage, Speaker
-from .markup import SlackMarkup
+from .markup import SlackMarkup, clean_text
 
 MAX_FILE = 64 * 1024 * 1024
 """Bytes read from any one export file at most: protects against zip bombs."""
 _DAY_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.json$")
 _DROPPED = frozenset({
     "channel_join", "channel_leave", "group_join", "group_leave", "message_deleted",
-    "message_replied", "channel_archive", "channel_unarchive",
+    "message_replied", "channel_archive", "channel_unarchive", "tombstone",
 })
 
 
@@ -112,7 +113,8 @@ class _Export:
             else:
                 with open(entry, "rb") as handle:
                     data = handle.read(MAX_FILE + 1)
-        except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+                NotImplementedError, ValueError) as exc:  # a damaged or encrypted zip
             raise ImportFailure(f"{self.shown(name)}: cannot read it: {exc}") from None
         if len(data) > MAX_FILE:
             raise ImportFailure(f"{self.shown(name)}: larger than {MAX_FILE} bytes")
@@ -140,16 +142,25 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _name(text: str) -> str:
+    """A name fit for a cast role: one line, no control characters, no outer spaces."""
+    return " ".join(clean_text(text).split())
+
+
 def _user_speaker(user: Mapping[str, Any]) -> Speaker:
     profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
-    uid = _text(user.get("id"))
-    handle = _text(user.get("name")) or None
-    real = _text(profile.get("real_name")) or _text(user.get("real_name"))
-    name = (_text(profile.get("display_name")).strip() or real.strip()
-            or (handle or "").strip() or uid)
+    uid = _name(_text(user.get("id")))
+    handle = _name(_text(user.get("name"))).replace(" ", "") or None
+    real = _name(_text(profile.get("real_name")) or _text(user.get("real_name")))
+    name = (_name(_text(profile.get("display_name"))) or real or handle
+            or (f"Slack user {uid}" if uid else "Unknown user"))
     bot = bool(user.get("is_bot"))
     if bot:
-        name = real.strip() or name
+        name = real or name
     return Speaker(uid, name, None if bot else handle, bot, tuple(n for n in (real, uid) if n))
 
 
@@ -165,9 +176,7 @@ class SlackChannel:
 
 def _attachment_text(message: Mapping[str, Any]) -> str:
     parts: list[str] = []
-    for attachment in message.get("attachments") or []:
-        if not isinstance(attachment, dict):
-            continue
+    for attachment in _list(message.get("attachments")):
         own = []
         for key in ("pretext", "title", "text"):
             value = _text(attachment.get(key)).strip()
@@ -296,6 +305,9 @@ def read_channel(path: Path, channel: str, *, since: datetime | None = None,
             if subtype in _DROPPED:
                 dropped += 1
                 continue
+            if message.get("hidden") is True:
+                dropped += 1  # other events Slack does not show in the channel
+                continue
             ts = _text(message.get("ts")) or str(message.get("ts", ""))
             if ts and ts not in raw:
                 raw[ts] = message
@@ -314,7 +326,7 @@ def read_channel(path: Path, channel: str, *, since: datetime | None = None,
         if at is None or (since and at < since) or (until and at > until):
             continue
         text = _message_text(message)
-        files = [f for f in message.get("files") or [] if isinstance(f, dict)]
+        files = _list(message.get("files"))
         extra = [_text(f.get("title")) or _text(f.get("name")) for f in files]
         text = markup.convert(text)
         shared = ", ".join(markup.convert(e) for e in extra if e.strip())
@@ -332,18 +344,19 @@ def _speaker(message: Mapping[str, Any], users: Mapping[str, Speaker]) -> Speake
     uid = _text(message.get("user"))
     bot_profile = message.get("bot_profile") if isinstance(message.get("bot_profile"),
                                                            dict) else {}
-    bot_name = (_text(message.get("username")).strip()
-                or _text(bot_profile.get("name")).strip())
+    bot_name = (_name(_text(message.get("username")))
+                or _name(_text(bot_profile.get("name"))))
     if message.get("subtype") == "bot_message" or (
             message.get("bot_id") and (not uid or users.get(uid, Speaker("", "")).bot)):
         if not bot_name and uid in users:
             bot_name = users[uid].name
-        bot_name = bot_name or _text(message.get("bot_id")) or "Integration"
+        bot_name = bot_name or _name(_text(message.get("bot_id"))) or "Integration"
         return Speaker("bot:" + bot_name, bot_name, None, True)
     if uid in users:
         return users[uid]
     profile = message.get("user_profile")
     if isinstance(profile, dict):  # a user missing from users.json (deleted, or external)
         return _user_speaker({"id": uid, "name": profile.get("name"), "profile": profile})
+    uid = _name(uid)
     return Speaker(uid or "unknown", f"Slack user {uid}" if uid else "Unknown user", None,
                    False)
