@@ -23,6 +23,7 @@ from mkdocs.utils.yaml import yaml_load
 from ..imports import ImportFailure
 from ..imports.cast import ChatMessage, Speaker, cast_speakers
 from ..imports.merge import (
+    MAX_SCENES,
     REVIEW,
     IncidentText,
     Scene,
@@ -202,6 +203,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"'{REVIEW}'" if review else "")
     if incident is None:
         out.write(fragment(casting.new, scenes))
+        if len(scenes) > MAX_SCENES:
+            err.write(f"pmtheater: {len(scenes)} scenes, but a timeline holds at most "
+                      f"{MAX_SCENES}; narrow the import with --from and --until\n")
         err.write(f"pmtheater: {len(scenes)} scene{'s' * (len(scenes) != 1)} from "
                   f"{source}{left_out}{note}\n")
         return 0

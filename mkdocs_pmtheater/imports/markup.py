@@ -31,7 +31,8 @@ _ITALIC = re.compile(r"(?<![\w_\\])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~\\])~(?=[^\s~])([^~\n]*?[^\s~])~(?![\w~])")
 _HEADING = re.compile(r"^([ \t]*)#", re.M)
 _LINKABLE = re.compile(r"(?i)^(?:https?://|mailto:)")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates (JSON can hold them) and U+FFFE/U+FFFF cannot be written as UTF-8 YAML.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(text: str) -> str:
@@ -39,7 +40,7 @@ def clean_text(text: str) -> str:
 
     ``\\r\\n`` becomes ``\\n``; other control characters (U+0000-U+001F but tab and
     newline, U+007F-U+009F, U+2028, U+2029) become spaces, since incident files may
-    not contain them.
+    not contain them; so do lone surrogates and U+FFFE/U+FFFF, which UTF-8 cannot hold.
     """
     return _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
 

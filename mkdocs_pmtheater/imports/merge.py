@@ -28,6 +28,8 @@ Windows), keeping the file's permissions.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import os
 import re
@@ -66,13 +68,19 @@ def timestamp_text(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_PLAIN = re.compile(r"[^\W\d_][^:#\t\n\x00-\x1f]*")
+_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
 def _plain_ok(text: str) -> bool:
-    if not text or "#" in text or text != text.strip() or "\n" in text:
-        return False
-    try:
-        return yaml.safe_load(f"k: {text}\n") == {"k": text}
-    except yaml.YAMLError:
-        return False
+    """Whether YAML reads ``text`` written without quotes as this very string.
+
+    Deliberately narrow (starts with a letter, no ``:`` or ``#``, no outer spaces,
+    not a YAML 1.1 boolean or null), so it never needs a YAML parser to check:
+    anything else is quoted.
+    """
+    return (bool(_PLAIN.fullmatch(text)) and text == text.strip()
+            and text.casefold() not in _YAML11_WORDS)
 
 
 def yaml_scalar(text: str, indent: int, nl: str = "\n") -> str:
@@ -122,7 +130,7 @@ def fragment(cast: list[CastEntry], scenes: list[Scene]) -> str:
     text = ""
     if cast:
         text += "cast:\n" + render_cast(cast, 2, 4)
-    return text + "timeline:\n" + (render_scenes(scenes, 2, 4) if scenes else "  []\n")
+    return text + ("timeline:\n" + render_scenes(scenes, 2, 4) if scenes else "timeline: []\n")
 
 
 # -- reading the incident file --------------------------------------------------------
@@ -151,6 +159,7 @@ class IncidentText:
     scenes: list[_Existing] = field(default_factory=list)
 
     def key(self, name: str) -> tuple[ScalarNode, Node] | None:
+        """The top-level key ``name`` and its value node, or None when the file lacks it."""
         for key, value in self.root.value:
             if isinstance(key, ScalarNode) and key.value == name:
                 return key, value
@@ -415,9 +424,15 @@ def merge(incident: IncidentText, cast: list[CastEntry], scenes: list[Scene]) ->
             edit(at, at, render_scenes(fresh, dash, key_col, nl))
         else:
             groups: dict[int, list[Scene]] = {}
+            times = [old.at for old in incident.scenes if old.at is not None]
+            in_order = len(times) == len(items) and all(
+                a <= b for a, b in itertools.pairwise(times))
             for scene in sorted(fresh, key=lambda s: s.at):
-                place = next((i for i, old in enumerate(incident.scenes)
-                              if old.at is not None and old.at > scene.at), len(items))
+                if in_order:  # the usual case: a binary search
+                    place = bisect.bisect_right(times, scene.at)
+                else:  # the validator will report the order; still put it before a later one
+                    place = next((i for i, old in enumerate(incident.scenes)
+                                  if old.at is not None and old.at > scene.at), len(items))
                 groups.setdefault(place, []).append(scene)
             for place, group in groups.items():
                 if place == len(items):
@@ -426,10 +441,15 @@ def merge(incident: IncidentText, cast: list[CastEntry], scenes: list[Scene]) ->
                     at = _item_start(text, items[place])[0]
                     rewritten += _keep_bare_time(incident, place, group[-1], edit)
                 edit(at, at, render_scenes(group, dash, key_col, nl))
-    new = text
-    for start, end, _, replacement in sorted(edits, key=lambda e: (e[0], e[2]), reverse=True):
-        new = new[:start] + replacement + new[end:]
-    return Merged(("\ufeff" if incident.bom else "") + new, len(fresh), skipped, rewritten)
+    # One pass over the text, edits in order (at one offset, in the order they were made):
+    # linear in the file's size whatever the number of insertion points.
+    pieces: list[str] = ["\ufeff" if incident.bom else ""]
+    done = 0
+    for start, end, _, replacement in sorted(edits, key=lambda e: (e[0], e[2])):
+        pieces += [text[done:start], replacement]
+        done = max(done, end)
+    pieces.append(text[done:])
+    return Merged("".join(pieces), len(fresh), skipped, rewritten)
 
 
 def _keep_bare_time(incident: IncidentText, place: int, before: Scene, edit: Any) -> list[str]:
