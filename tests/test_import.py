@@ -574,3 +574,19 @@ def test_every_written_value_reads_back_as_written(raw: str) -> None:
     expected = "\n".join(line if line.strip() else "" for line in text.split("\n")) \
         if written.startswith(" |-") else text
     assert read == expected
+
+
+def test_a_pasted_log_is_on_the_incident_clock_unless_told(tmp_path: Path) -> None:
+    incident = tmp_path / "a.yaml"
+    text = ("id: INC-1\ntitle: T\nseverity: SEV3\nstarted_at: 2024-03-14T15:00:00+01:00\n"
+            "summary: S\n")
+    incident.write_text(text, encoding="utf-8")
+    log = tmp_path / "chat.txt"
+    log.write_text("15:02 priya: paged\n", encoding="utf-8")
+    done = pmtheater("import", "text", log, "--incident", incident, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "  - at: 2024-03-14T14:02:00Z\n" in incident.read_text(encoding="utf-8")
+    printed = pmtheater("import", "text", log, "--date", "2024-07-01", "--timezone",
+                        "America/New_York", cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert "  - at: 2024-07-01T19:02:00Z\n" in printed.stdout

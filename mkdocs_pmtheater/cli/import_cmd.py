@@ -64,7 +64,8 @@ def add_import_command(commands: Any) -> None:
     text.add_argument("--date", help="the day of the first line, YYYY-MM-DD (default: the "
                                      "day of the incident's started_at)")
     text.add_argument("--timezone", help="the zone of the log's times, an IANA name "
-                                         "(default: the site's zone)")
+                                         "(default: the clock of the incident's started_at, "
+                                         "else the site's zone)")
     for kind in (slack, text):
         kind.add_argument("--incident", metavar="FILE",
                           help="merge into this incident file (default: print YAML)")
@@ -179,7 +180,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         messages, source = channel.messages, f"#{channel.name}"
         left_out = f"; {channel.dropped} joins, leaves, deletions and empty messages left out"
     else:
+        # The log's clock: as told, else that of the incident's started_at (the clock its
+        # bare times are read on too), else the site's zone.
         log_zone = zone
+        if incident is not None and incident.started_at is not None:
+            log_zone = incident.started_at.tzinfo or zone
         if args.timezone:
             try:
                 log_zone = site_zone(args.timezone)
