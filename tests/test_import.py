@@ -590,3 +590,21 @@ def test_a_pasted_log_is_on_the_incident_clock_unless_told(tmp_path: Path) -> No
                         "America/New_York", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     assert "  - at: 2024-07-01T19:02:00Z\n" in printed.stdout
+
+
+def test_nothing_outside_the_export_is_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "2024-03-14.json").write_text(json.dumps(
+        [{"type": "message", "ts": "1710425000.000100", "user": "U01PRIYA", "text": "SECRET"}]))
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    channels = json.loads((export / "channels.json").read_text())
+    channels += [{"id": "C09UP", "name": "../outside"}, {"id": "C10LN", "name": "linked"}]
+    (export / "channels.json").write_text(json.dumps(channels))
+    (export / "linked").symlink_to(outside, target_is_directory=True)
+    for channel in ("../outside", "linked"):
+        done = pmtheater("import", "slack", export, "--channel", channel, cwd=tmp_path)
+        assert done.returncode == 2
+        assert "the export holds no messages of" in done.stderr
+        assert "SECRET" not in done.stdout + done.stderr

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import zipfile
 import zlib
@@ -61,13 +60,14 @@ class _Export:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
         self.names: dict[str, Any] = {}
+        self.prefix = ""
         if path.is_dir():
-            # os.walk does not follow links to folders: nothing outside the export is read.
-            for folder, _dirs, files in os.walk(path):
-                for name in files:
-                    file = Path(folder) / name
-                    if name.endswith(".json") and not file.is_symlink():
-                        self.names[file.relative_to(path).as_posix()] = file
+            # Only the top level (and one folder down) now; a channel's folder when asked.
+            self._add_folder("")
+            if not self.has("channels.json") and not self.has("groups.json"):
+                for folder in sorted(path.iterdir()):
+                    if folder.is_dir() and not folder.is_symlink():
+                        self._add_folder(folder.name)
         elif path.is_file():
             try:
                 self.zip = zipfile.ZipFile(path)
@@ -79,7 +79,6 @@ class _Export:
                     self.names[info.filename] = info
         else:
             raise ImportFailure(f"{path}: no such folder or zip file")
-        self.prefix = ""
         if "channels.json" not in self.names and "groups.json" not in self.names:
             # Some tools zip the export's folder itself: accept one folder level.
             tops = {n.split("/", 1)[0] for n in self.names
@@ -90,6 +89,20 @@ class _Export:
                     "workspace from Slack's admin settings, then give its folder or zip)")
             self.prefix = tops.pop() + "/"
 
+    def _add_folder(self, folder: str) -> None:
+        """List the JSON files of ``folder`` (a path inside a folder export); links are skipped,
+        so nothing outside the export is read."""
+        where = self.path / folder if folder else self.path
+        if where.is_symlink() or not where.is_dir():
+            return
+        try:
+            entries = sorted(where.iterdir())
+        except OSError as exc:
+            raise ImportFailure(f"{where}: cannot list it: {exc.strerror}") from None
+        for file in entries:
+            if file.name.endswith(".json") and file.is_file() and not file.is_symlink():
+                self.names[f"{folder}/{file.name}" if folder else file.name] = file
+
     def shown(self, name: str) -> str:
         return f"{self.path}/{self.prefix}{name}" if self.zip is None else \
             f"{self.path}:{self.prefix}{name}"
@@ -98,6 +111,11 @@ class _Export:
         return self.prefix + name in self.names
 
     def listing(self, folder: str) -> list[str]:
+        """The file names in ``folder`` (one path component, such as a channel name)."""
+        if not folder or folder in (".", "..") or "/" in folder or "\\" in folder:
+            return []  # not a folder of this export: never a path that climbs out of it
+        if self.zip is None:
+            self._add_folder(self.prefix + folder)
         start = self.prefix + folder + "/"
         return sorted(n[len(start):] for n in self.names
                       if n.startswith(start) and "/" not in n[len(start):])
