@@ -41,6 +41,7 @@ from ..model.problems import Problem, did_you_mean, display_path
 from ..model.timestamps import site_zone
 from ..publish.export import incidents_document
 from ..publish.production import Production, Source, build_date
+from .import_cmd import add_import_command
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
 from .render import add_parser as add_render_parser
 
@@ -529,6 +530,7 @@ def parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     add_render_parser(commands)
+    add_import_command(commands)
     return top
 
 
