@@ -305,6 +305,10 @@ def test_hall_of_fame_shows_every_award(door: Door) -> None:
 
 # -- links and backlinks -----------------------------------------------------------------
 def test_incident_links_on_runbooks_reach_the_playbill_and_anchor(door: Door) -> None:
+    check_runbook_links(door)
+
+
+def check_runbook_links(door: Door) -> None:
     checked = 0
     for page in hand_written_pages():
         if not page.startswith("runbooks/"):
@@ -326,6 +330,10 @@ def test_incident_links_on_runbooks_reach_the_playbill_and_anchor(door: Door) ->
 
 
 def test_runbooks_named_in_props_end_with_the_incidents_that_used_them(door: Door) -> None:
+    check_used_in(door)
+
+
+def check_used_in(door: Door) -> None:
     used = used_pages()
     assert used, "the example names runbooks in props"
     for page in hand_written_pages():
@@ -448,3 +456,18 @@ def test_a_broken_incident_link_names_page_line_and_link_and_keeps_the_words(
     assert not [a for a in page.select("a") if a.get_text() == "the lost incident"]
     assert "and on." in page.get_text()
     assert built_site.exists("incidents/inc-2024-031/"), "the other pages still publish"
+
+
+def test_zensical_from_another_folder_finds_the_same_site(tmp_path: Path) -> None:
+    # `zensical build -f site/zensical.toml` from elsewhere: the pmtheater extension must
+    # read that site (Zensical's root_dir), not look for a config in the current folder.
+    root = copy_example(tmp_path)
+    config = str(root.relative_to(tmp_path) / "zensical.toml")
+    rendered = run(["mkdocs_pmtheater.cli", "render", "-f", config], tmp_path)
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    built = run(["zensical", "build", "--clean", "-f", config], tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "link '" not in built.stderr, built.stderr
+    door = Door("zensical", BuiltSite(root, root / "site"), built.stderr, 0)
+    check_runbook_links(door)
+    check_used_in(door)

@@ -131,9 +131,28 @@ class _Site:
 _SITES: dict[str, _Site] = {}
 
 
-def _site_for(config_file: str) -> _Site:
+def _site_root(md: Markdown | None) -> Path:
+    """The folder of the config file the generator was given (Zensical's ``root_dir``), so
+    ``zensical build -f site/zensical.toml`` from another folder finds the same site; the
+    current folder when nothing says."""
+    if md is not None:
+        try:
+            from zensical.extensions.context import ContextPreprocessor
+        except ImportError:
+            return Path.cwd()
+        config = getattr(ContextPreprocessor.from_markdown(md), "config", None)
+        root = config.get("root_dir") if isinstance(config, dict) else None
+        if isinstance(root, str) and root:
+            return Path(root)
+    return Path.cwd()
+
+
+def _site_for(config_file: str, root: Path | None = None) -> _Site:
+    """The site of ``config_file``; without one, of the first of CONFIG_NAMES (Zensical's
+    own order) in ``root`` (default: the current folder)."""
+    root = root or Path.cwd()
     path = Path(config_file) if config_file else next(
-        (Path.cwd() / n for n in CONFIG_NAMES if (Path.cwd() / n).is_file()), None)
+        (root / n for n in CONFIG_NAMES if (root / n).is_file()), None)
     key = str(path.resolve()) if path else ""
     if key not in _SITES:
         _SITES[key] = _Site(path)
@@ -162,14 +181,14 @@ class _Links(Treeprocessor):
         try:
             self._run(root)
         except Exception as exc:  # a crash here would abort the whole Zensical build
-            self.extension.site().report(Problem("pmtheater", 0, 0, "",
+            self.extension.site(self.md).report(Problem("pmtheater", 0, 0, "",
                                                  f"incident links were left as written: {exc!r}"))
 
     def _run(self, root: etree.Element) -> None:
         page = _page_of(self.md)
         if page is None:
             return
-        site = self.extension.site()
+        site = self.extension.site(self.md)
         staged = site.current()
         if staged is None:
             return
@@ -209,7 +228,7 @@ class _UsedIn(Treeprocessor):
         try:
             block = self._block()
         except Exception as exc:  # a crash here would abort the whole Zensical build
-            self.extension.site().report(Problem(
+            self.extension.site(self.md).report(Problem(
                 "pmtheater", 0, 0, "", f"'Incidents that used this page' left out: {exc!r}"))
             return
         if block:
@@ -220,7 +239,7 @@ class _UsedIn(Treeprocessor):
         page = _page_of(self.md)
         if page is None:
             return ""
-        site = self.extension.site()
+        site = self.extension.site(self.md)
         staged = site.current()
         incidents = site.used_by.get(page) if staged is not None else None
         if not incidents or staged is None or page in staged.production.pages:
@@ -248,8 +267,10 @@ class PmTheaterExtension(Extension):
         }
         super().__init__(**kwargs)
 
-    def site(self) -> _Site:
-        return _site_for(self.getConfig("config_file"))
+    def site(self, md: Markdown | None = None) -> _Site:
+        """The site the page rendered by ``md`` belongs to (see :func:`_site_root`)."""
+        config_file = self.getConfig("config_file")
+        return _site_for(config_file, None if config_file else _site_root(md))
 
     def extendMarkdown(self, md: Markdown) -> None:
         # After the inline patterns made the links (20), before other link processors (0).
