@@ -48,6 +48,9 @@ from .pages import StagedSite, stage_site
 
 log = logging.getLogger("mkdocs_pmtheater")
 _USED_IN_TEMPLATE = "pmtheater/used-in.html"
+_USED_IN_TITLE = "Incidents that used this page"
+_USED_IN_ANCHOR = "pmt-used-in"
+"""The heading and id of the block (templates/pmtheater/used-in.html), for the toc."""
 _RECHECK_SECONDS = 1.0
 """How often (at most) the extension looks for changed incident files."""
 CONFIG_NAMES = ("zensical.toml", "mkdocs.yml", "mkdocs.yaml")
@@ -234,6 +237,7 @@ class _UsedIn(Treeprocessor):
         if block:
             # A paragraph holding only a stash placeholder is replaced by the raw HTML.
             etree.SubElement(root, "p").text = self.md.htmlStash.store(block)
+            _add_to_toc(self.md, _USED_IN_TITLE, _USED_IN_ANCHOR)
 
     def _block(self) -> str:
         page = _page_of(self.md)
@@ -256,6 +260,21 @@ class _UsedIn(Treeprocessor):
             entries=entries, clock=renderer.clock, page=None)
 
 
+def _add_to_toc(md: Markdown, title: str, anchor: str) -> None:
+    """List the block in the page's table of contents, as the MkDocs plugin does: Zensical
+    builds it from ``md.toc_tokens`` (made by ``toc``, which ran before us). A page with
+    one ``<h1>`` gets it among that heading's sections."""
+    tokens = getattr(md, "toc_tokens", None)
+    if not isinstance(tokens, list):
+        return
+    token = {"level": 2, "id": anchor, "name": title, "html": title, "data-toc-label": "",
+             "children": []}
+    if tokens and isinstance(tokens[0], dict) and tokens[0].get("level") == 1:
+        tokens[0].setdefault("children", []).append(token)
+    else:
+        tokens.append(token)
+
+
 class PmTheaterExtension(Extension):
     """``markdown_extensions: [pmtheater]``: incident links and "Incidents that used this
     page" on hand-written pages, outside MkDocs (see the module's docstring)."""
@@ -275,7 +294,8 @@ class PmTheaterExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         # After the inline patterns made the links (20), before other link processors (0).
         md.treeprocessors.register(_Links(md, self), "pmtheater_links", 1.5)
-        # Last of all (after toc, 5, and any link processor, 0): not in the page's toc.
+        # Last of all (after toc, 5, and any link processor, 0): the block's heading is
+        # added to the toc's tokens by hand (_add_to_toc).
         md.treeprocessors.register(_UsedIn(md, self), "pmtheater_used_in", -100)
 
 
