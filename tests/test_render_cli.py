@@ -201,3 +201,17 @@ def test_render_runs_as_a_module_command(toml_site: Path) -> None:
                          cwd=toml_site, capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0
     assert "--check" in run.stdout and "--watch" in run.stdout
+
+
+def test_watch_sees_hand_written_pages_but_not_generated_files(toml_site: Path) -> None:
+    # A page that gains an incident link changes the playbill's "Referenced by".
+    project = load_site(toml_site / "zensical.toml", toml_site)
+    write_outputs(project.docs_dir, [Output("postmortems/gen.md", b"x\n")], check=False,
+                  manifest=manifest_path(project))
+    page = project.docs_dir / "runbooks" / "cache.md"
+    write(page, "# Cache\n")
+    before = watched_files(project)
+    assert str(page) in before
+    assert str(project.docs_dir / "postmortems" / "gen.md") not in before
+    page.write_text("# Cache\n\n[the stampede](incident:INC-1)\n", encoding="utf-8")
+    assert watched_files(project) != before

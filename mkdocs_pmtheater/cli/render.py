@@ -149,10 +149,13 @@ Snapshot = dict[str, tuple[int, int]]
 
 
 def watched_files(project: Project) -> Snapshot:
-    """``path -> (mtime_ns, size)`` of the incidents folder's files and the config file.
+    """``path -> (mtime_ns, size)`` of the files of docs_dir and the config file.
 
-    The files render generates there (listed in its manifest) and dotfiles are
-    left out, so render's own writes do not start another render.
+    All of docs_dir, not only the incidents folder: a hand-written page that gains
+    or loses an incident link changes the playbill's "Referenced by", and a page
+    named in a prop may appear or go. The files render generates (listed in its
+    manifest) and dotfiles are left out, so render's own writes do not start
+    another render.
     """
     generated: set[str] = set()
     manifest = project.docs_dir / manifest_path(project)
@@ -163,7 +166,7 @@ def watched_files(project: Project) -> Snapshot:
     except (OSError, ValueError, AttributeError):
         pass
     found: Snapshot = {}
-    for folder, dirs, files in os.walk(project.incidents_dir):
+    for folder, dirs, files in os.walk(project.docs_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             path = os.path.join(folder, name)
@@ -265,7 +268,7 @@ def add_parser(commands: Any) -> None:
                       help="write nothing; exit 1 when generated files are missing, out of "
                            "date or stale (for CI)")
     mode.add_argument("--watch", action="store_true",
-                      help="render again whenever an incident file or the config changes "
+                      help="render again whenever a file of docs_dir or the config changes "
                            "(run beside 'zensical serve')")
     render.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     render.set_defaults(run=cmd_render)

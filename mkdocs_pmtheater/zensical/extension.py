@@ -48,6 +48,9 @@ from .pages import StagedSite, stage_site
 
 log = logging.getLogger("mkdocs_pmtheater")
 _USED_IN_TEMPLATE = "pmtheater/used-in.html"
+_USED_IN_TITLE = "Incidents that used this page"
+_USED_IN_ANCHOR = "pmt-used-in"
+"""The heading and id of the block (templates/pmtheater/used-in.html), for the toc."""
 _RECHECK_SECONDS = 1.0
 """How often (at most) the extension looks for changed incident files."""
 CONFIG_NAMES = ("zensical.toml", "mkdocs.yml", "mkdocs.yaml")
@@ -131,9 +134,28 @@ class _Site:
 _SITES: dict[str, _Site] = {}
 
 
-def _site_for(config_file: str) -> _Site:
+def _site_root(md: Markdown | None) -> Path:
+    """The folder of the config file the generator was given (Zensical's ``root_dir``), so
+    ``zensical build -f site/zensical.toml`` from another folder finds the same site; the
+    current folder when nothing says."""
+    if md is not None:
+        try:
+            from zensical.extensions.context import ContextPreprocessor
+        except ImportError:
+            return Path.cwd()
+        config = getattr(ContextPreprocessor.from_markdown(md), "config", None)
+        root = config.get("root_dir") if isinstance(config, dict) else None
+        if isinstance(root, str) and root:
+            return Path(root)
+    return Path.cwd()
+
+
+def _site_for(config_file: str, root: Path | None = None) -> _Site:
+    """The site of ``config_file``; without one, of the first of CONFIG_NAMES (Zensical's
+    own order) in ``root`` (default: the current folder)."""
+    root = root or Path.cwd()
     path = Path(config_file) if config_file else next(
-        (Path.cwd() / n for n in CONFIG_NAMES if (Path.cwd() / n).is_file()), None)
+        (root / n for n in CONFIG_NAMES if (root / n).is_file()), None)
     key = str(path.resolve()) if path else ""
     if key not in _SITES:
         _SITES[key] = _Site(path)
@@ -162,14 +184,14 @@ class _Links(Treeprocessor):
         try:
             self._run(root)
         except Exception as exc:  # a crash here would abort the whole Zensical build
-            self.extension.site().report(Problem("pmtheater", 0, 0, "",
+            self.extension.site(self.md).report(Problem("pmtheater", 0, 0, "",
                                                  f"incident links were left as written: {exc!r}"))
 
     def _run(self, root: etree.Element) -> None:
         page = _page_of(self.md)
         if page is None:
             return
-        site = self.extension.site()
+        site = self.extension.site(self.md)
         staged = site.current()
         if staged is None:
             return
@@ -209,18 +231,19 @@ class _UsedIn(Treeprocessor):
         try:
             block = self._block()
         except Exception as exc:  # a crash here would abort the whole Zensical build
-            self.extension.site().report(Problem(
+            self.extension.site(self.md).report(Problem(
                 "pmtheater", 0, 0, "", f"'Incidents that used this page' left out: {exc!r}"))
             return
         if block:
             # A paragraph holding only a stash placeholder is replaced by the raw HTML.
             etree.SubElement(root, "p").text = self.md.htmlStash.store(block)
+            _add_to_toc(self.md, _USED_IN_TITLE, _USED_IN_ANCHOR)
 
     def _block(self) -> str:
         page = _page_of(self.md)
         if page is None:
             return ""
-        site = self.extension.site()
+        site = self.extension.site(self.md)
         staged = site.current()
         incidents = site.used_by.get(page) if staged is not None else None
         if not incidents or staged is None or page in staged.production.pages:
@@ -237,6 +260,21 @@ class _UsedIn(Treeprocessor):
             entries=entries, clock=renderer.clock, page=None)
 
 
+def _add_to_toc(md: Markdown, title: str, anchor: str) -> None:
+    """List the block in the page's table of contents, as the MkDocs plugin does: Zensical
+    builds it from ``md.toc_tokens`` (made by ``toc``, which ran before us). A page with
+    one ``<h1>`` gets it among that heading's sections."""
+    tokens = getattr(md, "toc_tokens", None)
+    if not isinstance(tokens, list):
+        return
+    token = {"level": 2, "id": anchor, "name": title, "html": title, "data-toc-label": "",
+             "children": []}
+    if tokens and isinstance(tokens[0], dict) and tokens[0].get("level") == 1:
+        tokens[0].setdefault("children", []).append(token)
+    else:
+        tokens.append(token)
+
+
 class PmTheaterExtension(Extension):
     """``markdown_extensions: [pmtheater]``: incident links and "Incidents that used this
     page" on hand-written pages, outside MkDocs (see the module's docstring)."""
@@ -248,13 +286,16 @@ class PmTheaterExtension(Extension):
         }
         super().__init__(**kwargs)
 
-    def site(self) -> _Site:
-        return _site_for(self.getConfig("config_file"))
+    def site(self, md: Markdown | None = None) -> _Site:
+        """The site the page rendered by ``md`` belongs to (see :func:`_site_root`)."""
+        config_file = self.getConfig("config_file")
+        return _site_for(config_file, None if config_file else _site_root(md))
 
     def extendMarkdown(self, md: Markdown) -> None:
         # After the inline patterns made the links (20), before other link processors (0).
         md.treeprocessors.register(_Links(md, self), "pmtheater_links", 1.5)
-        # Last of all (after toc, 5, and any link processor, 0): not in the page's toc.
+        # Last of all (after toc, 5, and any link processor, 0): the block's heading is
+        # added to the toc's tokens by hand (_add_to_toc).
         md.treeprocessors.register(_UsedIn(md, self), "pmtheater_used_in", -100)
 
 
