@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import html
 import re
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -19,6 +20,7 @@ from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
+from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .nav import place_catalogue
@@ -142,6 +144,19 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
         return context
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
+        theater = self.theater
+        incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
+        if incident is None or "</head>" not in output:
+            return output
+        description = html.unescape(str(page.meta.get("description", "")))
+        url = page.canonical_url if config.site_url else None
+        tags = link_preview(incident, description=description,
+                            site_name=config.site_name or "", url=url)
+        head_end = output.index("</head>")
+        return f"{output[:head_end]}{tags}\n{output[head_end:]}"
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater
