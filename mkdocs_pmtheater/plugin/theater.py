@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
@@ -114,8 +113,11 @@ class Theater:
         """Every problem reported in this build, as logged."""
         self._renderer: PlaybillRenderer | None = None
         self.incident_link: Callable[[str, Incident, Page], str | None] | None = None
-        """Set by the plugin: resolves ``incident:`` and incident-file links in incident
-        Markdown (see links.py); None when the link is not one of those."""
+        """Set by the plugin: the URL for a link in an incident's Markdown shown on a page
+        (``IncidentLinks.field_href``: None to leave it, ``""`` for a dead link)."""
+        self.folder_link: Callable[[str, str, Page], str | None] | None = None
+        """Set by the plugin: the same for ``(href, folder of the text, page)``, silent
+        (``IncidentLinks.folder_href``), for catalogue pages and props."""
         self.catalogue = Catalogue(
             config=config,
             prefix=self.prefix,
@@ -152,7 +154,8 @@ class Theater:
             (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
             for f in sources
         )
-        src_uris = {f.src_uri for f in files}
+        # A prop may name any file MkDocs writes: not one exclude_docs leaves out.
+        src_uris = {f.src_uri for f in files if f.inclusion is not InclusionLevel.EXCLUDED}
         self.catalog = self.loader.load(
             triples,
             page_exists=src_uris.__contains__,
@@ -171,7 +174,37 @@ class Theater:
                 self.catalog.problems.append(self._taken(display, incident, src_uri, holder))
                 continue
             publishing.append((incident, src_uri))
+        self.catalog.problems += self._props_naming_unpublished(publishing)
         return publishing
+
+    def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
+        """A prop's ``page`` may name an incident file: it links to that playbill. When that
+        incident is not published, the prop has no link: say so (the incident that names it
+        is still published, so one broken file never takes others down with it)."""
+        published = {incident.source for incident, _ in publishing}
+        problems = []
+        for incident, _ in publishing:
+            for index, prop in enumerate(incident.setting.props if incident.setting else ()):
+                target = self.catalog.files.get(prop.page or "")
+                if target is None or prop.page in published:
+                    continue
+                if target.incident is None:
+                    why = f"the incident file {target.display} has problems, so it has no page"
+                elif not self.is_published(target.incident):
+                    why = (f"the incident {target.incident.id} is a draft, and this site "
+                           "hides drafts")
+                else:
+                    why = (f"the incident {target.incident.id} is not published (see the "
+                           "problem reported at its id)")
+                loaded = self.catalog.files[incident.source]
+                path = ("setting", "props", index, "page")
+                line, column = loaded.source.locate(path)
+                problems.append(Problem(
+                    loaded.display, line, column, f"setting.props[{index}].page",
+                    f"{why}; the prop is shown without a link",
+                    f"fix the problems reported for {target.display}, or name another page"
+                    if target.incident is None else "publish it, or name another page"))
+        return problems
 
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for playbill pages."""
@@ -343,26 +376,16 @@ class Theater:
         renderer = self.renderer()
 
         def prop_url(target: str) -> str | None:
+            """A prop's ``page`` (docs-relative): its URL, the playbill's for an incident
+            file; None when it has none (reported when the incidents were checked)."""
             file = files.get_file_from_path(target)
-            return file.url_relative_to(page.file) if file else None
-
-        source_dir = posixpath.dirname(incident.source)
+            if file is not None and file.inclusion is not InclusionLevel.EXCLUDED:
+                return file.url_relative_to(page.file)
+            return self.folder_link(target, "", page) or None if self.folder_link else None
 
         def resolve_link(href: str) -> str | None:
             """Links in incident Markdown are relative to the YAML file, as in the repo."""
-            if self.incident_link is not None:
-                rewritten = self.incident_link(href, incident, page)
-                if rewritten is not None:
-                    return rewritten
-            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
-                return None
-            path, _, fragment = href.partition("#")
-            target = posixpath.normpath(posixpath.join(source_dir, path))
-            file = files.get_file_from_path(target)
-            if file is None:
-                return None
-            url = file.url_relative_to(page.file)
-            return f"{url}#{fragment}" if fragment else url
+            return self.incident_link(href, incident, page) if self.incident_link else None
 
         body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
         page.toc = toc
