@@ -440,7 +440,8 @@ class _Anchors(HTMLParser):
             self.found.append((self.getpos(), self.get_starttag_text() or "", attrs, True))
 
 
-_RAW_HINTS = (SCHEME + ":", ".yaml", ".yml")
+_RAW_HINTS = (SCHEME, ".yaml", ".yml", "&#", "&colon")
+"""A page without any of these has no raw link to an incident (entities can spell one)."""
 _ATTRIBUTE_NAME = re.compile(r"[a-z_:][-a-z0-9_:.]*")
 
 
@@ -449,8 +450,9 @@ def _rewrite_anchors(html: str, resolve: Callable[[str], str | None]) -> str:
     the tag as it is, ``""`` drops the href (the words stay, marked as a broken link).
 
     A real HTML parser finds the tags (never text, comments or code, where markup is
-    escaped); it runs only when the text mentions an incident link or a YAML file, so
-    most pages pay one case-insensitive substring search.
+    escaped) and decodes attribute values as browsers do; it runs only when the text
+    mentions incidents, a YAML file or a character reference, so most pages pay one
+    case-insensitive substring search.
     """
     lower = html.lower()
     if not any(hint in lower for hint in _RAW_HINTS):
