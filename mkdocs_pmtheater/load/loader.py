@@ -16,7 +16,7 @@ from datetime import timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
 from ..model.incident import Incident
-from ..model.problems import Problem, did_you_mean
+from ..model.problems import Problem, did_you_mean, quoted
 from .assemble import assemble
 from .schema import schema_errors
 from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
@@ -210,7 +210,7 @@ def _site_checks(
             )
             problems.append(
                 Problem(loaded.display, line, column, f"setting.props[{index}].page",
-                        f"the page '{prop.page}' does not exist in this site", hint)
+                        f"the page {quoted(prop.page)} does not exist in this site", hint)
             )
     return problems
 
