@@ -614,13 +614,29 @@ def _odd_line_break(text: str, file: str) -> Problem | None:
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
-    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\ufe00-\ufe0f\U000e0100-\U000e01ef]"
 )
 _JOINERS = "\u200c\u200d"
+_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+"""Variation selectors choose how the character before them looks (emoji or text style,
+an ideograph's variant); after an ASCII letter they show nothing, and make ``priya`` and
+``pri\ufe0fya`` two different names."""
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
 MAX_INVISIBLE_REPORTS = 10
 """Invisible characters reported one by one per file; the rest are counted."""
+
+
+def _selects(text: str, index: int) -> bool:
+    """A variation selector after a visible non-ASCII character (❤️, an ideograph), or in
+    a keycap sequence (1️⃣: a digit, U+FE0F, U+20E3)."""
+    if index == 0:
+        return False
+    before = text[index - 1]
+    if before.isascii():
+        return text[index + 1 : index + 2] == "\u20e3" and before in "0123456789#*"
+    return not before.isspace() and not (_INVISIBLE.match(before) and not _SELECTORS.match(
+        before))
 
 
 def _joins(text: str, index: int) -> bool:
@@ -630,7 +646,7 @@ def _joins(text: str, index: int) -> bool:
         return False
     before, after = text[index - 1], text[index + 1]
     return all(not c.isascii() and not c.isspace() and c not in _JOINERS
-               and not _INVISIBLE.match(c) for c in (before, after))
+               and (not _INVISIBLE.match(c) or _SELECTORS.match(c)) for c in (before, after))
 
 
 def _invisible_message(char: str, where: str) -> tuple[str, str]:
@@ -663,13 +679,17 @@ def _invisible_problems(text: str, file: str, reader: _Reader | None) -> list[Pr
         char = match.group()
         if char in _JOINERS and _joins(text, match.start()):
             continue
+        if _SELECTORS.match(char) and _selects(text, match.start()):
+            continue
         found.append((match.start(), char, _field_at(spans, span_starts, match.start())))
     for start, end, path, value in reader.escaped if reader is not None else []:
         for escape in _ESCAPE.finditer(text, start, end):
             digits = escape.group(1) or escape.group(2) or escape.group(3)
             char = chr(int(digits, 16)) if digits and int(digits, 16) < 0x110000 else ""
+            at = value.find(char) if char else -1
             if char and _INVISIBLE.match(char) and not (
-                    char in _JOINERS and _joins(value, value.find(char))):
+                    char in _JOINERS and _joins(value, at)) and not (
+                    _SELECTORS.match(char) and _selects(value, at)):
                 found.append((escape.start(), char, path))
     found.sort(key=lambda f: f[0])
     problems: list[Problem] = []
