@@ -649,6 +649,22 @@ def _joins(text: str, index: int) -> bool:
                and (not _INVISIBLE.match(c) or _SELECTORS.match(c)) for c in (before, after))
 
 
+def invisible_characters(text: str) -> list[int]:
+    """Offsets of the characters in ``text`` that an incident file may not hold (see
+    ``docs/format.md``, *No invisible characters*): bidirectional controls, zero-width and
+    other invisible characters, less the joiners and variation selectors that emoji and
+    scripts need. Linear in ``len(text)``."""
+    found = []
+    for match in _INVISIBLE.finditer(text):
+        char, index = match.group(), match.start()
+        if char in _JOINERS and _joins(text, index):
+            continue
+        if _SELECTORS.match(char) and _selects(text, index):
+            continue
+        found.append(index)
+    return found
+
+
 def _invisible_message(char: str, where: str) -> tuple[str, str]:
     name = unicodedata.name(char, "an unnamed character")
     code = f"U+{ord(char):04X} {name}"
@@ -675,13 +691,8 @@ def _invisible_problems(text: str, file: str, reader: _Reader | None) -> list[Pr
     found: list[tuple[int, str, FieldPath | None]] = []
     spans = sorted(reader.spans) if reader is not None else []
     span_starts = [s[0] for s in spans]
-    for match in _INVISIBLE.finditer(text):
-        char = match.group()
-        if char in _JOINERS and _joins(text, match.start()):
-            continue
-        if _SELECTORS.match(char) and _selects(text, match.start()):
-            continue
-        found.append((match.start(), char, _field_at(spans, span_starts, match.start())))
+    for index in invisible_characters(text):
+        found.append((index, text[index], _field_at(spans, span_starts, index)))
     for start, end, path, value in reader.escaped if reader is not None else []:
         for escape in _ESCAPE.finditer(text, start, end):
             digits = escape.group(1) or escape.group(2) or escape.group(3)

@@ -1,8 +1,9 @@
 """The incident model: plain typed classes, built once per build from valid files.
 
 Text fields hold exactly what the author wrote; rendering (Markdown, escaping)
-happens later, in one place. Times are aware datetimes (the loader gives them in
-UTC); durations are always taken between real instants (see ``timestamps.elapsed``).
+happens later, in one place. Times are aware datetimes (the loader gives them
+fixed offsets); durations are always taken between real instants (see
+``timestamps.elapsed``), whatever ``tzinfo`` a caller attached.
 """
 
 from __future__ import annotations
