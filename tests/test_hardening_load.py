@@ -451,7 +451,8 @@ def test_many_invisible_characters_are_counted_not_listed() -> None:
     text = minimal_incident("INC-1").replace("Something broke", "Some\u200bthing" * 30)
     problems = texts(load(text))
     assert len(problems) == 11
-    assert "20 more invisible characters follow" in problems[-1]
+    assert "More invisible characters follow (only the first 10 are listed)" in problems[-1]
+    assert problems[-1].startswith("docs/incidents/x.yaml:5:")
 
 
 def test_roles_that_look_the_same_are_one_role() -> None:
@@ -654,3 +655,25 @@ def test_position_counts_lines_as_editors_do() -> None:
     assert position(text, text.index("c")) == (3, 1)
     assert position(text, text.index("e")) == (4, 3)  # U+2028 is not a line break here
     assert position(text, text.index("f")) == (4, 5)
+
+
+@pytest.mark.parametrize("body", [
+    "summary: |\n  " + "\u200b" * 340_000,
+    "summary: |\n  " + "a\u202e" * 240_000,
+    "summary: |\n  " + "\U0001f469\u200d\U0001f4bb " * 80_000,
+    'summary: x\ntags: ["' + "\\u200b" * 170_000 + '"]',
+    'summary: x\ntags: ["' + "\\U0001F469\\u200D\\U0001F4BB" * 40_000 + '"]',
+], ids=["raw-zwsp", "raw-override", "emoji-joiners", "escaped-zwsp", "escaped-emoji"])
+def test_a_megabyte_of_invisible_characters_is_read_quickly(body: str) -> None:
+    import time as clock
+    head = "id: INC-1\ntitle: t\nseverity: SEV3\nstarted_at: 2024-03-14T14:02:00Z\n"
+    raw = (head + body + "\n").encode()
+    assert 900_000 < len(raw) <= 1024 * 1024
+    started = clock.perf_counter()
+    loaded = load(raw)
+    assert clock.perf_counter() - started < 1.0
+    assert len(loaded.problems) <= 11
+    if "\u200d" in body or "u200D" in body:  # joiners between emoji are fine
+        assert loaded.incident is not None, texts(loaded)
+    else:
+        assert "More invisible characters follow" in texts(loaded)[-1]
