@@ -158,6 +158,14 @@ def test_a_half_hour_shift_is_named_as_such() -> None:
     assert "(30 min earlier)" in caught.value.hint
 
 
+def test_a_date_alone_starts_when_the_day_does() -> None:
+    # Sao Paulo jumped from 00:00 to 01:00 on 2018-11-04: that day began at 01:00 (-02:00).
+    reading = read_timestamp("2018-11-04", ZoneInfo("America/Sao_Paulo"))
+    assert reading.instant == datetime(2018, 11, 4, 3, 0, tzinfo=timezone.utc)
+    with pytest.raises(NonexistentTime):
+        read_timestamp("2018-11-04 00:30", ZoneInfo("America/Sao_Paulo"))
+
+
 def test_times_with_an_offset_are_never_refused_or_ambiguous() -> None:
     reading = read_timestamp("2024-03-10T02:30:00-05:00", NEW_YORK)
     assert reading.instant == datetime(2024, 3, 10, 7, 30, tzinfo=timezone.utc)

@@ -65,11 +65,14 @@ def _offset(text: str) -> tzinfo:
 
 
 class NonexistentTime(ValueError):
-    """A local time that the zone skips; ``hint`` gives the two moments it may have meant."""
+    """A local time that the zone skips; ``hint`` gives the two moments it may have meant,
+    ``later`` the later one (the first moment after the skipped span when the time is the
+    one the clocks jumped from)."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, later: datetime | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.later = later
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) 
             f"to {jump_to})",
             f"write the moment with its offset: {_stamp(earlier)} ({gap} earlier) or "
             f"{_stamp(later)} ({gap} later), whichever the clock you read meant",
+            _fixed(later),
         )
     change = _transition(as_first, as_second, zone)
     back_from = _clock((change + early).replace(tzinfo=None), naive.date())
@@ -194,7 +198,14 @@ def read_timestamp(text: str, zone: tzinfo) -> Reading:
     """The instant ``text`` names, its clock and any ambiguity; raises ValueError (or
     :class:`NonexistentTime`, with a hint) saying what is wrong."""
     naive, offset = _naive(text)
-    return localize(naive, _offset(offset) if offset else zone)
+    try:
+        return localize(naive, _offset(offset) if offset else zone)
+    except NonexistentTime as exc:
+        # A date alone means the start of that day: where clocks skip midnight (Sao Paulo
+        # did), the day starts when they land.
+        if _DATE.match(text.strip()) and naive.time() == time(0) and exc.later is not None:
+            return Reading(exc.later, zone)
+        raise
 
 
 def parse_timestamp(text: str, zone: tzinfo) -> datetime:
