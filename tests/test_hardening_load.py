@@ -685,3 +685,9 @@ def test_a_megabyte_of_invisible_characters_is_read_quickly(body: str) -> None:
         assert loaded.incident is not None, texts(loaded)
     else:
         assert "More invisible characters follow" in texts(loaded)[-1]
+
+
+def test_invisible_characters_do_not_hide_the_files_other_problems() -> None:
+    text = minimal_incident("INC-1", "Pay\u202eevil").replace("SEV3", "SEV9") + "sumary: x\n"
+    assert [(p.line, p.column, p.field) for p in load(text).problems] == [
+        (2, 11, "title"), (3, 11, "severity"), (6, 1, "sumary")]

@@ -101,8 +101,10 @@ class IncidentLoader:
         incident: Incident | None = None
         problems = list(parsed.problems)
         if not problems:
-            problems = schema_errors(parsed.data, parsed.source, display, self.severities)
-            incident, more = _assemble_best_effort(parsed, display, self.zone, bool(problems))
+            problems = [*parsed.text_problems,
+                        *schema_errors(parsed.data, parsed.source, display, self.severities)]
+            incident, more = _assemble_best_effort(parsed, display, self.zone,
+                                                   len(problems) > len(parsed.text_problems))
             taken = {(p.line, p.column) for p in problems}
             problems += [p for p in more if (p.line, p.column) not in taken]
             # Warnings (an ambiguous local time resolved by the rule) do not block.

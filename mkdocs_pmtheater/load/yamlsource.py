@@ -79,6 +79,10 @@ class ParsedFile:
     data: Any
     source: SourceMap
     problems: list[Problem]
+    """Problems that leave no data to check further."""
+    text_problems: list[Problem] = field(default_factory=list)
+    """Problems in the text (invisible characters) that leave the data readable, so the
+    schema and the other checks still run and every problem is reported at once."""
 
 
 class _Frame:
@@ -757,7 +761,7 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
             [Problem(file, 0, 0, "", "the file is nested too deeply to read")],
         )
     invisible = _invisible_problems(text, file, reader)
-    if reader.problems or invisible:
+    if reader.problems:
         return ParsedFile(data, reader.source, [*reader.problems, *invisible])
     if data is None:
         return ParsedFile(
@@ -771,7 +775,8 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                     "",
                     "the file is empty",
                     "an incident needs at least id, title, severity, started_at and summary",
-                )
+                ),
+                *invisible,
             ],
         )
     if not isinstance(data, dict):
@@ -790,7 +795,8 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                     f"the file holds {kind}, not a mapping of keys",
                     "an incident file is a mapping: 'id: ...', 'title: ...' and so on, "
                     "one key per line",
-                )
+                ),
+                *invisible,
             ],
         )
-    return ParsedFile(data, reader.source, [])
+    return ParsedFile(data, reader.source, [], invisible)
