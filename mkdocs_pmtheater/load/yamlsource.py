@@ -609,12 +609,6 @@ def _odd_line_break(text: str, file: str) -> Problem | None:
     )
 
 
-# Characters that show nothing, or reorder what is around them: text holding them reads
-# differently on the page (and in review) from what the file holds. Bidirectional
-# embeddings, overrides, isolates and marks; zero-width spaces, joiners and the word
-# joiner; the BOM inside text; soft hyphen, combining grapheme joiner, Hangul fillers,
-# Khmer and Mongolian invisibles, invisible operators, interlinear annotations, musical
-# formatting and the tag characters (which can spell hidden text).
 _ALWAYS = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f"
            "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
            "\U0001d173-\U0001d17a\U000e0000-\U000e007f")

@@ -130,7 +130,7 @@ def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) 
     time) the second is taken when the first would go back in time, since scenes are
     written in order. Either way :attr:`Reading.ambiguity` says which was taken.
     """
-    if not hasattr(zone, "key"):  # a fixed offset: every wall time exists once
+    if isinstance(zone, timezone):  # a fixed offset: every wall time exists once
         return Reading(naive.replace(tzinfo=zone), zone)
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
