@@ -19,13 +19,14 @@ from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
+from ..publish.fulltext import BUNDLE_DIR, index_site, pagefind_available
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .nav import place_catalogue
 from .serving import ServeProblems
-from .theater import MkDocsFiles, Theater, project_dir
+from .theater import MkDocsFiles, Theater, log, project_dir
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
@@ -39,11 +40,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._link_index = LinkIndex()
         self._link_extension = IncidentLinkExtension()
         self._serve_problems: ServeProblems | None = None
+        self._serving = False
+        self._pagefind = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
         and with it the loader's content cache and the index of links between pages."""
         self._serve_problems = ServeProblems() if command == "serve" else None
+        self._serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -79,7 +83,26 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._link_extension not in config.markdown_extensions:
             config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
         self.theater = Theater(SiteOptions.from_config(self.config), config, self._loader, zone)
+        self._pagefind = self._want_pagefind()
         return config
+
+    def _want_pagefind(self) -> bool:
+        """Whether to index the built site with Pagefind (see the option ``pagefind``)."""
+        wanted = self.config.pagefind
+        if wanted is False or self._serving:
+            # Under `mkdocs serve` every rebuild would re-index the whole site: the
+            # index page says that full-text search is not available there.
+            return False
+        if pagefind_available():
+            return True
+        if wanted:
+            log.warning("pagefind: true, but Pagefind is not installed, so the post-mortem "
+                        "index has no full-text search. Install it with "
+                        "'pip install \"mkdocs-pmtheater[search]\"', or set 'pagefind: false'.")
+        else:
+            log.info("Pagefind is not installed: the post-mortem index has no full-text "
+                     "search (pip install \"mkdocs-pmtheater[search]\" adds it).")
+        return False
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         theater = self.theater
@@ -180,8 +203,16 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return f"{output[:head_end]}{tags}\n{output[head_end:]}"
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.theater is not None and config.strict:
-            self.theater.strict_failure()
+        theater = self.theater
+        if theater is not None and self._pagefind and theater.playbills:
+            report = index_site(config.site_dir, prefix=theater.production.prefix)
+            if report.error:
+                log.warning(f"{report.error}; the post-mortem index has no full-text search. "
+                            "Set 'pagefind: false' to build without it.")
+            else:
+                log.info(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
+        if theater is not None and config.strict:
+            theater.strict_failure()
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater
