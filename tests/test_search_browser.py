@@ -97,3 +97,29 @@ def test_from_file_the_page_says_so_and_the_filter_still_works(site: SiteFactory
         "document.querySelector('.pmt-count').textContent === '1 of 2'")
     assert errors == []
     page.close()
+
+
+def test_the_search_benchmark_runs_and_reports_against_the_targets(tmp_path) -> None:
+    """benchmarks/search.py is run by hand at 1,000 and more incidents; this keeps it
+    working (exercised on 30 incidents, not timed)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "search.py"), "--sizes", "30",
+         "--out", str(tmp_path / "bench"), "--json", str(figures)],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Material's index:" in done.stdout and "(target 1536 B): meets" in done.stdout
+    (row,) = json.loads(figures.read_text())
+    assert row["material"]["bytes_per_incident"] <= 1536
+    pagefind = row["pagefind"]
+    assert pagefind["pages"] == 30
+    for run in pagefind["runs"]:
+        assert run["results_shown"] > 0 and run["bytes"] > 0 and run["errors"] == []

@@ -729,9 +729,11 @@
       pagefinds[url] = import(url).then(function (pagefind) {
         // Result URLs start at the folder that holds pagefind/, wherever the site lives.
         var root = new URL("..", url).pathname;
+        // init() fetches the WebAssembly and the index's entry now, while the reader is
+        // still on the way to typing, instead of on the first keystroke.
         return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
-          return pagefind;
-        });
+          return pagefind.init ? pagefind.init() : null;
+        }).then(function () { return pagefind; });
       });
       pagefinds[url].catch(function () { delete pagefinds[url]; });
     }
@@ -875,7 +877,10 @@
     }
 
     input.addEventListener("input", run);
-    input.addEventListener("focus", function () { loadPagefind(url).catch(function () {}); });
+    // Load Pagefind at the first sign of intent: the pointer over the box, or focus.
+    function warm() { loadPagefind(url).catch(function () {}); }
+    box.addEventListener("pointerenter", warm, { once: true });
+    input.addEventListener("focus", warm);
     if (form) {
       form.addEventListener("change", function () { if (input.value.trim()) run(); });
       form.addEventListener("reset", function () { setTimeout(function () { if (input.value.trim()) run(); }, 0); });

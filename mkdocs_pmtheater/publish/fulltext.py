@@ -44,6 +44,7 @@ class IndexReport:
     """What :func:`index_site` did: pages indexed, or why it could not."""
 
     pages: int = 0
+    """Pages in the index (one fragment file each): the playbills."""
     error: str | None = None
 
 
@@ -70,10 +71,13 @@ def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexRepor
     try:
         if output.is_dir():  # a stale bundle would keep removed playbills findable
             shutil.rmtree(output)
-        pages = _run(_index(site, output, playbill_glob(prefix)))
+        _run(_index(site, output, playbill_glob(prefix)))
     except Exception as exc:  # the service is another process: any failure is a message
         return IndexReport(error=f"Pagefind could not index the site: {exc}")
-    return IndexReport(pages=pages)
+    # Pagefind's own count is of the files it read (the catalogue pages under the prefix
+    # too); the fragments are the pages it kept.
+    fragments = output / "fragment"
+    return IndexReport(pages=sum(1 for _ in fragments.iterdir()) if fragments.is_dir() else 0)
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
@@ -89,11 +93,9 @@ def _run(coroutine):  # type: ignore[no-untyped-def]
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _index(site: Path, output: Path, glob: str) -> int:
+async def _index(site: Path, output: Path, glob: str) -> None:
     from pagefind.index import IndexConfig, PagefindIndex
 
     config = IndexConfig(output_path=str(output))
     async with PagefindIndex(config=config) as index:
-        result = await index.add_directory(str(site), glob=glob)
-        pages = int(result.get("page_count", 0))
-    return pages
+        await index.add_directory(str(site), glob=glob)
