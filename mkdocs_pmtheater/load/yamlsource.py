@@ -436,6 +436,10 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check the indentation and quoting on this line and the one before it"
     lines = text.split("\n")
+    if line > len(lines):
+        # At the end of a file without a final line break, libyaml gives up on the line
+        # after the last one, which no editor can show: point at the end of the last line.
+        line, column = len(lines), len(lines[-1]) + 1
     opened = _unclosed_opening(exc, lines, line, column)
     if opened is not None:
         what, (line_opened, column_opened) = opened
