@@ -28,7 +28,8 @@ Markdown extensions, and must satisfy:
   column >= 1 inside the file (line 0 only for the whole-file size limit) and a
   message and hint of text;
 * loading and rendering one file takes at most ``SECONDS_PER_FILE`` (the
-  faster of two tries, so a busy machine does not make a false alarm);
+  faster of two tries, so a busy machine does not make a false alarm; a try
+  is stopped after ``CAP_SECONDS``, so one pathological file cannot stall the run);
 * every value of an accepted file is on its playbill (the checks of
   ``test_nothing_lost.py``), and the playbill carries no script, event
   handler or script URL.
@@ -59,7 +60,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -89,6 +92,8 @@ from mkdocs_pmtheater.render.playbill import Clock, PlaybillRenderer
 HERE = Path(__file__).parent
 CORPUS = HERE / "fuzz_corpus"
 SECONDS_PER_FILE = 1.0
+CAP_SECONDS = 3.0
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 FAMILIES = ("bytes", "chars", "lines", "yaml", "types", "markdown", "mixed")
 EXAMPLES = max(int(os.environ.get("PMTHEATER_FUZZ_EXAMPLES", "5250")), len(FAMILIES))
 PER_FAMILY = -(-EXAMPLES // len(FAMILIES))
@@ -594,22 +599,49 @@ def run_once(raw: bytes) -> tuple[float, list[Problem], str | None]:
     return time.perf_counter() - started, catalog.problems, body
 
 
+class TooSlow(BaseException):
+    """Raised by the alarm when one file takes far longer than the limit (a BaseException,
+    so that no ``except Exception`` on the way swallows it)."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise TooSlow
+
+
+def run_capped(raw: bytes) -> tuple[float, list[Problem], str | None]:
+    """``run_once``, stopped after ``CAP_SECONDS`` (where there are alarms: not on Windows),
+    so that one pathological mutant cannot stall the whole run."""
+    if not hasattr(signal, "setitimer"):
+        return run_once(raw)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, CAP_SECONDS)
+    try:
+        return run_once(raw)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def faults(raw: bytes) -> list[str]:
     """Every way ``raw`` breaks the rules above (empty when it is handled well)."""
     try:
-        seconds, problems, body = run_once(raw)
-        if seconds > SECONDS_PER_FILE:  # once more: a busy machine is not a slow loader
-            seconds = min(seconds, run_once(raw)[0])
+        try:
+            seconds, problems, body = run_capped(raw)
+            if seconds > SECONDS_PER_FILE:  # once more: a busy machine is not a slow loader
+                seconds = min(seconds, run_capped(raw)[0])
+        except TooSlow:
+            return [f"took more than {CAP_SECONDS} s to load and render "
+                    f"(limit {SECONDS_PER_FILE} s)"]
     except Exception:  # any exception at all is the fault being looked for
         return ["uncaught exception:\n" + traceback.format_exc()]
-    found = []
     if seconds > SECONDS_PER_FILE:
-        found.append(f"took {seconds:.2f} s to load and render (limit {SECONDS_PER_FILE} s)")
+        return [f"took {seconds:.2f} s to load and render (limit {SECONDS_PER_FILE} s)"]
+    found = []
     if body is None and not problems:
         found.append("the file was neither published nor reported")
     if body is not None and problems:
         found.append(f"published although it has problems: {[p.text() for p in problems]}")
-    lines = raw.count(b"\n") + 1
+    lines = len(LINE_BREAK.split(raw))  # as YAML and editors count them: CR alone ends a line
     for problem in problems:
         whole_file = problem.line == 0 and len(raw) > MAX_BYTES
         if problem.file != DISPLAY or not isinstance(problem.message, str):
@@ -663,8 +695,9 @@ def check(raw: bytes) -> None:
 def _fuzz_settings(examples: int) -> Callable[[Any], Any]:
     return settings(max_examples=examples, deadline=None, database=None,
                     derandomize=RANDOM_SEED is None, print_blob=False,
-                    phases=[Phase.explicit, Phase.generate]
-                    + ([] if FINDS else [Phase.shrink]),
+                    # Not shrinking: a slow mutant would be re-run hundreds of times;
+                    # finds are minimised by hand when they join the corpus.
+                    phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.large_base_example])
 

@@ -42,6 +42,8 @@ _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
 _KEEP_AS_TEXT = {_TAG + "timestamp"}
 _STR = _TAG + "str"
+_TAG_KINDS = {_TAG + "int": "a whole number", _TAG + "float": "a number",
+              _TAG + "bool": "true or false", _TAG + "null": "an empty value"}
 _MAP_TAGS = {None, "!", _TAG + "map"}
 _SEQ_TAGS = {None, "!", _TAG + "seq"}
 
@@ -143,9 +145,12 @@ class _Reader:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            message = f"cannot read this value: {exc}"
-            if tag in (_TAG + "int", _TAG + "float"):
+        except (yaml.YAMLError, ValueError, OverflowError, KeyError) as exc:
+            # An explicit tag can name a type the text is not ('!!bool maybe' raises
+            # KeyError, '!!int abc' ValueError); Python refuses integers of > 4,300 digits.
+            shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
+            message = f"cannot read '{shown}' as {_TAG_KINDS.get(tag, _short_tag(tag))}"
+            if tag in (_TAG + "int", _TAG + "float") and "digits" in str(exc):
                 message = f"cannot read the number '{event.value[:20]}…': it is too long"
             self.problem(_pos(event.start_mark), path, message,
                          "put the value in quotes if it is meant as text")
