@@ -63,6 +63,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -686,8 +687,10 @@ def check(raw: bytes) -> None:
         (folder / f"{name}.yaml").write_bytes(raw)
         (folder / f"{name}.txt").write_text("\n".join(found), encoding="utf-8")
         return
-    pytest.fail("\n".join(found[:5]) + f"\n--- the input ({len(raw)} bytes) ---\n"
-                + raw[:3000].decode("utf-8", "backslashreplace"))
+    saved = Path(tempfile.mkdtemp(prefix="pmtheater-fuzz-")) / "find.yaml"
+    saved.write_bytes(raw)
+    pytest.fail("\n".join(found[:5]) + f"\nThe input ({len(raw)} bytes) is in {saved}; "
+                "minimise it and add it to tests/fuzz_corpus/ (see the module docstring).")
 
 
 # --- the fuzzer ----------------------------------------------------------------------------

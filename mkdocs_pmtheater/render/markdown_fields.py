@@ -7,8 +7,9 @@ of event-handler attributes and script URLs (``attr_list`` would otherwise let
 
 All fields of one incident are rendered in a single Markdown pass, separated
 by marker paragraphs, because a Markdown pass has a large fixed cost; a field
-that swallows a marker (an unclosed code fence, say) makes the renderer fall
-back to one pass per field for that incident.
+that swallows a marker (an unclosed code fence, say) or defines a link
+reference, footnote or abbreviation (which would apply to the other fields)
+makes the renderer fall back to one pass per field for that incident.
 
 Most fields are one plain sentence ("Restarted the checkout pods."), which
 Markdown turns into the same sentence in a paragraph. When every extension of
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -122,6 +123,22 @@ class MarkdownFields:
         self.resolve_link: LinkResolver | None = None
         self.plain_fast_path = all(_leaves_plain_text_alone(e) for e in kept)
         """False when an extension might change plain words (abbr, or one we don't know)."""
+        self.md.reset()
+        self._no_definitions = self._definitions()
+
+    def _definitions(self) -> int:
+        """How many link references, footnotes and abbreviations the last pass defined.
+
+        A definition in one field (``[y]: https://...``) would apply to every field of
+        a batch, and footnotes would all land in its last field: each field must read
+        as it does alone.
+        """
+        count = len(self.md.references)
+        for extension in self.md.registeredExtensions:
+            for name in ("footnotes", "abbrs"):
+                found = getattr(extension, name, None)
+                count += len(found) if isinstance(found, Mapping) else 0
+        return count
 
     def _convert(self, text: str) -> str:
         self.md.reset()
@@ -148,8 +165,8 @@ class MarkdownFields:
             batch = [t for t, _ in wanted if not t[:1].isspace()]
             parts = self._convert(("\n\n" + _MARKER + "\n\n").join(batch)) if batch else ""
             pieces = _SPLIT.split(parts) if batch else []
-            if len(pieces) != len(batch) or _MARKER in parts.replace(
-                "<p>" + _MARKER + "</p>", ""
+            if len(pieces) != len(batch) or self._definitions() != self._no_definitions or (
+                _MARKER in parts.replace("<p>" + _MARKER + "</p>", "")
             ):
                 pieces = [self._convert(t) for t in batch]
             batched = iter(pieces)
