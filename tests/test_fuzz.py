@@ -587,6 +587,13 @@ def stage() -> Stage:
     return _STAGE
 
 
+def _fresh_stage() -> None:
+    """Forget the renderers: one stopped half-way may be left in a state that makes the
+    next file render differently (faster, and wrong)."""
+    global _STAGE
+    _STAGE = None
+
+
 def run_once(raw: bytes) -> tuple[float, list[Problem], str | None]:
     """Load ``raw`` as a build does and render it when accepted: (seconds, problems, body)."""
     renderer = stage().renderer
@@ -631,9 +638,11 @@ def faults(raw: bytes) -> list[str]:
             if seconds > SECONDS_PER_FILE:  # once more: a busy machine is not a slow loader
                 seconds = min(seconds, run_capped(raw)[0])
         except TooSlow:
+            _fresh_stage()
             return [f"took more than {CAP_SECONDS} s to load and render "
                     f"(limit {SECONDS_PER_FILE} s)"]
     except Exception:  # any exception at all is the fault being looked for
+        _fresh_stage()
         return ["uncaught exception:\n" + traceback.format_exc()]
     if seconds > SECONDS_PER_FILE:
         return [f"took {seconds:.2f} s to load and render (limit {SECONDS_PER_FILE} s)"]
