@@ -540,8 +540,23 @@ def markdown_mutant(draw: st.DrawFn, shape: Shape) -> str:
     return _dump(data)
 
 
+class Mutant(bytes):
+    """Bytes that hypothesis reports by size: a failing mutant is saved to a file instead
+    of being printed (it can be a megabyte)."""
+
+    def __repr__(self) -> str:
+        return f"<mutant of {len(self)} bytes>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis's printer
+        printer.text(repr(self))
+
+
+def mutant(family: str) -> st.SearchStrategy[Mutant]:
+    return _mutant(family).map(Mutant)
+
+
 @st.composite
-def mutant(draw: st.DrawFn, family: str) -> bytes:
+def _mutant(draw: st.DrawFn, family: str) -> bytes:
     """The bytes of one mutant of a drawn seed, made by ``family``."""
     shape = SHAPES[draw(st.sampled_from(SEED_NAMES))]
     text = shape.text
