@@ -297,7 +297,9 @@ def check_board(board: BeautifulSoup, d: dict[str, Any]) -> list[str]:
     for item in d.get("action_items", []):
         if item.get("status", "open") not in OPEN:
             continue
-        link = board.select_one(f'.pmt-card a[href$="{slug}/#{item["id"].lower()}"]')
+        anchor = item["id"].lower()
+        anchor = anchor if anchor.startswith("ai-") else f"ai-{anchor}"  # the documented rule
+        link = board.select_one(f'.pmt-card a[href$="{slug}/#{anchor}"]')
         card = link.find_parent("li") if link else None
         if card is None:
             problems.append(f"{d['id']}#{item['id']}: not on the board")
