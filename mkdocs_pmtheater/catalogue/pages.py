@@ -32,6 +32,7 @@ from ..model.timestamps import format_duration
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, _section_toc
 from . import charts, metrics, views
+from .learning import Learning
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
@@ -56,6 +57,7 @@ KINDS: dict[str, PageKind] = {
     "hall-of-fame": PageKind("hall-of-fame", "Hall of fame", "pmtheater/hall-of-fame.html",
                              False),
     "metrics": PageKind("metrics", "Metrics", "pmtheater/metrics.html", False),
+    "themes": PageKind("themes", "Themes", "pmtheater/themes.html", False),
 }
 
 
@@ -100,6 +102,8 @@ class Catalogue:
         zone: tzinfo,
         clock: Clock,
         today: date,
+        related: bool = True,
+        theme_categories: dict[str, list[str]] | None = None,
     ) -> None:
         self.config = config
         self.prefix = prefix
@@ -118,6 +122,8 @@ class Catalogue:
         """Generated catalogue pages by src_uri, in nav order."""
         self._people: People | None = None
         self._env: Environment | None = None
+        self.learning = Learning(related=related, categories=theme_categories or {})
+        """Related incidents, themes and follow-through: computed once per build."""
 
     # -- files ---------------------------------------------------------------
     def slugs(self) -> set[str]:
@@ -137,6 +143,7 @@ class Catalogue:
         """
         self.incidents = list(incidents.values())
         self.sources = {i.id: src for src, i in incidents.items()}
+        self.learning.reset(self.incidents)
         problems = []
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
@@ -235,6 +242,9 @@ class Catalogue:
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, files,
                                                                                  fields))
+        context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
+                                                  severities=self.severities,
+                                                  people=self.people()))
         body = self.environment().get_template(kind.template).render(context)
         if not kind.wide:
             page.toc = _section_toc(body)
@@ -319,6 +329,9 @@ class Catalogue:
                 for (text, _), html in renderer.render(chunk, resolve).items():
                     out.setdefault(text, html)
         return out
+
+    def _context_themes(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
+        return {}  # all from self.learning
 
     def _context_metrics(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)

@@ -104,6 +104,8 @@ class Theater:
             zone=zone,
             clock=Clock(zone, options.timezone),
             today=self.today,
+            related=options.related,
+            theme_categories={k: list(v) for k, v in dict(options.themes.categories).items()},
         )
 
     # -- files ---------------------------------------------------------------
@@ -232,7 +234,13 @@ class Theater:
             url = file.url_relative_to(page.file)
             return f"{url}#{fragment}" if fragment else url
 
-        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
+        def url_of(other: Incident) -> str:
+            target = files.get_file_from_path(self.catalogue.sources.get(other.id, ""))
+            return target.url_relative_to(page.file) if target else ""
+
+        extra = self.catalogue.learning.playbill_extra(incident, url_of, renderer.clock)
+        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link,
+                                    extra=extra)
         page.toc = toc
         return body
 

@@ -1,0 +1,225 @@
+"""Related incidents ("Previously on…"): what else looked like this one.
+
+Each incident becomes a sparse weighted vector of *features*:
+
+* ``service``, ``tag``: the values as written, compared without case;
+* ``actor``: people in the cast (``@Priya`` is ``@priya``);
+* ``factor``: words and two-word phrases of the contributing factors and root
+  causes (normalised by :mod:`.words`, so "cache keys expired" meets
+  "Cache key expiry" on "cache key");
+* ``text``: words and two-word phrases of the title, summary and critique,
+  TF-IDF weighted and cut to the strongest :data:`TEXT_TERMS` per incident.
+
+Every feature is weighted by its kind and by its inverse document frequency
+(rare shared things say more than common ones), and two incidents score the
+cosine of their vectors: symmetric, between 0 and 1, the same for the same
+sources. Candidates come from an inverted index (feature -> incidents), so
+incidents that share nothing are never compared. A feature held by more than
+``cap`` incidents (a service with hundreds of incidents) would make that
+O(n²); for those, each incident is only paired with its ``cap // 2``
+neighbours in time on each side of that feature's posting list, which keeps
+the work O(n · features · cap) and prefers recent look-alikes. The pairing is
+symmetric (a is within b's window exactly when b is within a's), so a pair's
+score is the same from both sides.
+
+Ties are broken by id; the list holds at most ``limit`` incidents scoring at
+least ``threshold``. The caller passes only the incidents the site publishes
+(hidden drafts never appear).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..model.incident import Incident
+from .people import name_key
+from .words import label, phrases
+
+KIND_WEIGHT = {"service": 4.0, "factor": 2.0, "tag": 2.0, "text": 1.0, "actor": 0.5}
+"""How much sharing one feature of each kind says, before rarity (IDF) is counted."""
+TEXT_TERMS = 16
+"""Strongest text (and factor) terms kept per incident: enough for the gist, and bounds
+the work and the vector's length (a long critique must not dilute its services)."""
+CAP = 48
+"""Posting lists longer than this are paired by time window only (see the module doc)."""
+LIMIT = 5
+THRESHOLD = 0.02
+"""Below this cosine, two incidents share only noise (a common word, one person)."""
+REASON_KINDS = ("service", "factor", "tag", "actor", "text")
+
+
+@dataclass(frozen=True)
+class Related:
+    """One entry of an incident's "Previously on…" list."""
+
+    incident: Incident
+    score: float
+    """Cosine similarity, 0..1."""
+    reasons: tuple[str, ...]
+    """What the two share, in words, strongest first ("same service checkout-api")."""
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+@dataclass
+class _Vector:
+    weights: dict[str, float] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    """Feature -> how it is shown in a reason (the service or phrase as written)."""
+    norm: float = 0.0
+
+
+def _critique(incident: Incident) -> list[str]:
+    review = incident.review
+    if review is None:
+        return []
+    texts = [a for _, _, answers in review.prompts() for a in answers]
+    texts += [t for w in review.five_whys for t in (w.why, w.because)]
+    return texts + review.root_causes + review.contributing_factors
+
+
+def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]:
+    """Feature -> raw weight (before IDF), and how each is shown."""
+    raw: dict[str, float] = {}
+    shown: dict[str, str] = {}
+
+    def add(key: str, weight: float, text: str) -> None:
+        if key not in raw:
+            shown[key] = text
+        raw[key] = max(raw.get(key, 0.0), weight)
+
+    for service in incident.services:
+        add("service\0" + label(service), 1.0, " ".join(service.split()))
+    for tag in incident.tags:
+        add("tag\0" + label(tag), 1.0, " ".join(tag.split()))
+    for member in incident.cast:
+        if member.actor:
+            add("actor\0" + name_key(member.actor), 1.0, " ".join(member.actor.split()))
+    review = incident.review
+    if review is not None:
+        for text in review.contributing_factors + review.root_causes:
+            for key, written in phrases(text).items():
+                # Phrases say more than single words.
+                add("factor\0" + key, 1.0 if " " in key else 0.5, written)
+    counts: Counter[str] = Counter()
+    written_as: dict[str, str] = {}
+    for text, boost in [(incident.title, 2), (incident.summary, 1)] + [
+            (t, 1) for t in _critique(incident)]:
+        for key, written in phrases(text).items():
+            counts[key] += boost
+            written_as.setdefault(key, written)
+    for key, count in counts.items():
+        add("text\0" + key, (1.0 if " " in key else 0.5) * (1.0 + math.log(count)),
+            written_as[key])
+    return raw, shown
+
+
+def _kind(feature: str) -> str:
+    return feature.split("\0", 1)[0]
+
+
+def related_incidents(
+    incidents: Sequence[Incident],
+    *,
+    limit: int = LIMIT,
+    cap: int = CAP,
+    threshold: float = THRESHOLD,
+) -> dict[str, list[Related]]:
+    """Incident id -> its most related other incidents, most related first.
+
+    O(n · features · cap) time, O(n · candidates) memory; deterministic.
+    """
+    ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
+    raws = [_raw_features(i) for i in ordered]
+    n = len(ordered)
+    df: Counter[str] = Counter()
+    for raw, _ in raws:
+        df.update(raw)
+    idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
+    vectors: list[_Vector] = []
+    for raw, shown in raws:
+        weights = {f: w * KIND_WEIGHT[_kind(f)] * idf[f] for f, w in raw.items()}
+        for kind in ("text\0", "factor\0"):
+            terms = sorted((f for f in weights if f.startswith(kind)),
+                           key=lambda f: (-weights[f], f))
+            for dropped in terms[TEXT_TERMS:]:
+                del weights[dropped]
+        vector = _Vector(weights, shown)
+        vector.norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors.append(vector)
+
+    postings: dict[str, list[int]] = {}
+    for index, vector in enumerate(vectors):  # in time order, so each list is too
+        for feature in vector.weights:
+            postings.setdefault(feature, []).append(index)
+
+    scores: list[dict[int, float]] = [{} for _ in range(n)]
+    half = max(1, cap // 2)
+    for feature in sorted(postings):
+        members = postings[feature]
+        if len(members) < 2:
+            continue
+        window = len(members) if len(members) <= cap else half
+        for pos, a in enumerate(members):
+            wa = vectors[a].weights[feature]
+            row = scores[a]
+            for b in members[pos + 1: pos + 1 + window]:
+                product = wa * vectors[b].weights[feature]
+                row[b] = row.get(b, 0.0) + product
+                other = scores[b]
+                other[a] = other.get(a, 0.0) + product
+
+    out: dict[str, list[Related]] = {}
+    for a, row in enumerate(scores):
+        ranked = sorted(
+            ((round(s / (vectors[a].norm * vectors[b].norm), 9), b) for b, s in row.items()),
+            key=lambda sb: (-sb[0], ordered[sb[1]].id.casefold(), ordered[sb[1]].id),
+        )
+        out[ordered[a].id] = [
+            Related(ordered[b], score, reasons(vectors[a], vectors[b]))
+            for score, b in ranked[:limit] if score >= threshold
+        ]
+    return out
+
+
+def reasons(a: _Vector, b: _Vector, most: int = 3) -> tuple[str, ...]:
+    """What two incidents share, in words: strongest features of each kind, kinds in order."""
+    shared = [f for f in a.weights if f in b.weights]
+    by_kind: dict[str, list[str]] = {}
+    # Phrases first: "cache expiry" says more than "cache" and "expiry" apart.
+    for feature in sorted(shared, key=lambda f: (" " not in f, -a.weights[f] * b.weights[f],
+                                                 f)):
+        by_kind.setdefault(_kind(feature), []).append(feature)
+    texts: list[str] = []
+    for kind in REASON_KINDS:
+        features = _no_overlap(by_kind.get(kind, []), a.shown)[:most]
+        if not features:
+            continue
+        values = ", ".join(a.shown[f] for f in features)
+        if kind in ("service", "tag"):
+            texts.append(f"same {kind}{'s' if len(features) > 1 else ''} {values}")
+        elif kind == "actor":
+            texts.append(f"same people: {values}")
+        elif kind == "factor":
+            texts.append(f"both: {values}")
+        else:
+            texts.append(f"both mention {values}")
+    return tuple(texts)
+
+
+def _no_overlap(features: Iterable[str], shown: dict[str, str]) -> list[str]:
+    """Drop a word already said inside a chosen phrase ("cache" after "cache expiry")."""
+    chosen: list[str] = []
+    said: set[str] = set()
+    for feature in features:
+        words = set(shown[feature].split())
+        if words <= said:
+            continue
+        chosen.append(feature)
+        said |= words
+    return chosen

@@ -1,0 +1,75 @@
+"""Words and phrases of free text, normalised the same way everywhere.
+
+Relatedness ("Previously on…") and themes compare what different authors
+wrote about different incidents, so spelling noise must not matter: letter
+case, Markdown markup, plurals and filler words. Only linear-time regular
+expressions touch incident text (no nested quantifiers, no backtracking).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+")
+"""Runs of letters and digits: linear, and Unicode-aware."""
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+"""A Markdown link's target (``](...)``): its URL is not part of what was said."""
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been
+before being below between both but by can could did do does doing down during each
+few for from further had has have having he her here hers him his how i if in into is
+it its itself just me more most my no nor not now of off on once only or other our
+ours out over own same she should so some such than that the their theirs them then
+there these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours one two three got get
+gets did didn t s us via per yet still ever even without within time times
+change changed ended end new old first last another
+""".split())
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals and a few endings, so "keys" meets "key".
+
+    Deliberately small (no dictionary): "expired", "expires" and "expiring"
+    become "expir"; short words stay as they are.
+    """
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""),
+                                ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: len(word) - len(suffix)] + replacement
+    return word
+
+
+def tokens(text: str) -> list[tuple[str, str]]:
+    """``(stem, word as written, case-folded)`` for each content word of ``text``."""
+    text = unicodedata.normalize("NFKC", _LINK_TARGET.sub("]", text)).casefold()
+    return [(stem(w), w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def words(text: str) -> list[str]:
+    """Content words of ``text``: case-folded, stop words dropped, stemmed."""
+    return [s for s, _ in tokens(text)]
+
+
+def phrases(text: str) -> dict[str, str]:
+    """Words and two-word phrases (adjacent content words) of ``text``, each once.
+
+    Maps the normalised phrase (stems) to the phrase as written (case-folded),
+    which is what a reader is shown.
+    """
+    found = tokens(text)
+    out = {s: w for s, w in found}
+    for (s1, w1), (s2, w2) in zip(found, found[1:], strict=False):
+        out.setdefault(f"{s1} {s2}", f"{w1} {w2}")
+    return out
+
+
+def label(text: str) -> str:
+    """A value such as a service or tag, compared without case and spacing."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
