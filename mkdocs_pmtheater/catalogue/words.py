@@ -8,6 +8,7 @@ expressions touch incident text (no nested quantifiers, no backtracking).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -19,14 +20,14 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been
 before being below between both but by can could did do does doing down during each
-few for from further had has have having he her here hers him his how i if in into is
-it its itself just me more most my no nor not now of off on once only or other our
-ours out over own same she should so some such than that the their theirs them then
-there these they this those through to too under until up very was we were what when
-where which while who whom why will with would you your yours one two three got get
-gets did didn t s us via per yet still ever even without within time times
+few for from further had has have having he her here hers him his how i if in into
+is it its itself just me more most my no nor not now of off on once only or other
+our ours out over own same she should so some such than that the their theirs them
+then there these they this those through to too under until up very was we were what
+when where which while who whom why will with would you your yours one two three got
+get gets did didn t s us via per yet still ever even without within time times
 change changed ended end new old first last another
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as text
 
 
 def stem(word: str) -> str:
@@ -65,7 +66,7 @@ def phrases(text: str) -> dict[str, str]:
     """
     found = tokens(text)
     out = {s: w for s, w in found}
-    for (s1, w1), (s2, w2) in zip(found, found[1:], strict=False):
+    for (s1, w1), (s2, w2) in itertools.pairwise(found):
         out.setdefault(f"{s1} {s2}", f"{w1} {w2}")
     return out
 

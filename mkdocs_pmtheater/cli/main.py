@@ -521,6 +521,9 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print every valid incident as JSON")
     export.add_argument("-o", "--output", help="write to this file instead")
     export.set_defaults(run=cmd_export)
+    from .items import add_parser as add_items  # who owes what (cli/items.py)
+
+    add_items(commands)
     return top
 
 

@@ -19,6 +19,7 @@ the same bytes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +85,7 @@ def _segments(times: Sequence[datetime]) -> tuple[list[_Segment], list[tuple[flo
     total = ordered[-1] - ordered[0]
     runs: list[list[datetime]] = [[ordered[0]]]
     gaps: list[timedelta] = []
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         gap = after - before
         if gap > GAP_MIN and gap > total * GAP_SHARE:
             runs.append([after])
