@@ -43,6 +43,8 @@ KIND_WEIGHT = {"service": 4.0, "factor": 2.0, "tag": 2.0, "text": 1.0, "actor": 
 TEXT_TERMS = 16
 """Strongest text (and factor) terms kept per incident: enough for the gist, and bounds
 the work and the vector's length (a long critique must not dilute its services)."""
+FACTOR_TERMS = 32
+"""The same for factor and root-cause words and phrases (fewer, and each says more)."""
 CAP = 48
 """Posting lists longer than this are paired by time window only (see the module doc)."""
 LIMIT = 5
@@ -144,10 +146,10 @@ def related_incidents(
     vectors: list[_Vector] = []
     for raw, shown in raws:
         weights = {f: w * KIND_WEIGHT[_kind(f)] * idf[f] for f, w in raw.items()}
-        for kind in ("text\0", "factor\0"):
+        for kind, keep in (("text\0", TEXT_TERMS), ("factor\0", FACTOR_TERMS)):
             terms = sorted((f for f in weights if f.startswith(kind)),
                            key=lambda f: (-weights[f], f))
-            for dropped in terms[TEXT_TERMS:]:
+            for dropped in terms[keep:]:
                 del weights[dropped]
         vector = _Vector(weights, shown)
         vector.norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
