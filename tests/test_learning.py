@@ -272,7 +272,7 @@ def test_spreads_rest_on_every_incident_and_no_means(built: BuiltSite) -> None:
 def test_swimlane_marks_link_to_scenes_and_milestones_are_drawn(built: BuiltSite) -> None:
     soup = built.html("incidents/cache-1/")
     svg = soup.select_one("section.pmt-screenplay svg.pmt-swimlane")
-    assert svg is not None and svg["role"] == "img"
+    assert svg is not None and svg["role"] == "group" and svg["aria-labelledby"]
     assert svg.find("title").get_text() and "3 scenes by 2 characters" in svg.find("desc").get_text()
     hrefs = [a["href"] for a in svg.find_all("a")]
     assert hrefs == ["#scene-1", "#scene-2", "#scene-3"]

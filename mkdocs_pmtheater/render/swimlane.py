@@ -8,10 +8,11 @@ quiet stretches (a multi-day incident) are cut out and drawn as a labelled
 break, so a three-day incident does not squeeze its busy hours into a few
 pixels.
 
-The picture is a summary: it carries a ``<title>`` and ``<desc>`` and
-``role="img"``, and the scene list below it stays the source of truth, where
-every scene has its own link for keyboard and screen-reader users (the marks
-here are for the mouse, ``tabindex="-1"``). Colours are CSS classes styled in
+The picture is a summary: it carries a ``<title>`` and ``<desc>`` (its
+accessible name and description) and ``role="group"`` rather than ``img``,
+because its marks are real links (each with a label: scene, time, character)
+that keyboard and screen-reader users can reach; an ``img`` would hide them.
+The scene list below it stays the source of truth. Colours are CSS classes styled in
 ``pmtheater.css`` with the palette's variables, so light, dark and print all
 read. Drawn from the incident alone, with fixed rounding: the same data gives
 the same bytes.
@@ -240,7 +241,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
             mark = (f'<path class="pmt-sl-plot" d="M{_num(cx)} {_num(cy - 8)}l8 8-8 8-8-8z"/>'
                     if plot else
                     f'<circle class="pmt-sl-scene" cx="{_num(cx)}" cy="{_num(cy)}" r="5"/>')
-            parts.append(f'<a href="#{scene.anchor}" tabindex="-1" aria-label="{escape(label)}">'
+            parts.append(f'<a href="#{scene.anchor}" aria-label="{escape(label)}">'
                          f"<title>{escape(label)}: {escape(_clip(scene.action, 120))}</title>"
                          f"{mark}</a>")
     title = f"The screenplay of {incident.id} as a timeline"
@@ -255,7 +256,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
             + ". The list of scenes below holds every scene.")
     uid = f"pmt-sl-{incident.slug}"
     return Markup(
-        f'<svg class="pmt-swimlane" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="pmt-swimlane" viewBox="0 0 {WIDTH} {height}" role="group" '
         f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>'
         f'{"".join(parts)}</svg>'
