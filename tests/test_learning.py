@@ -102,6 +102,7 @@ def test_related_is_deterministic_and_symmetric_on_a_generated_site() -> None:
     import random
 
     from generate import generate_incident
+
     from mkdocs_pmtheater.catalogue.related import related_incidents
     from mkdocs_pmtheater.load.loader import IncidentLoader
 
@@ -228,9 +229,10 @@ def test_follow_through_by_quarter_is_recomputed_from_the_files(built: BuiltSite
     expected = expected_follow_through()
     assert {q: v[0] for q, v in shown.items()} == {
         q: [r[0], r[1], r[2], r[3], r[4], r[5]] for q, r in expected.items()}
-    for q, (numbers, rate) in shown.items():
+    for numbers, rate in shown.values():
         done, past_due = numbers[1], numbers[3]
-        assert rate == ("–" if not done + past_due else f"{round(100 * done / (done + past_due))} %")
+        settled = done + past_due
+        assert rate == ("–" if not settled else f"{round(100 * done / settled)} %")
     # CACHE-1's quarter: AI-1 done on time, AI-2 done late, AI-3 open past due.
     assert shown["2025-Q1"][0] == [3, 2, 1, 1, 0, 0]
 
@@ -264,7 +266,8 @@ def test_spreads_rest_on_every_incident_and_no_means(built: BuiltSite) -> None:
         dots = figure.select("circle.pmt-dot")
         assert len(dots) == sum(field in d for d in published)
         tables = heading.find_all_next("table", class_="pmt-spread", limit=2)
-        by_severity = {tr.th.get_text(): int(tr.td.get_text()) for tr in tables[1].select("tbody tr")}
+        by_severity = {tr.th.get_text(): int(tr.td.get_text())
+                       for tr in tables[1].select("tbody tr")}
         assert by_severity == dict(Counter(d["severity"] for d in published if field in d))
 
 
@@ -273,7 +276,8 @@ def test_swimlane_marks_link_to_scenes_and_milestones_are_drawn(built: BuiltSite
     soup = built.html("incidents/cache-1/")
     svg = soup.select_one("section.pmt-screenplay svg.pmt-swimlane")
     assert svg is not None and svg["role"] == "group" and svg["aria-labelledby"]
-    assert svg.find("title").get_text() and "3 scenes by 2 characters" in svg.find("desc").get_text()
+    assert svg.find("title").get_text()
+    assert "3 scenes by 2 characters" in svg.find("desc").get_text()
     hrefs = [a["href"] for a in svg.find_all("a")]
     assert hrefs == ["#scene-1", "#scene-2", "#scene-3"]
     for href in hrefs:

@@ -69,7 +69,7 @@ def test_swimlane_reads_in_both_palettes(chromium, site_url: str, scheme: str) -
 
 
 def test_print_keeps_the_swimlane_in_black_on_white(chromium, site_url: str) -> None:
-    page, errors, _ = open_page(chromium, f"{site_url}incidents/cache-1/", scheme="slate")
+    page, _, _ = open_page(chromium, f"{site_url}incidents/cache-1/", scheme="slate")
     try:
         page.emulate_media(media="print")
         fill = page.evaluate(
