@@ -222,7 +222,7 @@ def test_catalogue_section_in_the_automatic_nav(example_site: BuiltSite) -> None
         ] for s in sections
     }
     assert titles["Post-mortems"] == ["Post-mortem index", "Action items", "Hall of fame",
-                                      "Metrics"]
+                                      "Metrics", "Themes"]
     assert not soup.select('.md-nav--primary a[href*="inc-2024-031"]'), "playbills stay out"
 
 

@@ -17,8 +17,9 @@ sources. Candidates come from an inverted index (feature -> incidents), so
 incidents that share nothing are never compared. A feature held by more than
 ``cap`` incidents (a service with hundreds of incidents) would make that
 O(n²); for those, each incident is only paired with its ``cap // 2``
-neighbours in time on each side of that feature's posting list, which keeps
-the work O(n · features · cap) and prefers recent look-alikes. The pairing is
+neighbours in time on each side of that feature's posting list (fewer still
+the more common the feature is, as its IDF falls), which keeps the work
+O(n · features · cap) and prefers look-alikes close in time. The pairing is
 symmetric (a is within b's window exactly when b is within a's), so a pair's
 score is the same from both sides.
 
@@ -29,6 +30,7 @@ least ``threshold``. The caller passes only the incidents the site publishes
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -160,32 +162,42 @@ def related_incidents(
         for feature in vector.weights:
             postings.setdefault(feature, []).append(index)
 
-    scores: list[dict[int, float]] = [{} for _ in range(n)]
+    # One dict of pair sums keyed a * n + b (a < b): half the work of two per-incident maps.
+    pairs: dict[int, float] = {}
     half = max(1, cap // 2)
+    rare = math.log(1.0 + n)
     for feature in sorted(postings):
         members = postings[feature]
         if len(members) < 2:
             continue
-        window = len(members) if len(members) <= cap else half
+        # Common features say little (low IDF): pair them with fewer neighbours.
+        window = (len(members) if len(members) <= cap
+                  else max(2, round(half * idf[feature] / rare)))
+        weights = [vectors[m].weights[feature] for m in members]
         for pos, a in enumerate(members):
-            wa = vectors[a].weights[feature]
-            row = scores[a]
-            for b in members[pos + 1: pos + 1 + window]:
-                product = wa * vectors[b].weights[feature]
-                row[b] = row.get(b, 0.0) + product
-                other = scores[b]
-                other[a] = other.get(a, 0.0) + product
+            wa = weights[pos]
+            base = a * n
+            for off, b in enumerate(members[pos + 1: pos + 1 + window], start=pos + 1):
+                key = base + b
+                pairs[key] = pairs.get(key, 0.0) + wa * weights[off]
+    scores: list[dict[int, float]] = [{} for _ in range(n)]
+    for key, total in pairs.items():
+        a, b = divmod(key, n)
+        scores[a][b] = total
+        scores[b][a] = total
 
     out: dict[str, list[Related]] = {}
+    ids = [(i.id.casefold(), i.id) for i in ordered]
     for a, row in enumerate(scores):
-        ranked = sorted(
-            ((round(s / (vectors[a].norm * vectors[b].norm), 9), b) for b, s in row.items()),
-            key=lambda sb: (-sb[0], ordered[sb[1]].id.casefold(), ordered[sb[1]].id),
-        )
-        out[ordered[a].id] = [
-            Related(ordered[b], score, reasons(vectors[a], vectors[b]))
-            for score, b in ranked[:limit] if score >= threshold
-        ]
+        norm_a = vectors[a].norm
+        floor = threshold * norm_a
+        candidates = [(s / (norm_a * vectors[b].norm), b) for b, s in row.items()
+                      if s >= floor * vectors[b].norm]
+        # Rounded so that sums in another order cannot swap near-equal neighbours.
+        ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
+                                 key=lambda sb: (-sb[0], ids[sb[1]]))
+        out[ordered[a].id] = [Related(ordered[b], score, reasons(vectors[a], vectors[b]))
+                              for score, b in ranked if score >= threshold]
     return out
 
 

@@ -8,6 +8,7 @@ expressions touch incident text (no nested quantifiers, no backtracking).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -30,6 +31,7 @@ change changed ended end new old first last another
 """.split())  # noqa: SIM905 - a word list reads best as text
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English stemmer: plurals and a few endings, so "keys" meets "key".
 
