@@ -225,7 +225,7 @@ def test_follow_through_by_quarter_is_recomputed_from_the_files(built: BuiltSite
     shown = {}
     for tr in table.select("tbody tr"):
         cells = [c.get_text() for c in tr.find_all("td")]
-        shown[tr.th.get_text()] = ([int(c) for c in cells[:6]], cells[6])
+        shown[tr.th.get_text()] = ([int(c.split()[0]) for c in cells[:6]], cells[6])
     expected = expected_follow_through()
     assert {q: v[0] for q, v in shown.items()} == {
         q: [r[0], r[1], r[2], r[3], r[4], r[5]] for q, r in expected.items()}
@@ -244,10 +244,11 @@ def test_board_shows_age_days_overdue_and_owner_follow_through(built: BuiltSite)
         (TODAY - date(2025, 6, 1)).days)
     assert card.select_one(".pmt-age")["data-days"] == str((TODAY - date(2025, 2, 3)).days)
     table = soup.find(id="follow-through-by-owner").find_next("table")
-    owners = {tr.th.get_text().casefold(): [c.get_text() for c in tr.find_all("td")]
+    owners = {tr.th.get_text().casefold(): [c.get_text(" ", strip=True) for c in tr.find_all("td")]
               for tr in table.select("tbody tr")}
     # @aiko and @Aiko are one person: three items, two done (one on time), one past due.
-    assert owners["@aiko"][:5] == ["3", "2", "1", "1", "0"]
+    # CACHE-2's AI-1 is done without done_on: done, but not known to be on time.
+    assert owners["@aiko"][:5] == ["3", "2", "1 (1 undated)", "1", "0"]
     assert owners["@aiko"][6] == "67 %"
 
 
@@ -380,3 +381,16 @@ def test_learning_modules_import_nothing_from_mkdocs() -> None:
                 continue
             assert not any(n.split(".")[0] in ("mkdocs", "properdocs") for n in names), rel
     assert "catalogue/words.py" in seen and "render/swimlane.py" in seen
+
+
+def test_text_normalisation_is_linear_on_hostile_text() -> None:
+    import time
+
+    from mkdocs_pmtheater.catalogue.words import phrases
+
+    for hostile in ("](" * 300_000, "[a](" * 150_000 + "b", "_" * 600_000, "a " * 300_000):
+        start = time.process_time()
+        phrases(hostile)
+        assert time.process_time() - start < 2.0, hostile[:8]
+    assert set(phrases("See [the runbook](https://x.test/cache-expiry) now")) == {
+        "see", "runbook", "see runbook"}

@@ -15,8 +15,28 @@ import unicodedata
 
 _WORD = re.compile(r"[^\W_]+")
 """Runs of letters and digits: linear, and Unicode-aware."""
-_LINK_TARGET = re.compile(r"\]\([^)]*\)")
-"""A Markdown link's target (``](...)``): its URL is not part of what was said."""
+
+
+def _drop_link_targets(text: str) -> str:
+    r"""Markdown link targets (``](...)``) removed: their URLs are not what was said.
+
+    A loop over ``str.find`` rather than the regex ``\]\([^)]*\)``, which is
+    quadratic on many ``](`` without a closing parenthesis; this is linear: once
+    no ``)`` follows, none can close a later target either.
+    """
+    out: list[str] = []
+    start = 0
+    while True:
+        opening = text.find("](", start)
+        if opening < 0:
+            break
+        closing = text.find(")", opening + 2)
+        if closing < 0:
+            break
+        out.append(text[start:opening + 1])
+        start = closing + 1
+    out.append(text[start:])
+    return "".join(out)
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been
@@ -51,7 +71,7 @@ def stem(word: str) -> str:
 
 def tokens(text: str) -> list[tuple[str, str]]:
     """``(stem, word as written, case-folded)`` for each content word of ``text``."""
-    text = unicodedata.normalize("NFKC", _LINK_TARGET.sub("]", text)).casefold()
+    text = unicodedata.normalize("NFKC", _drop_link_targets(text)).casefold()
     return [(stem(w), w) for w in _WORD.findall(text) if w not in STOPWORDS and len(w) > 1]
 
 

@@ -38,8 +38,11 @@ RIGHT = 16
 LANE_H = 30
 TOP = 44
 """Room for two rows of milestone labels."""
-AXIS_H = 40
-GAP_W = 46
+AXIS_H = 52
+"""Times, days where they change, and the length of each left-out stretch."""
+CHAR_W = 6.2
+"""Estimated width of a character of an 11 px label, to keep labels apart."""
+GAP_W = 56
 """Width of a compressed quiet stretch."""
 MIN_SEGMENT_W = 24
 GAP_MIN = timedelta(hours=2)
@@ -193,26 +196,40 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
                      f"<title>{escape(name)}</title>{escape(_clip(name, 24))}</text>")
     # The time axis: ticks per busy stretch, the day written where it changes.
     shown_day = ""
+    time_end = day_end = float("-inf")
     for segment in segments:
         for tick in _ticks(segment):
             x = segment.x(tick)
-            day = clock.day(tick)
+            text = clock.time(tick)
+            half = len(text) * CHAR_W / 2
+            if x - half < time_end + 6:
+                continue  # would overwrite the label before it
+            time_end = x + half
             parts.append(f'<line class="pmt-sl-grid" x1="{_num(x)}" x2="{_num(x)}" y1="{TOP}" '
                          f'y2="{bottom + 4}"/>')
             parts.append(f'<text class="pmt-sl-tick" x="{_num(x)}" y="{bottom + 16}" '
-                         f'text-anchor="middle">{escape(clock.time(tick))}</text>')
-            if day != shown_day:
+                         f'text-anchor="middle">{escape(text)}</text>')
+            day = clock.day(tick)
+            half = len(day) * CHAR_W / 2
+            if day != shown_day and x - half >= day_end + 6:
                 parts.append(f'<text class="pmt-sl-tick" x="{_num(x)}" y="{bottom + 30}" '
                              f'text-anchor="middle">{escape(day)}</text>')
-                shown_day = day
+                shown_day, day_end = day, x + half
     for x, gap in breaks:
         parts.append(f'<g class="pmt-sl-break"><title>{escape(format_duration(gap))} without '
                      f'events, left out</title><line x1="{_num(x - 4)}" x2="{_num(x - 4)}" '
                      f'y1="{TOP}" y2="{bottom}"/><line x1="{_num(x + 4)}" x2="{_num(x + 4)}" '
                      f'y1="{TOP}" y2="{bottom}"/><text class="pmt-sl-tick" x="{_num(x)}" '
-                     f'y="{bottom + 16}" text-anchor="middle">+{escape(format_duration(gap))}'
+                     f'y="{bottom + 44}" text-anchor="middle">+{escape(format_duration(gap))}'
                      f"</text></g>")
     started = incident.started_at
+
+    def label_at(x: float, y: int, text: str) -> str:
+        # Near the right edge the label ends at its line instead of starting there.
+        if x + 3 + len(text) * CHAR_W > WIDTH:
+            return f'<text x="{_num(x - 3)}" y="{y}" text-anchor="end">{escape(text)}</text>'
+        return f'<text x="{_num(x + 3)}" y="{y}">{escape(text)}</text>'
+
     for n, (name, at) in enumerate(sorted(milestones, key=lambda m: m[1])):
         x = _x(segments, at)
         since = at - started
@@ -223,7 +240,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
                      f"{escape(clock.day(at))} {escape(clock.time(at))} "
                      f"{escape(clock.label(at))}</title>"
                      f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{y + 4}" y2="{bottom}"/>'
-                     f'<text x="{_num(x + 3)}" y="{y}">{escape(text)}</text></g>')
+                     f"{label_at(x, y, text)}</g>")
     used: dict[tuple[str, str], int] = {}
     for scene in scenes:
         x = _x(segments, scene.at)
