@@ -131,6 +131,11 @@ def _characters(scene: Any) -> list[str]:
     return [str(c) for c in character]
 
 
+def _full_name(name: str) -> str:
+    """A tooltip with the whole name, only where the label is cut short."""
+    return "" if len(" ".join(name.split())) <= 24 else f"<title>{escape(name)}</title> "
+
+
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -193,7 +198,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
                      f'y="{_num(y)}" width="{WIDTH}" height="{LANE_H}"/>')
         name = role or "Narration"
         parts.append(f'<text class="pmt-sl-name" x="6" y="{_num(y + LANE_H / 2 + 4)}">'
-                     f"<title>{escape(name)}</title>{escape(_clip(name, 24))}</text>")
+                     f"{_full_name(name)}{escape(_clip(name, 24))}</text>")
     # The time axis: ticks per busy stretch, the day written where it changes.
     shown_day = ""
     time_end = day_end = float("-inf")
@@ -275,6 +280,8 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
     return Markup(
         f'<svg class="pmt-swimlane" viewBox="0 0 {WIDTH} {height}" role="group" '
         f'aria-labelledby="{uid}-t {uid}-d" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>'
-        f'{"".join(parts)}</svg>'
+        f'<title id="{uid}-t">{escape(title)}</title>\n<desc id="{uid}-d">{escape(desc)}</desc>\n'
+        # A newline between marks: search indexes read the SVG's text too, and must not
+        # glue one label's last word to the next one's first.
+        f'{chr(10).join(parts).replace("</title><", "</title> <")}</svg>'
     )
