@@ -325,7 +325,7 @@ def test_items_command_lists_who_owes_what(tmp_path: Path, build_epoch: str) -> 
     factory.build(strict=True)  # writes mkdocs.yml
     env = {**os.environ, "SOURCE_DATE_EPOCH": BUILD_EPOCH}
     run = subprocess.run(
-        [sys.executable, "-m", "mkdocs_pmtheater.cli.main", "items", "--format", "json"],
+        [sys.executable, "-m", "mkdocs_pmtheater.cli", "items", "--format", "json"],
         cwd=factory.root, capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
@@ -335,7 +335,7 @@ def test_items_command_lists_who_owes_what(tmp_path: Path, build_epoch: str) -> 
                 in ("open", "in-progress", "blocked")}
     assert {(i["incident"], i["item"]) for i in data["items"]} == expected
     overdue = subprocess.run(
-        [sys.executable, "-m", "mkdocs_pmtheater.cli.main", "items", "--overdue",
+        [sys.executable, "-m", "mkdocs_pmtheater.cli", "items", "--overdue",
          "--owner", "@AIKO", "--format", "markdown"],
         cwd=factory.root, capture_output=True, text=True, env=env, timeout=120)
     assert overdue.returncode == 0, overdue.stderr

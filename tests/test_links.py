@@ -289,3 +289,29 @@ def test_backlink_templates_can_be_overridden(site: SiteFactory) -> None:
     assert built.html("runbooks/cache/").select_one("p.custom-used").get_text() == "INC-A "
     refs = built.html("incidents/inc-a/").select_one("p.custom-refs")
     assert refs is not None and refs.get_text() == "1 page(s)"
+
+
+@pytest.mark.parametrize("entry", ["pmtheater", {"pmtheater": {}}])
+def test_listing_the_pmtheater_markdown_extension_under_mkdocs_is_harmless(
+        site: SiteFactory, entry) -> None:
+    # The Zensical route names the extension in markdown_extensions; a site built by both
+    # keeps it in mkdocs.yml. The plugin drops it: each link rewritten once, no warning.
+    links_site(site)
+    site.page("runbooks/broken.md", "# Broken\n\n[gone](incident:INC-2099-404)\n")
+    site.config["markdown_extensions"].append(entry)
+    built = site.build()
+    assert len(built.warnings) == 1, built.warnings  # reported once, by the plugin
+    assert built.warnings[0].startswith(
+        "mkdocs_pmtheater: docs/runbooks/broken.md:3:8: link 'incident:INC-2099-404': "
+        "No incident has the id 'INC-2099-404'."), built.warnings
+    page = built.html("runbooks/cache/")
+    playbill = "../../incidents/inc-2024-031/"
+    assert hrefs(page, "the stampede") == [playbill]
+    assert hrefs(page, "coalescing") == [playbill + "#ai-2"]
+    assert hrefs(page, "YAML write-up") == [playbill]
+    rewritten = page.select("article a.pmt-incident-link")
+    assert len(rewritten) == 7
+    assert all(a["class"].count("pmt-incident-link") == 1 for a in rewritten)
+    assert len(page.select("section.pmt-used-in")) == 1
+    broken = built.html("runbooks/broken/").select("article span.pmt-broken-link")
+    assert [s.get_text() for s in broken] == ["gone"]

@@ -309,11 +309,14 @@
     });
 
     // Summaries and people come from a separate file, so the page stays small.
-    var extraUrl = table.getAttribute("data-pmt-search");
+    // From file:// (Material's offline plugin) browsers refuse fetch(), so the same data
+    // comes from a script that pushes it onto window.pmtheaterSearchData.
+    var offline = location.protocol === "file:";
+    var extraUrl = table.getAttribute(offline ? "data-pmt-search-script" : "data-pmt-search");
     if (extraUrl) {
       var url = new URL(extraUrl, location.href).href;
       if (!extraData[url]) {
-        extraData[url] = fetch(url).then(function (response) {
+        extraData[url] = offline ? loadScriptData(url) : fetch(url).then(function (response) {
           return response.ok ? response.json() : {};
         }).catch(function () { return {}; });
       }
@@ -697,8 +700,35 @@
     update();
   }
 
+  function loadScriptData(url) {
+    return new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = url;
+      script.onload = function () {
+        var pushed = window.pmtheaterSearchData || [];
+        resolve(pushed.length ? pushed[pushed.length - 1] : {});
+      };
+      script.onerror = function () { resolve({}); };
+      document.head.appendChild(script);
+    });
+  }
+
+  /* -- Edit this page -------------------------------------------------------- */
+  // Pages that `pmtheater render` wrote for Zensical say which file "edit this page"
+  // should open (the incident's YAML): the theme computes it from the page's own path.
+  function pointEditButton() {
+    var page = document.querySelector("[data-pmt-edit]");
+    if (!page) return;
+    var url = page.getAttribute("data-pmt-edit");
+    if (!/^https?:\/\//i.test(url)) return;
+    Array.prototype.forEach.call(document.querySelectorAll('a[rel="edit"]'), function (a) {
+      a.setAttribute("href", url);
+    });
+  }
+
   /* -- Start ---------------------------------------------------------------- */
   function init() {
+    pointEditButton();
     var tables = document.querySelectorAll("table[data-pmt-table]:not([data-pmt-ready])");
     Array.prototype.forEach.call(tables, function (table) {
       table.setAttribute("data-pmt-ready", "");

@@ -1,10 +1,12 @@
-"""Catalogue pages: generated files, their place in the nav, and their bodies.
+"""Catalogue pages: which are built, their front matter, their data file and their bodies.
 
-Each page is a ``File.generated`` page under the playbills' prefix whose
-Markdown is front matter only; the body comes from an overridable, autoescaped
+Each page is generated under the playbills' prefix; its Markdown source is
+front matter only, and its body comes from an overridable, autoescaped
 template (``pmtheater/index.html``, ``board.html``, ``hall-of-fame.html``,
-``metrics.html``) looked up through the theme's loader, like the playbills.
-Each page walks the incidents once, so a build stays O(incidents).
+``metrics.html``) looked up through the site's template loader (the theme's,
+so ``custom_dir`` overrides them), like the playbills. Where a page goes in
+the navigation is the adapter's business. Each page walks the incidents once,
+so a build stays O(incidents).
 """
 
 from __future__ import annotations
@@ -20,23 +22,24 @@ from typing import Any
 import yaml
 from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.nav import Navigation, Section
-from mkdocs.structure.pages import Page
-from mkdocs.structure.toc import TableOfContents
 
 from ..model.incident import Incident
 from ..model.problems import Problem
 from ..model.timestamps import format_duration
+from ..publish.outputs import Output
+from ..publish.urls import SiteFiles
 from ..render.markdown_fields import MarkdownFields
-from ..render.playbill import Clock, _section_toc
+from ..render.playbill import Clock
+from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
 from .learning import Learning
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
 """Summary and people of every listed incident, fetched by the index's filter box."""
+SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
+"""The same data as a script, for pages opened from ``file://`` (Material's ``offline``
+plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
 _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"[*_`#>\[\]|~]+")
@@ -92,11 +95,9 @@ class Catalogue:
     def __init__(
         self,
         *,
-        config: MkDocsConfig,
+        templates: BaseLoader,
         prefix: str,
         pages: Sequence[str],
-        nav_title: str,
-        nav_position: int | None,
         people: dict[str, list[str]],
         severities: Sequence[str],
         zone: tzinfo,
@@ -105,11 +106,9 @@ class Catalogue:
         related: bool = True,
         theme_categories: dict[str, list[str]] | None = None,
     ) -> None:
-        self.config = config
+        self.templates = templates
         self.prefix = prefix
         self.kinds = [KINDS[p] for p in dict.fromkeys(pages)]
-        self.nav_title = nav_title
-        self.nav_position = nav_position
         self.aliases = people
         self.severities = list(severities)
         self.zone = zone
@@ -119,7 +118,7 @@ class Catalogue:
         self.sources: dict[str, str] = {}
         """Playbill src_uri by incident id."""
         self.files: dict[str, PageKind] = {}
-        """Generated catalogue pages by src_uri, in nav order."""
+        """Catalogue pages to generate, by src_uri, in nav order."""
         self._people: People | None = None
         self._env: Environment | None = None
         self.learning = Learning(related=related, categories=theme_categories or {})
@@ -133,37 +132,48 @@ class Catalogue:
     def src_uri(self, slug: str) -> str:
         return f"{self.prefix}/{slug}.md" if self.prefix else f"{slug}.md"
 
-    def add_files(
-        self, files: Files, incidents: dict[str, Incident], display: Callable[[File], str]
+    def plan(
+        self, incidents: dict[str, Incident], taken: Callable[[str], str | None]
     ) -> list[Problem]:
-        """Add the catalogue pages (and their data) for the published playbills.
+        """Decide the catalogue pages for the published playbills.
 
-        ``incidents`` maps each playbill's src_uri to its incident, newest first.
+        ``incidents`` maps each playbill's src_uri to its incident, newest first;
+        ``taken(src_uri)`` names the site's own file at that path (None: free).
         A docs page that already has a catalogue page's path wins, with a warning.
         """
         self.incidents = list(incidents.values())
         self.sources = {i.id: src for src, i in incidents.items()}
+        self.files = {}
         self.learning.reset(self.incidents)
         problems = []
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
-            existing = files.get_file_from_path(src_uri)
+            existing = taken(src_uri)
             if existing is not None:
                 problems.append(Problem(
-                    display(existing), 0, 0, "",
+                    existing, 0, 0, "",
                     f"this page takes the address of the generated catalogue page "
                     f"'{kind.title}' ({src_uri}), so that page is not built",
                     f"move or rename this page, or leave '{kind.slug}' out of the "
                     "pmtheater option catalogue.pages",
                 ))
                 continue
-            file = File.generated(self.config, src_uri, content=page_markdown(kind),
-                                  inclusion=InclusionLevel.NOT_IN_NAV)
-            files.append(file)
             self.files[src_uri] = kind
-        if any(kind.slug == "index" for kind in self.files.values()):
-            files.append(File.generated(self.config, SEARCH_DATA, content=self.search_data()))
         return problems
+
+    def pages(self) -> list[tuple[str, str]]:
+        """``(src_uri, Markdown source)`` of each catalogue page to generate, in nav order."""
+        return [(src_uri, page_markdown(kind)) for src_uri, kind in self.files.items()]
+
+    def data_outputs(self) -> list[Output]:
+        """The index's search data file, when the index is built."""
+        if any(kind.slug == "index" for kind in self.files.values()):
+            data = self.search_data()
+            script = ("(window.pmtheaterSearchData = window.pmtheaterSearchData || [])"
+                      f".push({data});\n")
+            return [Output(SEARCH_DATA, data.encode("utf-8")),
+                    Output(SEARCH_SCRIPT, script.encode("utf-8"))]
+        return []
 
     def search_data(self) -> str:
         """``{id: "summary and people"}``: what the filter box searches beyond the table."""
@@ -173,37 +183,11 @@ class Catalogue:
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 
-    # -- navigation ----------------------------------------------------------
-    def place_in_nav(self, nav: Navigation, files: Files) -> None:
-        """A section with the catalogue pages, unless the site lists its nav itself."""
-        if self.config.nav is not None or not self.files:
-            return
-        pages = [p for p in (files.get_file_from_path(s) for s in self.files) if p and p.page]
-        children = [f.page for f in pages if f.page is not None]
-        if not children:
-            return
-        section = Section(self.nav_title, list(children))
-        for child in children:
-            child.parent = section
-        if self.nav_position is None:
-            nav.items.append(section)
-        else:
-            nav.items.insert(self.nav_position, section)
-        ordered: list[Page] = []
-        _collect_pages(nav.items, ordered)
-        nav.pages = ordered
-        for before, after in zip([None, *ordered], [*ordered, None], strict=True):
-            if before is not None:
-                before.next_page = after
-            if after is not None:
-                after.previous_page = before
-
     # -- rendering -----------------------------------------------------------
     def environment(self) -> Environment:
         if self._env is None:
-            loader = self.config.theme.get_env().loader
-            assert isinstance(loader, BaseLoader)
-            self._env = Environment(loader=loader, autoescape=select_autoescape(default=True),
+            self._env = Environment(loader=self.templates,
+                                    autoescape=select_autoescape(default=True),
                                     trim_blocks=True, lstrip_blocks=True)
         return self._env
 
@@ -212,17 +196,19 @@ class Catalogue:
             self._people = views.meet_everyone(People(self.aliases), self.incidents)
         return self._people
 
-    def render(self, page: Page, files: Files, fields: Callable[[], MarkdownFields]) -> str | None:
-        """The body of a catalogue page; None for other pages."""
-        kind = self.files.get(page.file.src_uri)
+    def render(
+        self, page: str, site: SiteFiles, fields: Callable[[], MarkdownFields]
+    ) -> tuple[str, list[TocEntry]] | None:
+        """The body (HTML) of catalogue page ``page`` (a src_uri) and its table of contents;
+        None for other pages. Links are relative to the page, as ``site`` places files."""
+        kind = self.files.get(page)
         if kind is None:
             return None
         urls: dict[str, str] = {}
 
         def url(incident: Incident, fragment: str = "") -> str:
             if incident.id not in urls:
-                target = files.get_file_from_path(self.sources[incident.id])
-                urls[incident.id] = target.url_relative_to(page.file) if target else ""
+                urls[incident.id] = site.url(self.sources[incident.id], page) or ""
             return urls[incident.id] + (f"#{fragment}" if fragment else "")
 
         context: dict[str, Any] = {
@@ -235,41 +221,36 @@ class Catalogue:
             "duration": _duration,
             "minutes": _minutes,
             "title": kind.title,
-            "nav": self.page_links(page, files),
-            "index_url": asset_url(files, page, self.src_uri("index"))
+            "nav": self.page_links(page, site),
+            "index_url": (site.url(self.src_uri("index"), page) or "")
             if self.src_uri("index") in self.files else "",
             "seconds": lambda d: "" if d is None else str(int(d.total_seconds())),
         }
-        context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, files,
+        context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, site,
                                                                                  fields))
         context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
                                                   severities=self.severities,
                                                   people=self.people()))
         body = self.environment().get_template(kind.template).render(context)
-        if not kind.wide:
-            page.toc = _section_toc(body)
-        else:
-            page.toc = TableOfContents([])
-        return body
+        return body, ([] if kind.wide else sections(body))
 
     def severity_rank(self, severity: str) -> int:
         rank = self.severities.index(severity) + 1 if severity in self.severities else 5
         return min(rank, 5)
 
-    def page_links(self, page: Page, files: Files) -> list[tuple[str, str, bool]]:
+    def page_links(self, page: str, site: SiteFiles) -> list[tuple[str, str, bool]]:
         """(title, url, current) for each catalogue page: a small menu on every one."""
         links = []
         for src_uri, kind in self.files.items():
-            target = files.get_file_from_path(src_uri)
+            target = site.url(src_uri, page)
             if target is not None:
-                links.append((kind.title, target.url_relative_to(page.file),
-                              src_uri == page.file.src_uri))
+                links.append((kind.title, target, src_uri == page))
         return links
 
     def _severity_series(self) -> list[charts.Series]:
         return [charts.Series(s, s, f"pmt-c{self.severity_rank(s)}") for s in self.severities]
 
-    def _context_index(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
+    def _context_index(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         months = views.per_month(self.incidents, self.zone)
         series = self._severity_series()
         known = set(self.severities)
@@ -285,26 +266,28 @@ class Catalogue:
             "series": series,
             "months": [(m, months.counts[m]) for m in reversed(months.months)
                        if m in months.counts],
-            "search_data": asset_url(files, page, SEARCH_DATA),
+            "search_data": site.url(SEARCH_DATA, page) or "",
+            "search_script": site.url(SEARCH_SCRIPT, page) or "",
         }
 
-    def _context_action_items(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
+    def _context_action_items(self, page: str, site: SiteFiles, fields: Any
+                              ) -> dict[str, Any]:
         board = views.board(self.incidents, self.today, self.zone, self.people())
         kinds = sorted({c.item.kind for c in board.cards if c.item.kind},
                        key=lambda k: (views.KINDS.index(k) if k in views.KINDS else 99, k))
         return {"board": board, "priorities": views.PRIORITIES, "kinds": kinds}
 
-    def _context_hall_of_fame(self, page: Page, files: Files,
+    def _context_hall_of_fame(self, page: str, site: SiteFiles,
                               fields: Callable[[], MarkdownFields]) -> dict[str, Any]:
         hall = views.hall_of_fame(self.incidents, self.people())
-        rendered = self._citations(hall, page, files, fields)
+        rendered = self._citations(hall, page, site, fields)
 
         def md(text: str | None) -> Markup:
             return rendered.get(text, Markup("")) if text else Markup("")
 
         return {"hall": hall, "md": md}
 
-    def _citations(self, hall: views.Hall, page: Page, files: Files,
+    def _citations(self, hall: views.Hall, page: str, site: SiteFiles,
                    fields: Callable[[], MarkdownFields]) -> dict[str, Markup]:
         """Every citation as HTML, links resolved from the incident file's folder.
 
@@ -322,7 +305,7 @@ class Catalogue:
         renderer = fields() if by_folder else None
         for folder in sorted(by_folder):
             texts = list(dict.fromkeys(by_folder[folder]))
-            resolve = _link_resolver(folder, page, files)
+            resolve = _link_resolver(folder, page, site)
             for start in range(0, len(texts), _CITATION_BATCH):
                 chunk = [(t, False) for t in texts[start:start + _CITATION_BATCH]]
                 assert renderer is not None
@@ -330,10 +313,10 @@ class Catalogue:
                     out.setdefault(text, html)
         return out
 
-    def _context_themes(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
+    def _context_themes(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         return {}  # all from self.learning
 
-    def _context_metrics(self, page: Page, files: Files, fields: Any) -> dict[str, Any]:
+    def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)
         severities = metrics.by_severity(self.incidents, self.severities)
         series = [charts.Series(name, label, f"pmt-m{n}")
@@ -363,30 +346,16 @@ class Catalogue:
         }
 
 
-def asset_url(files: Files, page: Page, path: str) -> str:
-    target = files.get_file_from_path(path)
-    return target.url_relative_to(page.file) if target else ""
-
-
-def _collect_pages(items: Sequence[Any], out: list[Page]) -> None:
-    for item in items:
-        if isinstance(item, Page):
-            out.append(item)
-        elif isinstance(item, Section):
-            _collect_pages(item.children, out)
-
-
-def _link_resolver(folder: str, page: Page, files: Files) -> Callable[[str], str | None]:
+def _link_resolver(folder: str, page: str, site: SiteFiles) -> Callable[[str], str | None]:
     """Relative links in incident Markdown point from the incident file's folder."""
 
     def resolve(href: str) -> str | None:
         if "://" in href or href.startswith(("#", "/", "mailto:", "tel:", "incident:")):
             return None
         path, _, fragment = href.partition("#")
-        target = files.get_file_from_path(posixpath.normpath(posixpath.join(folder, path)))
-        if target is None:
+        url = site.url(posixpath.normpath(posixpath.join(folder, path)), page)
+        if url is None:
             return None
-        url = target.url_relative_to(page.file)
         return f"{url}#{fragment}" if fragment else url
 
     return resolve

@@ -25,7 +25,7 @@ from ..catalogue.people import People
 from ..catalogue.views import meet_everyone
 from ..model.incident import ActionItem, Incident
 from ..model.timestamps import site_zone
-from ..plugin.theater import build_date
+from ..publish.production import build_date
 
 
 @dataclass

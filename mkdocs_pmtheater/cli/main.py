@@ -37,11 +37,13 @@ from typing import TextIO
 from ..load.loader import INCIDENT_SUFFIXES, find_incident_files
 from ..load.schema import load_schema
 from ..model.incident import Incident
-from ..model.problems import Problem, did_you_mean
+from ..model.problems import Problem, did_you_mean, display_path
 from ..model.timestamps import site_zone
-from ..plugin.theater import Theater, build_date, display_path
 from ..publish.export import incidents_document
+from ..publish.production import Production, Source, build_date
+from .import_cmd import add_import_command
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
+from .render import add_parser as add_render_parser
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ID_LINE = re.compile(rb"^id:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9._-]{0,63})[\"']?[ \t]*(?:#.*)?$",
@@ -105,14 +107,14 @@ class Checked:
     """The problems to report, sorted."""
     count: int
     """How many files were asked about (all the site's incident files without PATHS)."""
-    theater: Theater
+    production: Production
     published: list[Incident]
     """The incidents the build would publish, newest first."""
 
 
 def check_site(project: Project, given: list[Path] | None, cwd: Path) -> Checked:
     """The build's checks for ``project``, reporting on ``given`` files (None: all)."""
-    theater = project.theater()
+    production = project.production()
     files = project.files()
     incident_dir = project.incidents_dir.absolute()
     wanted: set[str] | None = None
@@ -125,9 +127,14 @@ def check_site(project: Project, given: list[Path] | None, cwd: Path) -> Checked
                     continue
                 files.append(project.external_file(path, number))
             wanted.add(display_path(str(path), str(cwd)))
-    publishing = theater.check(files, str(cwd))
-    catalog = theater.catalog
-    problems = catalog.problems
+    root = str(cwd)
+    sources = [Source(f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
+               for f in files if production.is_incident_file(f.src_uri)]
+    site_files = {f.src_uri: display_path(f.abs_src_path or f.src_uri, root)
+                  for f in files if not production.is_incident_file(f.src_uri)}
+    publishing = production.check(sources, site_files)
+    catalog = production.catalog
+    problems = production.problems
     if wanted is not None:
         involved = set(wanted)
         # A duplicate id is reported on the later file: report it when either file was given.
@@ -141,7 +148,7 @@ def check_site(project: Project, given: list[Path] | None, cwd: Path) -> Checked
         problems = [p for p in problems if p.file in wanted
                     or (p.file in involved and p.field == "id")]
     count = len(catalog.files) if wanted is None else len(wanted)
-    return Checked(sorted(problems, key=Problem.sort_key), count, theater,
+    return Checked(sorted(problems, key=Problem.sort_key), count, production,
                    [incident for incident, _ in publishing])
 
 
@@ -475,7 +482,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     base = site_url if site_url.endswith("/") else site_url + "/"
     prefix = project.options.prefix.strip("/")
     entries = []
-    for incident in checked.theater.catalog.incidents:
+    for incident in checked.production.catalog.incidents:
         url: str | None = None
         if id(incident) in published:  # hidden drafts have no address
             src = f"{prefix}/{incident.slug}.md" if prefix else f"{incident.slug}.md"
@@ -521,6 +528,9 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print every valid incident as JSON")
     export.add_argument("-o", "--output", help="write to this file instead")
     export.set_defaults(run=cmd_export)
+
+    add_render_parser(commands)
+    add_import_command(commands)
     from .items import add_parser as add_items  # who owes what (cli/items.py)
 
     add_items(commands)

@@ -13,11 +13,12 @@ list the build uses.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import FileSystemLoader
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError
 from mkdocs.structure.files import File, Files, get_files
@@ -25,9 +26,10 @@ from mkdocs.utils.yaml import yaml_load
 from yaml_env_tag import construct_env_tag
 
 from ..load.loader import IncidentLoader
+from ..model.options import SiteOptions
 from ..model.timestamps import site_zone
 from ..plugin.config import PmTheaterConfig
-from ..plugin.theater import Theater
+from ..publish.production import TEMPLATES_DIR, Production, Site
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 PLUGIN_NAME = "pmtheater"
@@ -78,6 +80,9 @@ class Project:
     config: MkDocsConfig
     """A minimal MkDocs config: docs_dir, site_dir, use_directory_urls, site_url, site_name."""
     options: PmTheaterConfig
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The site's settings as written (MkDocs' names): what ``pmtheater render`` needs
+    beyond the minimal config (Markdown extensions, theme, repository)."""
 
     @property
     def docs_dir(self) -> Path:
@@ -87,11 +92,20 @@ class Project:
     def incidents_dir(self) -> Path:
         return self.docs_dir / self.options.incidents_dir.strip("/")
 
-    def theater(self) -> Theater:
-        """A theater with the site's options, for the checks and the data of a build."""
+    def site_options(self) -> SiteOptions:
+        return SiteOptions.from_config(self.options)
+
+    def production(self) -> Production:
+        """A production with the site's options, for the checks and the data of a build
+        (it renders with the package's own templates: the CLI does not load the theme)."""
         zone = site_zone(self.options.timezone)
         loader = IncidentLoader(tuple(self.options.severities), zone)
-        return Theater(self.options, self.config, loader, zone)
+        config = self.config
+        site = Site(name=config["site_name"] or "", url=config["site_url"],
+                    author=config["site_author"],
+                    directory_urls=bool(config["use_directory_urls"]))
+        return Production(self.site_options(), loader, site=site,
+                          templates=FileSystemLoader(str(TEMPLATES_DIR)), zone=zone)
 
     def files(self) -> Files:
         """The files of docs_dir, as MkDocs lists them."""
@@ -132,6 +146,16 @@ def load_project(config_file: Path | None, cwd: Path) -> Project:
             raise ProjectError(f"{config_file}: {exc}") from None
         if not isinstance(raw, dict):
             raise ProjectError(f"{config_file}: not a mapping of settings")
+    return project_from_settings(raw, root, config_file)
+
+
+def project_from_settings(raw: dict[str, Any], root: Path, config_file: Path | None) -> Project:
+    """The project of already-read site settings (mkdocs.yml, or zensical.toml's ``[project]``).
+
+    ``raw`` uses MkDocs' setting names; the plugin options are its
+    ``plugins`` entry ``pmtheater`` (a list item or a mapping key). Raises
+    :class:`ProjectError` for bad plugin options.
+    """
     where = str(config_file) if config_file else "the defaults"
 
     options = PmTheaterConfig(config_file_path=str(config_file) if config_file else None)
@@ -161,5 +185,8 @@ def load_project(config_file: Path | None, cwd: Path) -> Project:
         "docs_dir": str(docs_dir),
         "site_dir": str(site_dir),
         "use_directory_urls": setting("use_directory_urls", True, bool),
+        # For "edit this page" on playbills rendered outside MkDocs (pmtheater render).
+        "repo_url": setting("repo_url", None, str),
+        "edit_uri": setting("edit_uri", None, str),
     })
-    return Project(root, config_file, config, options)
+    return Project(root, config_file, config, options, raw)

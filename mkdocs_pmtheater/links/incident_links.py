@@ -29,23 +29,18 @@ from __future__ import annotations
 import posixpath
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-from mkdocs.plugins import get_plugin_logger
-from mkdocs.structure.files import Files
-from mkdocs.structure.pages import Page
 
 from ..load.loader import INCIDENT_SUFFIXES, Catalog
 from ..model.incident import Incident
 from ..model.problems import Problem, did_you_mean
-from ..plugin.theater import display_path
-
-log = get_plugin_logger(__name__)
+from ..publish.urls import SiteFiles
 
 SCHEME = "incident"
 BROKEN_CLASS = "pmt-broken-link"
@@ -54,7 +49,6 @@ LINK_CLASS = "pmt-incident-link"
 _SCENE = re.compile(r"scene-(\d+)")
 _LINE_ANCHOR = re.compile(r"L\d+(?:C\d+)?(?:-L?\d+(?:C\d+)?)?")
 """``#L12`` or ``#L12-L20``: a line of the file on the repository host; dropped on the site."""
-_ID = re.compile(r'\bid="([^"]+)"')
 _PRIORITY = 1.5
 """After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
 
@@ -77,6 +71,18 @@ class Broken:
     hint: str = ""
     fallback: Target | None = None
     """Where the link goes anyway: the playbill, when only the fragment is unknown."""
+
+
+@dataclass(frozen=True)
+class LinkingPage:
+    """A hand-written page whose links are being resolved."""
+
+    src_uri: str
+    """Docs-relative path of its source (``runbooks/cache.md``)."""
+    display: str
+    """How messages name it (relative to the project's folder)."""
+    source: Callable[[], str]
+    """Its Markdown source, read only when a broken link needs a line number."""
 
 
 class LinkIndex:
@@ -117,7 +123,7 @@ class IncidentLinks:
         incidents_dir: str,
         drafts_hidden: bool,
         index: LinkIndex,
-        root: str,
+        report: Callable[[Problem], None],
     ) -> None:
         self.catalog = catalog
         self.playbill_of: dict[str, str] = {i.slug: src for src, i in playbills.items()}
@@ -126,9 +132,9 @@ class IncidentLinks:
         self.incidents_dir = incidents_dir.strip("/")
         self.drafts_hidden = drafts_hidden
         self.index = index
-        self.root = root
-        """Messages name pages relative to this folder (the project's)."""
-        self.page: Page | None = None
+        self.report = report
+        """Receives each broken link as a problem (once per file and link)."""
+        self.page: LinkingPage | None = None
         """The Markdown page being converted; None outside page conversion."""
         self._warned: set[tuple[str, str]] = set()
 
@@ -222,23 +228,24 @@ class IncidentLinks:
         return Broken(f"{incident.id} has no action item '{fragment}'", hint, top)
 
     # -- pages -------------------------------------------------------------------
-    def begin_page(self, page: Page) -> None:
-        """Called before MkDocs converts ``page``: its links are about to be found again."""
+    def begin_page(self, page: LinkingPage) -> None:
+        """Called before ``page`` is converted: its links are about to be found again."""
         self.page = page
-        self.index.start(page.file.src_uri)
+        self.index.start(page.src_uri)
 
     def end_page(self) -> None:
         self.page = None
 
-    def page_href(self, href: str) -> str | None:
+    def page_href(self, href: str, site: SiteFiles | None = None) -> str | None:
         """The new href for a link in the page being converted; None: leave it, ``""``: broken.
 
         Good links become a link to the playbill's page relative to this page's
-        folder, which MkDocs' link processor then resolves and checks.
+        folder, which MkDocs' link processor then resolves and checks; with ``site``
+        (generators that leave such links alone), the playbill's final URL.
         """
         page = self.page
         assert page is not None
-        src = page.file.src_uri
+        src = page.src_uri
         found = self.resolve(href, posixpath.dirname(src))
         if found is None:
             return None
@@ -250,6 +257,11 @@ class IncidentLinks:
         self.index.add(src, found.slug)
         if not self.is_incident_path_href(href):
             return None  # already a link MkDocs understands
+        if site is not None:
+            url = site.url(found.src_uri, src)
+            if url is None:
+                return ""
+            return f"{url}#{found.anchor}" if found.anchor else url
         path = posixpath.relpath(found.src_uri, posixpath.dirname(src) or ".")
         return f"{path}#{found.anchor}" if found.anchor else path
 
@@ -259,11 +271,12 @@ class IncidentLinks:
         parts = urlsplit(href)
         return parts.scheme.lower() == SCHEME or parts.path.endswith(INCIDENT_SUFFIXES)
 
-    def field_href(self, href: str, incident: Incident, page: Page, files: Files) -> str | None:
+    def field_href(self, href: str, incident: Incident, page: str, site: SiteFiles) -> str | None:
         """A link in an incident's own Markdown: relative to its YAML file, as in the repo.
 
-        Returns the final URL (incident Markdown does not pass through MkDocs' link
-        processor), or None when the link is not one to an incident.
+        ``page`` is the src_uri of the page showing the text. Returns the final URL
+        (incident Markdown does not pass through the generator's link processor), or
+        None when the link is not one to an incident.
         """
         found = self.resolve(href, posixpath.dirname(incident.source))
         if found is None:
@@ -275,32 +288,28 @@ class IncidentLinks:
             if found.fallback is None:
                 return None  # left as written: a dead link, and a warning
             found = found.fallback
-        self.index.add(page.file.src_uri, found.slug)
-        file = files.get_file_from_path(found.src_uri)
-        if file is None:  # pragma: no cover - every playbill is in files
+        self.index.add(page, found.slug)
+        url = site.url(found.src_uri, page)
+        if url is None:  # pragma: no cover - every playbill is a file of the site
             return None
-        url = file.url_relative_to(page.file)
         return f"{url}#{found.anchor}" if found.anchor else url
 
     # -- warnings ----------------------------------------------------------------
-    def _warn_page(self, page: Page, href: str, broken: Broken) -> None:
-        file = page.file
-        where = display_path(file.abs_src_path, self.root) if file.abs_src_path else file.src_uri
+    def _warn_page(self, page: LinkingPage, href: str, broken: Broken) -> None:
         line, column = _locate(page, href)
-        self._warn(where, line, column, href, broken)
+        self._warn(page.display, line, column, href, broken)
 
     def _warn(self, where: str, line: int, column: int, href: str, broken: Broken) -> None:
         if (where, href) in self._warned:
             return
         self._warned.add((where, href))
-        log.warning(Problem(where, line, column, f"link '{href}'", broken.message,
-                            broken.hint).text())
+        self.report(Problem(where, line, column, f"link '{href}'", broken.message, broken.hint))
 
 
-def _locate(page: Page, href: str) -> tuple[int, int]:
+def _locate(page: LinkingPage, href: str) -> tuple[int, int]:
     """Line and column of ``href`` in the page's source file, for the warning (0, 0: unknown)."""
     try:
-        text = page.file.content_string
+        text = page.source()
     except (OSError, UnicodeDecodeError, ValueError):
         return 0, 0
     for needle in (f"]({href})", f"]({href} ", f"]: {href}\n", f"]({href}", f"]: {href}", href):
@@ -310,12 +319,6 @@ def _locate(page: Page, href: str) -> tuple[int, int]:
             line = text.count("\n", 0, at) + 1
             return line, at - (text.rfind("\n", 0, at) + 1) + 1
     return 0, 0
-
-
-def register_anchors(page: Page, html: str) -> None:
-    """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
-    ids = set(_ID.findall(html))
-    page.present_anchor_ids = (page.present_anchor_ids or set()) | ids
 
 
 class _LinkTreeprocessor(Treeprocessor):

@@ -8,8 +8,10 @@ the CLI prints them as text, GitHub annotations or JSON.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
@@ -88,3 +90,13 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def display_path(abs_path: str, root: str) -> str:
+    """How messages name a file: relative to ``root`` (the project's folder) when inside it,
+    else the absolute path; always with forward slashes."""
+    try:
+        rel = os.path.relpath(abs_path, root)
+    except ValueError:  # another drive on Windows
+        return PurePath(abs_path).as_posix()
+    return PurePath(rel).as_posix() if not rel.startswith("..") else PurePath(abs_path).as_posix()

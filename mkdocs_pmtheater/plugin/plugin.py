@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -12,14 +13,17 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from ..links.backlinks import Backlinks
-from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, register_anchors
+from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, LinkingPage
 from ..load.loader import IncidentLoader
+from ..model.options import SiteOptions
+from ..model.problems import display_path
 from ..model.timestamps import site_zone
-from ..publish import feeds
+from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
+from .backlinks import Backlinks
 from .config import PmTheaterConfig
+from .nav import place_catalogue
 from .serving import ServeProblems
-from .theater import SCRIPT, STYLESHEET, TEMPLATES_DIR, Theater, project_dir
+from .theater import MkDocsFiles, Theater, log, project_dir
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
@@ -57,7 +61,6 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             severities, zone
         ):
             self._loader = IncidentLoader(severities, zone)
-        self.theater = Theater(self.config, config, self._loader, zone)
         # Last in the search path: the theme and custom_dir can override our templates.
         if str(TEMPLATES_DIR) not in config.theme.dirs:
             config.theme.dirs.append(str(TEMPLATES_DIR))
@@ -65,9 +68,15 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             config.extra_css.append(STYLESHEET)
         if self.config.catalogue.pages and SCRIPT not in map(str, config.extra_javascript):
             config.extra_javascript.append(SCRIPT)  # type: ignore[arg-type]
+        # `markdown_extensions: [pmtheater]` is for Zensical; here the plugin's own
+        # extension does the same with MkDocs' pages, so the entry goes (no double rewriting).
+        config.markdown_extensions[:] = [e for e in config.markdown_extensions
+                                         if e != "pmtheater"]
+        config.mdx_configs.pop("pmtheater", None)
         # Rewrites incident links in pages before MkDocs checks them (links.py).
         if self._link_extension not in config.markdown_extensions:
             config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
+        self.theater = Theater(SiteOptions.from_config(self.config), config, self._loader, zone)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -79,15 +88,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.links = IncidentLinks(
             theater.catalog, theater.playbills, incidents_dir=theater.incidents_dir,
             drafts_hidden=self.config.drafts == "hide", index=self._link_index,
-            root=project_dir(config),
+            report=lambda problem: log.warning(problem.text()),
         )
         self._link_extension.links = links = self.links
-        theater.incident_link = lambda href, incident, page: links.field_href(
-            href, incident, page, files)
+        site = MkDocsFiles(files)
+        theater.production.link_hook = lambda href, incident, page: links.field_href(
+            href, incident, page, site)
         self.backlinks = Backlinks(theater, self._link_index, files,
                                    used_in=self.config.backlinks)
-        feeds.add_files(files, config, prefix=theater.prefix, playbills=theater.playbills,
-                        severities=self.config.severities, today=theater.today)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
         # The incidents stay alive until the build ends; without this, Python's cycle
@@ -99,7 +107,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         if self.links is not None:
-            self.links.begin_page(page)
+            file = page.file
+            root = project_dir(config)
+            self.links.begin_page(LinkingPage(
+                file.src_uri,
+                display_path(file.abs_src_path, root) if file.abs_src_path else file.src_uri,
+                lambda: file.content_string,
+            ))
         return markdown
 
     @event_priority(50)  # before search plugins and others read page.content
@@ -130,6 +144,18 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return context
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
-        if self.theater is not None:
-            self.theater.catalogue.place_in_nav(nav, files)
+        theater = self.theater
+        if theater is not None and config.nav is None:
+            place_catalogue(nav, files, theater.catalogue.files,
+                            title=self.config.catalogue.nav_title,
+                            position=self.config.catalogue.nav_position)
         return nav
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def register_anchors(page: Page, html: str) -> None:
+    """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
+    ids = set(_ID.findall(html))
+    page.present_anchor_ids = (page.present_anchor_ids or set()) | ids

@@ -1,54 +1,38 @@
-"""One build of the theater: from the site's files to playbill pages.
+"""One MkDocs build of the theater: the core's production, published as MkDocs files.
 
 The plugin class only forwards MkDocs events here. A :class:`Theater` lives
-for one build; the :class:`IncidentLoader` (and its content cache) lives as
-long as the plugin, so ``mkdocs serve`` re-reads only what changed.
+for one build and wraps a core :class:`~..publish.production.Production`; the
+:class:`~..load.loader.IncidentLoader` (and its content cache) lives as long as
+the plugin, so ``mkdocs serve`` re-reads only what changed.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-import time
-from collections.abc import Callable
-from datetime import date, datetime, tzinfo
-from pathlib import Path
+from datetime import tzinfo
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from ..catalogue import Catalogue
-from ..load.loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
+from ..load.loader import Catalog, IncidentLoader
 from ..model.incident import Incident
-from ..model.problems import Problem
-from ..render.markdown_fields import MarkdownFields
-from ..render.playbill import Clock, PlaybillRenderer, page_source
-from .config import PmTheaterConfig
+from ..model.options import SiteOptions
+from ..model.problems import Problem, display_path
+from ..publish.production import (
+    ASSETS_DIR,
+    SCRIPT,
+    STYLESHEET,
+    Production,
+    Site,
+    Source,
+    source_date_problem,
+)
+from ..render.playbill import PlaybillRenderer
+from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
-
-PACKAGE_DIR = Path(__file__).parent.parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-ASSETS_DIR = PACKAGE_DIR / "assets"
-ASSET_URI = "assets/pmtheater"
-STYLESHEET = f"{ASSET_URI}/pmtheater.css"
-SCRIPT = f"{ASSET_URI}/pmtheater.js"
-
-# Paths that index.md would claim (README.md is an index in MkDocs too).
-RESERVED_SLUGS = {"index", "readme"}
-
-
-def build_date(zone: tzinfo) -> date:
-    """Today in the site's zone, or the day of ``SOURCE_DATE_EPOCH`` for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), zone).date()
-        except (ValueError, OverflowError, OSError):
-            log.warning(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds; using today")
-    return datetime.fromtimestamp(time.time(), zone).date()
 
 
 def project_dir(config: MkDocsConfig) -> str:
@@ -57,193 +41,143 @@ def project_dir(config: MkDocsConfig) -> str:
     return os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
 
 
-def display_path(abs_path: str, root: str) -> str:
-    try:
-        rel = os.path.relpath(abs_path, root)
-    except ValueError:  # another drive on Windows
-        return Path(abs_path).as_posix()
-    return Path(rel).as_posix() if not rel.startswith("..") else Path(abs_path).as_posix()
-
-
 def report(problems: list[Problem]) -> None:
     """Each problem as an MkDocs warning, so ``mkdocs build --strict`` fails."""
     for problem in problems:
         log.warning(problem.text())
 
 
+class MkDocsFiles:
+    """The core's view of the site's files (:class:`~..publish.urls.SiteFiles`), answered
+    from MkDocs' own files, so URLs are exactly the ones MkDocs writes."""
+
+    def __init__(self, files: Files) -> None:
+        self.files = files
+
+    def exists(self, src_uri: str) -> bool:
+        return self.files.get_file_from_path(src_uri) is not None
+
+    def url(self, target: str, page: str) -> str | None:
+        found = self.files.get_file_from_path(target)
+        here = self.files.get_file_from_path(page)
+        if found is None or here is None:
+            return None
+        return found.url_relative_to(here)
+
+
+def site_of(config: MkDocsConfig) -> Site:
+    """The core's view of the site's settings."""
+    return Site(
+        name=config.site_name or "",
+        url=config.site_url or None,
+        author=config.site_author or None,
+        directory_urls=bool(config.use_directory_urls),
+        # The live lists: plugins that run after ours may still add extensions.
+        markdown_extensions=config.markdown_extensions,
+        markdown_configs=config.mdx_configs,
+        material=config.theme.name == "material",
+    )
+
+
 class Theater:
+    """One MkDocs build: reads the incidents, swaps their YAML files for generated pages."""
+
     def __init__(
         self,
-        options: PmTheaterConfig,
+        options: SiteOptions,
         config: MkDocsConfig,
         loader: IncidentLoader,
         zone: tzinfo,
     ) -> None:
         self.options = options
         self.config = config
-        self.loader = loader
-        self.zone = zone
-        self.prefix = options.prefix.strip("/")
-        self.incidents_dir = options.incidents_dir.strip("/")
-        self.today = build_date(zone)
-        self.catalog = Catalog()
-        self.playbills: dict[str, Incident] = {}
-        """Generated playbill pages by src_uri."""
-        self._renderer: PlaybillRenderer | None = None
-        self.incident_link: Callable[[str, Incident, Page], str | None] | None = None
-        """Set by the plugin: resolves ``incident:`` and incident-file links in incident
-        Markdown (see links.py); None when the link is not one of those."""
-        self.catalogue = Catalogue(
-            config=config,
-            prefix=self.prefix,
-            pages=options.catalogue.pages,
-            nav_title=options.catalogue.nav_title,
-            nav_position=options.catalogue.nav_position,
-            people=dict(options.people),
-            severities=list(options.severities),
-            zone=zone,
-            clock=Clock(zone, options.timezone),
-            today=self.today,
-            related=options.related,
-            theme_categories={k: list(v) for k, v in dict(options.themes.categories).items()},
-        )
+        # The theme's loader puts custom_dir first, so users can override our templates.
+        templates = config.theme.get_env().loader
+        assert templates is not None
+        self.production = Production(options, loader, site=site_of(config),
+                                     templates=templates, zone=zone)
+        self.prefix = self.production.prefix
+        self.incidents_dir = self.production.incidents_dir
+        self.today = self.production.today
+        self.catalogue = self.production.catalogue
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.production.catalog
+
+    @property
+    def playbills(self) -> dict[str, Incident]:
+        """Generated playbill pages by src_uri, newest first."""
+        return self.production.playbills
+
+    def renderer(self) -> PlaybillRenderer:
+        return self.production.renderer()
 
     # -- files ---------------------------------------------------------------
     def is_incident_file(self, file: File) -> bool:
-        return file.src_uri.startswith(self.incidents_dir + "/") and file.src_uri.endswith(
-            INCIDENT_SUFFIXES
-        )
+        return self.production.is_incident_file(file.src_uri)
 
-    def check(self, files: Files, root: str | None = None) -> list[tuple[Incident, str]]:
-        """Read and check the incident files (every check of a build; ``pmtheater validate``
-        runs this too): sets ``self.catalog``; returns the playbills to publish as
-        ``(incident, src_uri)``. Messages name files relative to ``root`` (default: the
-        folder of mkdocs.yml)."""
-        root = root or project_dir(self.config)
-        sources = [f for f in files if self.is_incident_file(f)]
-        triples = (
-            (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
-            for f in sources
-        )
-        src_uris = {f.src_uri for f in files}
-        self.catalog = self.loader.load(
-            triples,
-            page_exists=src_uris.__contains__,
-            pages=lambda: sorted(u for u in src_uris if u.endswith(".md")),
-            reserved=RESERVED_SLUGS | self.reserved_slugs(),
-        )
-        publishing = []
-        for incident in self.catalog.incidents:
-            if not self.is_published(incident):
-                continue
-            src_uri = f"{self.prefix}/{incident.slug}.md" if self.prefix else f"{incident.slug}.md"
-            if src_uri in src_uris:
-                loaded = self.catalog.files[incident.source]
-                line, column = loaded.source.locate(("id",))
-                self.catalog.problems.append(
-                    Problem(loaded.display, line, column, "id",
-                            f"the playbill address {src_uri} is already taken by a page in "
-                            "docs_dir", "rename that page or choose another id")
-                )
-                continue
-            publishing.append((incident, src_uri))
-        return publishing
+    def sources(self, files: Files, root: str) -> list[Source]:
+        return [Source(f.content_bytes, f.src_uri,
+                       display_path(f.abs_src_path or f.src_uri, root))
+                for f in files if self.is_incident_file(f)]
+
+    def site_files(self, files: Files, root: str) -> dict[str, str]:
+        """Every file but the incident files: docs-relative path -> how messages name it."""
+        return {f.src_uri: display_path(f.abs_src_path or f.src_uri, root)
+                for f in files if not self.is_incident_file(f)}
 
     def collect(self, files: Files) -> Files:
-        """Read the incidents, report problems, swap the YAML files for playbill pages."""
+        """Read the incidents, report problems, swap the YAML files for generated pages."""
         root = project_dir(self.config)
-        sources = [f for f in files if self.is_incident_file(f)]
-        publishing = self.check(files, root)
-        for file in sources:
+        production = self.production
+        production.stage(self.sources(files, root), self.site_files(files, root))
+        for file in [f for f in files if self.is_incident_file(f)]:
             files.remove(file)
-        for incident, src_uri in publishing:
-            file = File.generated(
-                self.config, src_uri, content=page_source(incident),
-                inclusion=InclusionLevel.NOT_IN_NAV,
-            )
-            file.edit_uri = incident.source
+        for page in production.pages.values():
+            file = File.generated(self.config, page.src_uri, content=page.markdown,
+                                  inclusion=InclusionLevel.NOT_IN_NAV)
+            if page.edit_source is not None:
+                file.edit_uri = page.edit_source
             files.append(file)
-            self.playbills[src_uri] = incident
-        files.append(
-            File.generated(self.config, STYLESHEET,
-                           abs_src_path=str(ASSETS_DIR / "pmtheater.css"))
-        )
-        self.catalog.problems += self.catalogue.add_files(
-            files, self.playbills, lambda f: display_path(f.abs_src_path or f.src_uri, root)
-        )
+        for output in production.outputs:
+            files.append(File.generated(self.config, output.path, content=output.content))
+        documents = production.data_documents(
+            lambda src: (found.url if (found := files.get_file_from_path(src)) else None))
+        for name, content in documents.items():
+            path = production.data_path(name)
+            if files.get_file_from_path(path) is not None:
+                log.warning(f"docs_dir has a file at {path}, where the plugin would publish "
+                            f"its {name}; the plugin leaves that file alone and does not "
+                            "publish its own")
+                continue
+            files.append(File.generated(self.config, path, content=content))
+        files.append(File.generated(self.config, STYLESHEET,
+                                    abs_src_path=str(ASSETS_DIR / "pmtheater.css")))
         if self.catalogue.kinds:  # the plugin lists the script whenever pages are configured
             files.append(File.generated(self.config, SCRIPT,
                                         abs_src_path=str(ASSETS_DIR / "pmtheater.js")))
-        report(self.catalog.problems)
+        bad_epoch = source_date_problem()
+        if bad_epoch is not None:
+            log.warning(bad_epoch.text())
+        report(sorted(production.problems, key=Problem.sort_key))
         return files
 
-    def reserved_slugs(self) -> set[str]:
-        """Slugs taken by other generated pages under the prefix (the catalogue's)."""
-        return self.catalogue.slugs()
-
-    def is_published(self, incident: Incident) -> bool:
-        return not (incident.is_draft and self.options.drafts == "hide")
-
     # -- pages ---------------------------------------------------------------
-    def renderer(self) -> PlaybillRenderer:
-        if self._renderer is None:
-            # The theme's loader puts custom_dir first, so users can override our templates.
-            theme_loader = self.config.theme.get_env().loader
-            assert theme_loader is not None
-            fields = MarkdownFields(
-                self.config.markdown_extensions,
-                self.config.mdx_configs,
-                allow_html=self.options.allow_html,
-            )
-            self._renderer = PlaybillRenderer(
-                theme_loader,
-                fields,
-                Clock(self.zone, self.options.timezone),
-                list(self.options.severities),
-                self.today,
-                material=self.config.theme.name == "material",
-            )
-        return self._renderer
-
     def playbill(self, page: Page, files: Files) -> str | None:
         """The body of a playbill page; None for other pages."""
-        incident = self.playbills.get(page.file.src_uri)
-        if incident is None:
+        rendered = self.production.playbill(page.file.src_uri, MkDocsFiles(files))
+        if rendered is None:
             return None
-        renderer = self.renderer()
-
-        def prop_url(target: str) -> str | None:
-            file = files.get_file_from_path(target)
-            return file.url_relative_to(page.file) if file else None
-
-        source_dir = posixpath.dirname(incident.source)
-
-        def resolve_link(href: str) -> str | None:
-            """Links in incident Markdown are relative to the YAML file, as in the repo."""
-            if self.incident_link is not None:
-                rewritten = self.incident_link(href, incident, page)
-                if rewritten is not None:
-                    return rewritten
-            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
-                return None
-            path, _, fragment = href.partition("#")
-            target = posixpath.normpath(posixpath.join(source_dir, path))
-            file = files.get_file_from_path(target)
-            if file is None:
-                return None
-            url = file.url_relative_to(page.file)
-            return f"{url}#{fragment}" if fragment else url
-
-        def url_of(other: Incident) -> str:
-            target = files.get_file_from_path(self.catalogue.sources.get(other.id, ""))
-            return target.url_relative_to(page.file) if target else ""
-
-        extra = self.catalogue.learning.playbill_extra(incident, url_of, renderer.clock)
-        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link,
-                                    extra=extra)
-        page.toc = toc
+        body, sections = rendered
+        page.toc = mkdocs_toc(sections)
         return body
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
         """The body of a catalogue page (index, board, ...); None for other pages."""
-        return self.catalogue.render(page, files, lambda: self.renderer().fields)
+        rendered = self.production.catalogue_page(page.file.src_uri, MkDocsFiles(files))
+        if rendered is None:
+            return None
+        body, sections = rendered
+        page.toc = mkdocs_toc(sections)
+        return body

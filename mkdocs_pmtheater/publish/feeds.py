@@ -11,7 +11,7 @@
 ``<prefix>/feed.xml``
     an Atom (RFC 4287) feed of the newest post-mortems.
 
-They are ``File.generated`` files added in ``on_files``, and reproducible: no
+Each adapter publishes them (the MkDocs plugin as generated files), and they are reproducible: no
 wall-clock time goes into them. Atom's ``updated`` comes from the incidents'
 own times; iCalendar's required ``DTSTAMP`` is the build time, which is
 ``SOURCE_DATE_EPOCH`` when set and otherwise the start of the build date, so
@@ -28,19 +28,13 @@ import posixpath
 import re
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
-
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import get_plugin_logger
-from mkdocs.structure.files import File, Files
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
 from .export import incidents_document, utc
-
-log = get_plugin_logger(__name__)
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -236,23 +230,25 @@ def _site_host(site_url: str | None) -> str:
     return host or "pmtheater"
 
 
-def add_files(
-    files: Files,
-    config: MkDocsConfig,
+def documents(
+    published: Sequence[tuple[Incident, str]],
     *,
     prefix: str,
-    playbills: dict[str, Incident],
     severities: Iterable[str],
     today: date,
-) -> None:
-    """Add the four files under ``prefix``; a docs file already at one of them wins."""
-    site_url = config.site_url or ""
+    site_name: str | None,
+    site_url: str | None,
+    site_author: str | None,
+) -> dict[str, str | bytes]:
+    """The four files, by name (they are published under ``prefix``).
+
+    ``published`` holds each playbill with its URL from the site's root
+    (``incidents/inc-1/``), newest first. Without ``site_url`` the files give
+    addresses relative to the site's root (``incidents.json``) or to the
+    prefix (the feed), since no absolute address is known.
+    """
+    site_url = site_url or ""
     base = site_url if site_url.endswith("/") else site_url + "/"
-    published: list[tuple[Incident, str]] = []
-    for src, incident in playbills.items():  # newest first
-        file = files.get_file_from_path(src)
-        if file is not None:
-            published.append((incident, file.url))
 
     def absolute(url: str) -> str | None:
         return base + url if site_url else None
@@ -266,8 +262,8 @@ def add_files(
     feed_entries = [(i, base + u if site_url else relative_to_prefix(u))
                     for i, u in published if not i.is_draft][:FEED_SIZE]
     feed_path = f"{prefix}/{FEED}" if prefix else FEED
-    site_name = config.site_name or "Post-mortems"
-    contents: dict[str, str | bytes] = {
+    site_name = site_name or "Post-mortems"
+    return {
         SCHEMA: schema_document(severities),
         # Without site_url, playbill addresses are given relative to the site's root.
         INCIDENTS: incidents_document((i, absolute(u) or u) for i, u in published),
@@ -277,17 +273,10 @@ def add_files(
         FEED: atom_document(
             feed_entries,
             title=f"{site_name}: post-mortems",
-            author=config.site_author or site_name,
+            author=site_author or site_name,
             feed_url=base + feed_path if site_url else FEED,
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
         ),
     }
-    for name, content in contents.items():
-        src_uri = f"{prefix}/{name}" if prefix else name
-        if files.get_file_from_path(src_uri) is not None:
-            log.warning(f"docs_dir has a file at {src_uri}, where the plugin would publish its "
-                        f"{name}; the plugin leaves that file alone and does not publish its own")
-            continue
-        files.append(File.generated(config, src_uri, content=content))

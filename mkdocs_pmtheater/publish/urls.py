@@ -82,3 +82,15 @@ class DocsTree:
 
     def __iter__(self):
         return iter(self._urls)
+
+
+class SourceTree(DocsTree):
+    """:class:`SiteFiles` for generators that resolve every relative link in a page from
+    the page's source folder, raw HTML included (Zensical: ``../x.md`` and ``../x/``
+    written in ``a/b.md`` both mean ``docs/x``): links are source paths, and the
+    generator turns them into URLs (and checks them)."""
+
+    def url(self, target: str, page: str) -> str | None:
+        if not self.exists(target):
+            return None
+        return posixpath.relpath(target, posixpath.dirname(page) or ".")

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
-from mkdocs.structure.toc import TableOfContents, get_toc
 
 from ..model.incident import Incident
 from ..model.timestamps import format_duration
 from .compact import CompactWhitespace
 from .markdown_fields import LinkResolver, MarkdownFields
+from .toc import TocEntry, sections
 
-_SECTION = re.compile(
-    r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*\bdata-pmt-toc="([^"]*)"[^>]*>', re.S
-)
 _DESCRIPTION_LENGTH = 200
 
 
@@ -89,17 +85,6 @@ class Clock:
         return self.local(moment).isoformat()
 
 
-def _section_toc(body: str) -> TableOfContents:
-    tokens: list[dict[str, Any]] = []
-    for level, anchor, title in _SECTION.findall(body):
-        token = {"level": int(level), "id": anchor, "name": title, "children": []}
-        if level == "3" and tokens:
-            tokens[-1]["children"].append(token)
-        else:
-            tokens.append(token)
-    return get_toc(tokens)  # type: ignore[arg-type]
-
-
 class PlaybillRenderer:
     """Renders playbill bodies; one instance per build."""
 
@@ -133,8 +118,8 @@ class PlaybillRenderer:
         prop_url: Callable[[str], str | None],
         resolve_link: LinkResolver | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> tuple[str, TableOfContents]:
-        """The playbill body and its table of contents."""
+    ) -> tuple[str, list[TocEntry]]:
+        """The playbill body (HTML) and its sections, for the page's table of contents."""
         rendered = self.fields.render(markdown_texts(incident), resolve_link)
 
         def md(text: str | None, inline: bool = False) -> Markup:
@@ -152,7 +137,7 @@ class PlaybillRenderer:
             **(extra or {}),
         }
         body = self.env.get_template("pmtheater/playbill.html").render(context)
-        return body, _section_toc(body)
+        return body, sections(body)
 
 
 def _duration(delta: timedelta | None) -> str:

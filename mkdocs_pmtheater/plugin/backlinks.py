@@ -23,9 +23,9 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
+from ..links.incident_links import LinkIndex
 from ..model.incident import Incident
-from ..plugin.theater import Theater
-from .incident_links import LinkIndex
+from .theater import Theater
 
 SLOT = "<!-- pmtheater:referenced-by -->"
 REFERENCES_TEMPLATE = "pmtheater/partials/referenced-by.html"
