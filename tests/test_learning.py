@@ -394,3 +394,22 @@ def test_text_normalisation_is_linear_on_hostile_text() -> None:
         assert time.process_time() - start < 2.0, hostile[:8]
     assert set(phrases("See [the runbook](https://x.test/cache-expiry) now")) == {
         "see", "runbook", "see runbook"}
+
+
+def test_zensical_route_publishes_the_new_sections_and_page(tmp_path: Path) -> None:
+    from test_zensical import copy_example, run
+
+    root = copy_example(tmp_path)
+    rendered = run(["mkdocs_pmtheater.cli", "render"], root)
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    built = run(["zensical", "build", "--clean"], root)
+    assert built.returncode == 0, built.stdout + built.stderr
+    site = BuiltSite(root, root / "site")
+    playbill = site.html("incidents/inc-2025-007/")
+    assert playbill.find(id="previously-on") is not None
+    assert "INC-2026-071" in playbill.select_one("section.pmt-previously-on").get_text()
+    assert playbill.select("svg.pmt-swimlane a[href^='#scene-']")
+    themes = site.html("incidents/themes/")
+    assert themes.find(id="themes-service") is not None
+    metrics = site.html("incidents/metrics/")
+    assert metrics.find(id="follow-through") and metrics.find(id="distributions")
