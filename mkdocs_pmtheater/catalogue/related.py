@@ -10,10 +10,11 @@ Each incident becomes a sparse weighted vector of *features*:
 * ``text``: words and two-word phrases of the title, summary and critique,
   TF-IDF weighted and cut to the strongest :data:`TEXT_TERMS` per incident.
 
-Every feature is weighted by its kind and by its inverse document frequency
-(rare shared things say more than common ones), and two incidents score the
-cosine of their vectors: symmetric, between 0 and 1, the same for the same
-sources. Candidates come from an inverted index (feature -> incidents), so
+Every feature is weighted by its inverse document frequency (rare shared
+things say more than common ones); two incidents score, for each kind, the
+cosine of their vectors of that kind, and the score is the sum of those
+cosines weighted by :data:`KIND_WEIGHT`: symmetric, between 0 and 1, the same
+for the same sources. Candidates come from an inverted index (feature -> incidents), so
 incidents that share nothing are never compared. A feature held by more than
 ``cap`` incidents (a service with hundreds of incidents) would make that
 O(n²); for those, each incident is only paired with its ``cap // 2``
@@ -40,8 +41,13 @@ from ..model.incident import Incident
 from .people import name_key
 from .words import label, phrases
 
-KIND_WEIGHT = {"service": 4.0, "factor": 2.0, "tag": 2.0, "text": 1.0, "actor": 0.5}
-"""How much sharing one feature of each kind says, before rarity (IDF) is counted."""
+KIND_WEIGHT = {"text": 0.45, "factor": 0.40, "tag": 0.08, "service": 0.05, "actor": 0.02}
+"""Each kind's share of the score (they add up to 1). What happened (the words of the
+write-up, its factors and root causes) says more than where (services, tags), and who
+was on call says least: the same on-call engineer meets many unrelated incidents. The
+shares of services and tags are small because their cosine is all or nothing (two
+incidents of one service score 1), while two write-ups of the same failure share only
+some of their words (a cosine of 0.1 to 0.3 is already close)."""
 TEXT_TERMS = 16
 """Strongest text (and factor) terms kept per incident: enough for the gist, and bounds
 the work and the vector's length (a long critique must not dilute its services)."""
@@ -50,8 +56,8 @@ FACTOR_TERMS = 32
 CAP = 48
 """Posting lists longer than this are paired by time window only (see the module doc)."""
 LIMIT = 5
-THRESHOLD = 0.02
-"""Below this cosine, two incidents share only noise (a common word, one person)."""
+THRESHOLD = 0.015
+"""Below this score, two incidents share only noise (a common word, one person)."""
 REASON_KINDS = ("service", "factor", "tag", "actor", "text")
 
 
@@ -75,7 +81,6 @@ class _Vector:
     weights: dict[str, float] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     """Feature -> how it is shown in a reason (the service or phrase as written)."""
-    norm: float = 0.0
 
 
 def _critique(incident: Incident) -> list[str]:
@@ -109,7 +114,7 @@ def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]
         for text in review.contributing_factors + review.root_causes:
             for key, written in phrases(text).items():
                 # Phrases say more than single words.
-                add("factor\0" + key, 1.0 if " " in key else 0.5, written)
+                add("factor\0" + key, 1.0, written)
     counts: Counter[str] = Counter()
     written_as: dict[str, str] = {}
     for text, boost in [(incident.title, 2), (incident.summary, 1)] + [
@@ -118,8 +123,7 @@ def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]
             counts[key] += boost
             written_as.setdefault(key, written)
     for key, count in counts.items():
-        add("text\0" + key, (1.0 if " " in key else 0.5) * (1.0 + math.log(count)),
-            written_as[key])
+        add("text\0" + key, 1.0 + math.log(count), written_as[key])
     return raw, shown
 
 
@@ -143,18 +147,30 @@ def related_incidents(
     n = len(ordered)
     df: Counter[str] = Counter()
     for raw, _ in raws:
-        df.update(raw)
+        df.update(raw.keys())  # counts of incidents, not sums of weights
     idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
     vectors: list[_Vector] = []
     for raw, shown in raws:
-        weights = {f: w * KIND_WEIGHT[_kind(f)] * idf[f] for f, w in raw.items()}
+        weights = {f: w * idf[f] for f, w in raw.items()}
+        # Each kind scaled to length sqrt(share), measured on all its features: the dot
+        # product of two incidents is then the share-weighted sum of one cosine per kind,
+        # between 0 and 1.
+        lengths: dict[str, float] = {}
+        for feature, weight in weights.items():
+            kind = _kind(feature)
+            lengths[kind] = lengths.get(kind, 0.0) + weight * weight
+        for feature in weights:
+            kind = _kind(feature)
+            weights[feature] *= math.sqrt(KIND_WEIGHT[kind] / lengths[kind])
+        # Only features another incident has can score; of the words, keep the strongest.
+        for feature in [f for f in weights if df[f] < 2]:
+            del weights[feature]
         for kind, keep in (("text\0", TEXT_TERMS), ("factor\0", FACTOR_TERMS)):
             terms = sorted((f for f in weights if f.startswith(kind)),
                            key=lambda f: (-weights[f], f))
             for dropped in terms[keep:]:
                 del weights[dropped]
         vector = _Vector(weights, shown)
-        vector.norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         vectors.append(vector)
 
     postings: dict[str, list[int]] = {}
@@ -189,10 +205,7 @@ def related_incidents(
     out: dict[str, list[Related]] = {}
     ids = [(i.id.casefold(), i.id) for i in ordered]
     for a, row in enumerate(scores):
-        norm_a = vectors[a].norm
-        floor = threshold * norm_a
-        candidates = [(s / (norm_a * vectors[b].norm), b) for b, s in row.items()
-                      if s >= floor * vectors[b].norm]
+        candidates = [(score, b) for b, score in row.items() if score >= threshold]
         # Rounded so that sums in another order cannot swap near-equal neighbours.
         ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
                                  key=lambda sb: (-sb[0], ids[sb[1]]))

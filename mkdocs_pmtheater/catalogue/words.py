@@ -55,18 +55,20 @@ change changed ended end new old first last another
 def stem(word: str) -> str:
     """A light English stemmer: plurals and a few endings, so "keys" meets "key".
 
-    Deliberately small (no dictionary): "expired", "expires" and "expiring"
-    become "expir"; short words stay as they are.
+    Deliberately small (no dictionary): "expire", "expired", "expires" and
+    "expiring" become "expir"; short words stay as they are.
     """
     if len(word) <= 3 or word.isdigit():
         return word
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""),
-                                ("es", "e"), ("s", "")):
+                                ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
                 return word
-            return word[: len(word) - len(suffix)] + replacement
-    return word
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    # A final silent "e" goes too, so "cache", "caches" and "caching" meet on "cach".
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
