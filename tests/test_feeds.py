@@ -30,7 +30,7 @@ resolved_at: 2024-03-14T15:30:00Z
 review_date: 2024-03-20
 tags: [cache, redis]
 summary: |
-  A **million** keys expired at once; see [the runbook](../runbooks/x.md).
+  A **million** keys expired at once; see [the runbook](../../runbooks/x.md).
 action_items:
   - id: AI-1
     title: Add jitter, then; test \\ it
@@ -65,6 +65,7 @@ action_items:
 
 
 def feeds_site(site: SiteFactory) -> SiteFactory:
+    site.page("runbooks/x.md", "# The runbook\n")  # the summary links to it
     site.incident("2024/checkout.yaml", ITEMS)
     site.incident("2025/draft.yaml", DRAFT)
     site.incident("2023/old.yaml", minimal_incident("INC-2023-001", "Old & <odd>").replace(
@@ -198,4 +199,5 @@ def test_a_docs_file_at_a_feed_address_wins(site: SiteFactory) -> None:
     site.page("incidents/feed.xml", "<mine/>\n")
     built = site.build()
     assert read(built, "incidents/feed.xml") == b"<mine/>\n"
-    assert built.warnings_about("docs_dir has a file at incidents/feed.xml")
+    assert built.warnings_about("docs/incidents/feed.xml: This file takes the address "
+                                "incidents/feed.xml of the plugin's Atom feed")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
@@ -24,7 +24,6 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 
 from ..model.incident import Incident
-from ..model.problems import Problem
 from ..model.timestamps import format_duration
 from ..publish.outputs import Output
 from ..publish.urls import SiteFiles
@@ -121,6 +120,11 @@ class Catalogue:
         """Catalogue pages to generate, by src_uri, in nav order."""
         self._people: People | None = None
         self._env: Environment | None = None
+        self.skip: Container[str] = ()
+        self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
+            _link_resolver)
+        """``(folder, page, site) -> resolver`` for links in incident Markdown from files
+        in ``folder`` (the production sets one that knows ``incident:`` links)."""
         self.learning = Learning(related=related, categories=theme_categories or {})
         """Related incidents, themes and follow-through: computed once per build."""
 
@@ -132,34 +136,22 @@ class Catalogue:
     def src_uri(self, slug: str) -> str:
         return f"{self.prefix}/{slug}.md" if self.prefix else f"{slug}.md"
 
-    def plan(
-        self, incidents: dict[str, Incident], taken: Callable[[str], str | None]
-    ) -> list[Problem]:
+    def plan(self, incidents: dict[str, Incident], *, skip: Container[str] = ()) -> None:
         """Decide the catalogue pages for the published playbills.
 
-        ``incidents`` maps each playbill's src_uri to its incident, newest first;
-        ``taken(src_uri)`` names the site's own file at that path (None: free).
-        A docs page that already has a catalogue page's path wins, with a warning.
+        ``incidents`` maps each playbill's src_uri to its incident, newest first.
+        ``skip`` names the src_uris whose address a file of the site already has: that
+        file wins (the production reports it) and the catalogue page is not built.
         """
         self.incidents = list(incidents.values())
         self.sources = {i.id: src for src, i in incidents.items()}
         self.files = {}
+        self.skip = skip
         self.learning.reset(self.incidents)
-        problems = []
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
-            existing = taken(src_uri)
-            if existing is not None:
-                problems.append(Problem(
-                    existing, 0, 0, "",
-                    f"this page takes the address of the generated catalogue page "
-                    f"'{kind.title}' ({src_uri}), so that page is not built",
-                    f"move or rename this page, or leave '{kind.slug}' out of the "
-                    "pmtheater option catalogue.pages",
-                ))
-                continue
-            self.files[src_uri] = kind
-        return problems
+            if src_uri not in skip:
+                self.files[src_uri] = kind
 
     def pages(self) -> list[tuple[str, str]]:
         """``(src_uri, Markdown source)`` of each catalogue page to generate, in nav order."""
@@ -168,6 +160,8 @@ class Catalogue:
     def data_outputs(self) -> list[Output]:
         """The index's search data file, when the index is built."""
         if any(kind.slug == "index" for kind in self.files.values()):
+            if SEARCH_DATA in self.skip:
+                return []
             data = self.search_data()
             script = ("(window.pmtheaterSearchData = window.pmtheaterSearchData || [])"
                       f".push({data});\n")
@@ -305,7 +299,7 @@ class Catalogue:
         renderer = fields() if by_folder else None
         for folder in sorted(by_folder):
             texts = list(dict.fromkeys(by_folder[folder]))
-            resolve = _link_resolver(folder, page, site)
+            resolve = self.link_resolver(folder, page, site)
             for start in range(0, len(texts), _CITATION_BATCH):
                 chunk = [(t, False) for t in texts[start:start + _CITATION_BATCH]]
                 assert renderer is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import html
 import re
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -19,11 +20,12 @@ from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
+from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .nav import place_catalogue
 from .serving import ServeProblems
-from .theater import MkDocsFiles, Theater, log, project_dir
+from .theater import MkDocsFiles, Theater, project_dir
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
@@ -88,12 +90,17 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.links = IncidentLinks(
             theater.catalog, theater.playbills, incidents_dir=theater.incidents_dir,
             drafts_hidden=self.config.drafts == "hide", index=self._link_index,
-            report=lambda problem: log.warning(problem.text()),
+            root=project_dir(config), report=lambda problem: theater.report([problem]),
         )
         self._link_extension.links = links = self.links
-        site = MkDocsFiles(files)
-        theater.production.link_hook = lambda href, incident, page: links.field_href(
+        self._site = site = MkDocsFiles(files)
+        production = theater.production
+        production.link_hook = lambda href, incident, page: links.field_href(
             href, incident, page, site)
+        production.folder_link_hook = lambda href, folder, page: links.folder_href(
+            href, folder, page, site)
+        theater.catalogue.link_resolver = lambda folder, page, site: (
+            lambda href: links.folder_href(href, folder, page, site))
         self.backlinks = Backlinks(theater, self._link_index, files,
                                    used_in=self.config.backlinks)
         if self._serve_problems is not None:
@@ -107,14 +114,15 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
         if self.links is not None:
-            file = page.file
-            root = project_dir(config)
-            self.links.begin_page(LinkingPage(
-                file.src_uri,
-                display_path(file.abs_src_path, root) if file.abs_src_path else file.src_uri,
-                lambda: file.content_string,
-            ))
+            self.links.begin_page(self._linking_page(page, config))
         return markdown
+
+    @staticmethod
+    def _linking_page(page: Page, config: MkDocsConfig) -> LinkingPage:
+        file = page.file
+        display = (display_path(file.abs_src_path, project_dir(config)) if file.abs_src_path
+                   else file.src_uri)
+        return LinkingPage(file.src_uri, display, lambda: file.content_string)
 
     @event_priority(50)  # before search plugins and others read page.content
     def on_page_content(
@@ -122,18 +130,33 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     ) -> str | None:
         if self.theater is None:
             return html
-        if self.links is not None:
-            self.links.end_page()
+        links = self.links
+        if links is not None:
+            links.end_page()
+        # Raw HTML links (<a href="incident:...">) are seen by no Markdown pass: rewrite them
+        # in the HTML. Incident text holds raw HTML only with allow_html.
+        raw_fields = links if self.config.allow_html else None
+        src_uri = page.file.src_uri
+        site = MkDocsFiles(files)
         body = self.theater.playbill(page, files)
         if body is not None:
+            if raw_fields is not None:
+                incident = self.theater.playbills[src_uri]
+                body = raw_fields.field_raw_html(body, incident, src_uri, site)
             register_anchors(page, body)
             return body
         body = self.theater.catalogue_page(page, files)
-        if body is None and self._serve_problems is not None:
+        if body is not None:
+            return raw_fields.catalogue_raw_html(body, src_uri, site) if raw_fields else body
+        if self._serve_problems is not None:
             body = self._serve_problems.render(page, self.theater)
-        if body is None and self.backlinks is not None:
+            if body is not None:
+                return body
+        if links is not None:
+            html = links.page_raw_html(html, self._linking_page(page, config), site)
+        if self.backlinks is not None:
             return self.backlinks.append_used_in(page, html, files)
-        return html if body is None else body
+        return html
 
     @event_priority(50)  # before search plugins index the page
     def on_page_context(
@@ -142,6 +165,23 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
         return context
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
+        theater = self.theater
+        incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
+        if incident is None or "</head>" not in output:
+            return output
+        description = html.unescape(str(page.meta.get("description", "")))
+        url = page.canonical_url if config.site_url else None
+        tags = link_preview(incident, description=description,
+                            site_name=config.site_name or "", url=url)
+        head_end = output.index("</head>")
+        return f"{output[:head_end]}{tags}\n{output[head_end:]}"
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.theater is not None and config.strict:
+            self.theater.strict_failure()
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater

@@ -8,10 +8,13 @@ the plugin, so ``mkdocs serve`` re-reads only what changed.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterable
 from datetime import tzinfo
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
@@ -20,15 +23,7 @@ from ..load.loader import Catalog, IncidentLoader
 from ..model.incident import Incident
 from ..model.options import SiteOptions
 from ..model.problems import Problem, display_path
-from ..publish.production import (
-    ASSETS_DIR,
-    SCRIPT,
-    STYLESHEET,
-    Production,
-    Site,
-    Source,
-    source_date_problem,
-)
+from ..publish.production import Production, Site, Source, source_date_problem
 from ..render.playbill import PlaybillRenderer
 from .toc import mkdocs_toc
 
@@ -41,10 +36,22 @@ def project_dir(config: MkDocsConfig) -> str:
     return os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
 
 
-def report(problems: list[Problem]) -> None:
-    """Each problem as an MkDocs warning, so ``mkdocs build --strict`` fails."""
-    for problem in problems:
-        log.warning(problem.text())
+def generator_outputs(config: MkDocsConfig) -> list[tuple[str, str]]:
+    """``(path, what)`` of files MkDocs writes that are not in ``Files``: the theme's static
+    pages (``404.html``, ``sitemap.xml`` and its ``.gz``) and the search plugin's index."""
+    outputs: list[tuple[str, str]] = []
+    try:  # `pmtheater validate` reads mkdocs.yml without loading the theme or plugins
+        templates = sorted(config.theme.static_templates)
+        plugins = list(config.plugins)
+    except (AttributeError, KeyError, TypeError):
+        return outputs
+    for name in templates:
+        outputs.append((name, f"the theme's page {name}"))
+        if name == "sitemap.xml":
+            outputs.append((name + ".gz", f"the theme's page {name}.gz"))
+    if any(name == "search" or name.endswith("/search") for name in plugins):
+        outputs.append(("search/search_index.json", "the search plugin's index"))
+    return outputs
 
 
 class MkDocsFiles:
@@ -55,12 +62,13 @@ class MkDocsFiles:
         self.files = files
 
     def exists(self, src_uri: str) -> bool:
-        return self.files.get_file_from_path(src_uri) is not None
+        found = self.files.get_file_from_path(src_uri)
+        return found is not None and found.inclusion is not InclusionLevel.EXCLUDED
 
     def url(self, target: str, page: str) -> str | None:
         found = self.files.get_file_from_path(target)
         here = self.files.get_file_from_path(page)
-        if found is None or here is None:
+        if found is None or here is None or found.inclusion is InclusionLevel.EXCLUDED:
             return None
         return found.url_relative_to(here)
 
@@ -76,6 +84,8 @@ def site_of(config: MkDocsConfig) -> Site:
         markdown_extensions=config.markdown_extensions,
         markdown_configs=config.mdx_configs,
         material=config.theme.name == "material",
+        config_file=display_path(config.config_file_path, project_dir(config))
+        if config.config_file_path else None,
     )
 
 
@@ -100,6 +110,8 @@ class Theater:
         self.incidents_dir = self.production.incidents_dir
         self.today = self.production.today
         self.catalogue = self.production.catalogue
+        self.problem_texts: list[str] = []
+        """Every problem reported in this build, as logged."""
 
     @property
     def catalog(self) -> Catalog:
@@ -123,15 +135,48 @@ class Theater:
                 for f in files if self.is_incident_file(f)]
 
     def site_files(self, files: Files, root: str) -> dict[str, str]:
-        """Every file but the incident files: docs-relative path -> how messages name it."""
+        """Every file that will be written but the incident files: docs-relative path ->
+        how messages name it (a prop may name any of them, not one exclude_docs leaves out).
+        """
         return {f.src_uri: display_path(f.abs_src_path or f.src_uri, root)
-                for f in files if not self.is_incident_file(f)}
+                for f in files if not self.is_incident_file(f)
+                and f.inclusion is not InclusionLevel.EXCLUDED}
+
+    def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
+        """A prop's ``page`` may name an incident file: it links to that playbill. When that
+        incident is not published, the prop has no link: say so (the incident that names it
+        is still published, so one broken file never takes others down with it)."""
+        published = {incident.source for incident, _ in publishing}
+        problems = []
+        for incident, _ in publishing:
+            for index, prop in enumerate(incident.setting.props if incident.setting else ()):
+                target = self.catalog.files.get(prop.page or "")
+                if target is None or prop.page in published:
+                    continue
+                if target.incident is None:
+                    why = f"the incident file {target.display} has problems, so it has no page"
+                elif not self.is_published(target.incident):
+                    why = (f"the incident {target.incident.id} is a draft, and this site "
+                           "hides drafts")
+                else:
+                    why = (f"the incident {target.incident.id} is not published (see the "
+                           "problem reported at its id)")
+                loaded = self.catalog.files[incident.source]
+                path = ("setting", "props", index, "page")
+                line, column = loaded.source.locate(path)
+                problems.append(Problem(
+                    loaded.display, line, column, f"setting.props[{index}].page",
+                    f"{why}; the prop is shown without a link",
+                    f"fix the problems reported for {target.display}, or name another page"
+                    if target.incident is None else "publish it, or name another page"))
+        return problems
 
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for generated pages."""
         root = project_dir(self.config)
         production = self.production
-        production.stage(self.sources(files, root), self.site_files(files, root))
+        production.stage(self.sources(files, root), self.site_files(files, root),
+                         generator_outputs=generator_outputs(self.config))
         for file in [f for f in files if self.is_incident_file(f)]:
             files.remove(file)
         for page in production.pages.values():
@@ -142,26 +187,47 @@ class Theater:
             files.append(file)
         for output in production.outputs:
             files.append(File.generated(self.config, output.path, content=output.content))
-        documents = production.data_documents(
-            lambda src: (found.url if (found := files.get_file_from_path(src)) else None))
-        for name, content in documents.items():
-            path = production.data_path(name)
-            if files.get_file_from_path(path) is not None:
-                log.warning(f"docs_dir has a file at {path}, where the plugin would publish "
-                            f"its {name}; the plugin leaves that file alone and does not "
-                            "publish its own")
-                continue
-            files.append(File.generated(self.config, path, content=content))
-        files.append(File.generated(self.config, STYLESHEET,
-                                    abs_src_path=str(ASSETS_DIR / "pmtheater.css")))
-        if self.catalogue.kinds:  # the plugin lists the script whenever pages are configured
-            files.append(File.generated(self.config, SCRIPT,
-                                        abs_src_path=str(ASSETS_DIR / "pmtheater.js")))
+        for output in production.data_outputs(
+                lambda src: (found.url if (found := files.get_file_from_path(src)) else None)):
+            files.append(File.generated(self.config, output.path, content=output.content))
+        for path, source in production.assets():
+            files.append(File.generated(self.config, path, abs_src_path=str(source)))
         bad_epoch = source_date_problem()
         if bad_epoch is not None:
             log.warning(bad_epoch.text())
-        report(sorted(production.problems, key=Problem.sort_key))
+        self.report(sorted(production.problems, key=Problem.sort_key))
         return files
+
+    def report(self, problems: Iterable[Problem]) -> None:
+        """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
+        with ``-q`` MkDocs neither prints nor counts warnings (see :meth:`strict_failure`)."""
+        for problem in problems:
+            self.problem_texts.append(problem.text())
+            log.warning(self.problem_texts[-1])
+
+    def strict_failure(self) -> None:
+        """End a strict build that had problems, whatever the log level.
+
+        MkDocs counts for ``--strict`` only the warnings it prints, so with ``-q`` (a
+        common CI line) a build with broken incident files would pass. Raising
+        :class:`~mkdocs.exceptions.Abort` gives the same ending as MkDocs' own strict
+        check: its message, no traceback, exit code 1 (also under ProperDocs, which
+        redirects ``mkdocs`` imports to itself). When warnings were not shown, the
+        problems are logged as errors first, so the output still says what is wrong.
+
+        Raises:
+            Abort: when this build reported any problem.
+        """
+        count = len(self.problem_texts)
+        if not count:
+            return
+        seen = "warnings"
+        if not log.isEnabledFor(logging.WARNING):
+            for text in self.problem_texts:
+                log.error(text)
+            seen = "errors"
+        raise Abort(f"Aborted with {count} incident problem{'s' * (count != 1)} in strict "
+                    f"mode (see the {seen} above)")
 
     # -- pages ---------------------------------------------------------------
     def playbill(self, page: Page, files: Files) -> str | None:

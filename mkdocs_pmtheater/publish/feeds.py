@@ -40,6 +40,9 @@ SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
 CALENDAR = "action-items.ics"
 FEED = "feed.xml"
+DATA_FILES = ((SCHEMA, "JSON Schema of incident files"), (INCIDENTS, "incident data"),
+              (CALENDAR, "action-item calendar"), (FEED, "Atom feed"))
+"""``(name, what it is)`` of the files published under the prefix."""
 FEED_SIZE = 20
 """How many post-mortems the Atom feed carries (the newest)."""
 ATOM = "http://www.w3.org/2005/Atom"

@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import BaseLoader
 
 from ..catalogue import Catalogue
+from ..catalogue.pages import SEARCH_DATA, SEARCH_SCRIPT
 from ..load.loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
 from ..model.incident import Incident
 from ..model.options import SiteOptions
@@ -33,6 +34,7 @@ from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
 from . import feeds
+from .addresses import AddressBook, Holder, clash, dest_of, page_address
 from .outputs import Output
 from .urls import SiteFiles
 
@@ -85,6 +87,8 @@ class Site:
     markdown_extensions: list[Any] = field(default_factory=list)
     """The site's Markdown extensions (names or instances), used for incident Markdown."""
     markdown_configs: dict[str, Any] = field(default_factory=dict)
+    config_file: str | None = None
+    """How messages name the site's configuration file (mkdocs.yml, zensical.toml)."""
     material: bool = False
     """The theme is Material (or Zensical's, which shares its markup and CSS variables)."""
 
@@ -150,7 +154,17 @@ class Production:
         self.outputs: list[Output] = []
         """Data files and assets to publish beside the pages."""
         self.problems: list[Problem] = []
+        """Every problem of the production (the catalog's, then the addresses')."""
+        self.addresses = AddressBook()
+        """Every output path of the build (filled by :meth:`check`)."""
+        self.shadowed: set[str] = set()
+        """The theater's own files (src_uri) that a file of the site keeps from being
+        published."""
         self.link_hook: LinkHook | None = None
+        """Resolves links in incident Markdown on playbills (``IncidentLinks.field_href``)."""
+        self.folder_link_hook: Callable[[str, str, str], str | None] | None = None
+        """``(href, folder of the text, page) -> URL``, silent (``IncidentLinks.folder_href``):
+        for props naming incident files and for citations on catalogue pages."""
         self._renderer: PlaybillRenderer | None = None
         self.catalogue = Catalogue(
             templates=templates,
@@ -182,14 +196,19 @@ class Production:
         return RESERVED_SLUGS | self.catalogue.slugs()
 
     # -- staging ---------------------------------------------------------------
-    def check(self, sources: Iterable[Source], site_files: Mapping[str, str]
+    def check(self, sources: Iterable[Source], site_files: Mapping[str, str], *,
+              generator_outputs: Iterable[tuple[str, str]] = ()
               ) -> list[tuple[Incident, str]]:
         """Read and check the incident files (every check of a build) and decide the
-        playbills: sets :attr:`catalog`, adds problems; returns ``(incident, src_uri)``
+        playbills: sets :attr:`catalog` and :attr:`problems`; returns ``(incident, src_uri)``
         for each playbill to publish, newest first.
 
-        ``site_files`` maps every file of the site (docs-relative) to how messages
-        name it; a playbill never takes the address of one of them.
+        ``site_files`` maps every file of the site that will be written (docs-relative)
+        to how messages name it; ``generator_outputs`` lists ``(path, what)`` of other
+        files the generator writes (the theme's 404 page, the search index). Before any
+        playbill is placed, every address is claimed (addresses.py): the site's files,
+        the generator's, then the theater's own; a playbill whose address is taken is a
+        problem at its ``id:`` line and is not published, and nothing else is lost.
         """
         self.catalog = self.loader.load(
             ((s.raw, s.src_uri, s.display) for s in sources),
@@ -197,39 +216,152 @@ class Production:
             pages=lambda: sorted(u for u in site_files if u.endswith(".md")),
             reserved=self.reserved_slugs(),
         )
-        self.problems.extend(self.catalog.problems)
+        self.problems = self.catalog.problems
+        self.problems += self.claim_addresses(site_files, generator_outputs)
         publishing = []
         for incident in self.catalog.incidents:
             if not self.is_published(incident):
                 continue
             src_uri = self.playbill_src(incident)
-            if src_uri in site_files:
-                loaded = self.catalog.files[incident.source]
-                line, column = loaded.source.locate(("id",))
-                self.problems.append(
-                    Problem(loaded.display, line, column, "id",
-                            f"the playbill address {src_uri} is already taken by a page in "
-                            "docs_dir", "rename that page or choose another id")
-                )
+            display = self.catalog.files[incident.source].display
+            holder = self.claim_page(src_uri, f"the playbill of {incident.id} ({display})")
+            if holder is not None:
+                self.problems.append(self._taken(display, incident, src_uri, holder))
                 continue
             publishing.append((incident, src_uri))
+        self.problems += self._props_naming_unpublished(publishing)
         return publishing
 
-    def stage(self, sources: Iterable[Source], site_files: Mapping[str, str]) -> None:
-        """Everything the production publishes: fills :attr:`pages`, :attr:`playbills`,
-        :attr:`outputs` and :attr:`problems`.
+    def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
+        """A prop's ``page`` may name an incident file: it links to that playbill. When that
+        incident is not published, the prop has no link: say so (the incident that names it
+        is still published, so one broken file never takes others down with it)."""
+        published = {incident.source for incident, _ in publishing}
+        problems = []
+        for incident, _ in publishing:
+            for index, prop in enumerate(incident.setting.props if incident.setting else ()):
+                target = self.catalog.files.get(prop.page or "")
+                if target is None or prop.page in published:
+                    continue
+                if target.incident is None:
+                    why = f"the incident file {target.display} has problems, so it has no page"
+                elif not self.is_published(target.incident):
+                    why = (f"the incident {target.incident.id} is a draft, and this site "
+                           "hides drafts")
+                else:
+                    why = (f"the incident {target.incident.id} is not published (see the "
+                           "problem reported at its id)")
+                loaded = self.catalog.files[incident.source]
+                path = ("setting", "props", index, "page")
+                line, column = loaded.source.locate(path)
+                problems.append(Problem(
+                    loaded.display, line, column, f"setting.props[{index}].page",
+                    f"{why}; the prop is shown without a link",
+                    f"fix the problems reported for {target.display}, or name another page"
+                    if target.incident is None else "publish it, or name another page"))
+        return problems
 
-        ``site_files`` maps every file of the site except the incident files (they
-        are not published as themselves) to how messages name it.
+    def plugin_outputs(self) -> list[tuple[str, str, str]]:
+        """``(src_uri, what it is, what to do when it is taken)`` of every file the theater
+        publishes besides the playbills."""
+        under = f"{self.prefix}/" if self.prefix else ""
+        restyle = "to restyle the pages, add a stylesheet of your own to extra_css instead"
+        outputs = [(STYLESHEET, "the plugin's stylesheet", f"move or rename this file; {restyle}")]
+        if self.catalogue.kinds:
+            outputs.append((SCRIPT, "the plugin's script",
+                            "move or rename this file, or set the pmtheater option "
+                            "catalogue.pages to [] (the script serves the catalogue pages)"))
+        for kind in self.catalogue.kinds:
+            outputs.append((self.catalogue.src_uri(kind.slug),
+                            f"the generated catalogue page '{kind.title}'",
+                            f"move or rename this page, or leave '{kind.slug}' out of the "
+                            "pmtheater option catalogue.pages"))
+        if any(kind.slug == "index" for kind in self.catalogue.kinds):
+            for path in (SEARCH_DATA, SEARCH_SCRIPT):
+                outputs.append((path, "the post-mortem index's search data",
+                                "move or rename this file (without it, the index's filter box "
+                                "searches only the table)"))
+        for name, what in feeds.DATA_FILES:
+            outputs.append((under + name, f"the plugin's {what}",
+                            "move or rename this file, or change the pmtheater option prefix"))
+        return outputs
+
+    def claim_addresses(self, site_files: Mapping[str, str],
+                        generator_outputs: Iterable[tuple[str, str]]) -> list[Problem]:
+        """Fill :attr:`addresses` with every output path but the playbills', in order of
+        precedence: the site's files (never replaced), what the generator and theme write,
+        then the theater's own files. A theater file whose address is taken is left out
+        (:attr:`shadowed`) and is a problem that names the file that has it."""
+        book = self.addresses = AddressBook()
+        self.shadowed = set()
+        for src_uri, display in site_files.items():
+            if not self.is_incident_file(src_uri):  # incident files become playbills
+                book.claim(self.dest(src_uri), display, site_file=True)
+        for path, owner in generator_outputs:
+            book.claim(path, owner)
+        problems = []
+        for src_uri, what, hint in self.plugin_outputs():
+            dest = self.dest(src_uri)
+            holder = book.claim(dest, what)
+            if holder is None:
+                continue
+            self.shadowed.add(src_uri)
+            file, owner = holder.owner, "this file"
+            if not holder.site_file:  # a page of the theme, say: only the prefix can move
+                file = self.site.config_file or "mkdocs.yml"
+                owner = holder.owner
+                hint = "change the pmtheater option prefix"
+            problems.append(Problem(
+                file, 0, 0, "",
+                f"{owner} takes the address {page_address(dest)}{clash(dest, holder)} of {what},"
+                " so the plugin does not publish its own", hint))
+        return problems
+
+    def dest(self, src_uri: str) -> str:
+        """Where the generator will write the file with this ``src_uri`` in this site."""
+        return dest_of(src_uri, use_directory_urls=self.site.directory_urls)
+
+    def claim_page(self, src_uri: str, owner: str) -> Holder | None:
+        """Claim the output path of a page the theater adds; the holder when it is taken."""
+        return self.addresses.claim(self.dest(src_uri), owner)
+
+    def _taken(self, display: str, incident: Incident, src_uri: str,
+               holder: Holder) -> Problem:
+        """The problem of a playbill whose address is taken, at the incident's ``id:``."""
+        line, column = self.catalog.files[incident.source].source.locate(("id",))
+        dest = self.dest(src_uri)
+        keeps = f"; {holder.owner} keeps its address" if holder.site_file else ""
+        return Problem(
+            display, line, column, "id",
+            f"the playbill address {page_address(dest)} is already taken by "
+            f"{holder.owner}{clash(dest, holder)}",
+            f"choose another id for this incident (it is not published){keeps}",
+        )
+
+    def stage(self, sources: Iterable[Source], site_files: Mapping[str, str], *,
+              generator_outputs: Iterable[tuple[str, str]] = ()) -> None:
+        """Everything the production publishes: fills :attr:`pages`, :attr:`playbills`,
+        :attr:`outputs` and :attr:`problems` (see :meth:`check` for the arguments).
+
+        ``site_files`` holds every file of the site except the incident files (they
+        are not published as themselves).
         """
-        for incident, src_uri in self.check(sources, site_files):
+        for incident, src_uri in self.check(sources, site_files,
+                                            generator_outputs=generator_outputs):
             self.playbills[src_uri] = incident
             self.pages[src_uri] = GeneratedPage(src_uri, page_source(incident), incident)
-        self.problems.extend(self.catalogue.plan(self.playbills, site_files.get))
+        self.catalogue.plan(self.playbills, skip=self.shadowed)
         for src_uri, markdown in self.catalogue.pages():
             self.pages[src_uri] = GeneratedPage(src_uri, markdown,
                                                 catalogue=self.catalogue.files[src_uri].slug)
         self.outputs.extend(self.catalogue.data_outputs())
+
+    def assets(self) -> list[tuple[str, Path]]:
+        """``(path, source file)`` of the stylesheet and script to publish (not shadowed)."""
+        found = [(STYLESHEET, ASSETS_DIR / "pmtheater.css")]
+        if self.catalogue.kinds:
+            found.append((SCRIPT, ASSETS_DIR / "pmtheater.js"))
+        return [(path, source) for path, source in found if path not in self.shadowed]
 
     def data_documents(self, url_of: Callable[[str], str | None]) -> dict[str, str | bytes]:
         """``schema.json``, ``incidents.json``, ``action-items.ics`` and ``feed.xml`` by name
@@ -247,6 +379,14 @@ class Production:
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
+
+    def data_outputs(self, url_of: Callable[[str], str | None]) -> list[Output]:
+        """The four data files as outputs under the prefix, but those a file of the site
+        keeps from being published (reported by :meth:`check`)."""
+        return [Output(self.data_path(name), content if isinstance(content, bytes)
+                       else content.encode("utf-8"))
+                for name, content in self.data_documents(url_of).items()
+                if self.data_path(name) not in self.shadowed]
 
     # -- pages -----------------------------------------------------------------
     def renderer(self) -> PlaybillRenderer:
@@ -272,15 +412,21 @@ class Production:
         source_dir = posixpath.dirname(incident.source)
         hook = self.link_hook
 
+        folder_hook = self.folder_link_hook
+
         def prop_url(target: str) -> str | None:
-            return site.url(target, page)
+            """A prop's ``page`` (docs-relative): its URL, the playbill's for an incident
+            file; None when it has none (reported when the incidents were checked)."""
+            url = site.url(target, page)
+            if url is not None:
+                return url
+            return (folder_hook(target, "", page) or None) if folder_hook else None
 
         def resolve_link(href: str) -> str | None:
-            """Links in incident Markdown are relative to the YAML file, as in the repo."""
+            """Links in incident Markdown are relative to the YAML file, as in the repo:
+            the hook gives the URL, None to leave the link, "" for a dead one."""
             if hook is not None:
-                rewritten = hook(href, incident, page)
-                if rewritten is not None:
-                    return rewritten
+                return hook(href, incident, page)
             if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
                 return None
             path, _, fragment = href.partition("#")

@@ -93,7 +93,11 @@ class _CleanTree(Treeprocessor):
                         del element.attrib[name]
                     elif lower == "href" and resolve is not None:
                         target = resolve(value)
-                        if target is not None:
+                        if target == "":  # leads nowhere (and was reported): keep the words
+                            del element.attrib[name]
+                            element.set("class", " ".join(
+                                filter(None, (element.get("class"), "pmt-broken-link"))))
+                        elif target is not None:
                             element.attrib[name] = target
 
 

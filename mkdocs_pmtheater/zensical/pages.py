@@ -43,9 +43,6 @@ from ..model.problems import Problem, display_path
 from ..model.timestamps import site_zone
 from ..publish.outputs import Output
 from ..publish.production import (
-    ASSETS_DIR,
-    SCRIPT,
-    STYLESHEET,
     TEMPLATES_DIR,
     Production,
     Site,
@@ -65,6 +62,10 @@ _SLOT = "<!-- pmtheater:referenced-by -->"
 _TITLE = re.compile(r"\A---\n(?:(?!---)[^\n]*\n)*?title:[ \t]*([^\n]+)\n|^#[ \t]+([^\n]+)$", re.M)
 
 
+ZENSICAL_OUTPUTS = (("404.html", "Zensical's page 404.html"),
+                    ("sitemap.xml", "Zensical's sitemap"),
+                    ("search.json", "Zensical's search index"))
+"""Files ``zensical build`` writes besides the pages (version 0.0.73)."""
 ZENSICAL_DEFAULT_EXTENSIONS = ("abbr", "admonition", "attr_list", "def_list", "footnotes",
                                "md_in_html", "toc", "tables")
 """The plain Python-Markdown part of Zensical's default list, for sites that name none."""
@@ -243,6 +244,7 @@ def stage_site(project: Project, *, today: Any = None,
         name=str(raw.get("site_name") or project.config["site_name"] or ""),
         url=project.config["site_url"], author=project.config["site_author"],
         directory_urls=directory_urls, markdown_extensions=names, markdown_configs=configs,
+        config_file=display_path(str(config_file), root) if config_file else None,
         # Zensical's theme shares Material's markup and palette variables.
         material=theme.get("name", "material") in ("material", None),
     )
@@ -258,7 +260,7 @@ def stage_site(project: Project, *, today: Any = None,
             sources.append(Source(path.read_bytes(), src_uri, display))
         else:
             site_files[src_uri] = display
-    production.stage(sources, site_files)
+    production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     problems: list[Problem] = []
     collect = report or problems.append
     for problem in production.problems:
@@ -266,22 +268,10 @@ def stage_site(project: Project, *, today: Any = None,
 
     # Zensical resolves relative links from the source file, raw HTML included.
     tree = SourceTree(site_files, directory_urls=directory_urls)
-    data = production.data_documents(
-        lambda src: page_url(src, directory_urls=directory_urls)
-        if src in production.pages else None)
     outputs = [*production.outputs,
-               *(Output(production.data_path(n), c if isinstance(c, bytes)
-                        else c.encode("utf-8")) for n, c in data.items()
-                 if production.data_path(n) not in site_files),
-               Output(STYLESHEET, (ASSETS_DIR / "pmtheater.css").read_bytes())]
-    if production.catalogue.kinds:
-        outputs.append(Output(SCRIPT, (ASSETS_DIR / "pmtheater.js").read_bytes()))
-    for name in data:
-        path = production.data_path(name)
-        if path in site_files:
-            collect(Problem(site_files[path], 0, 0, "",
-                            f"this file takes the address where the theater would publish "
-                            f"its {name}, so it publishes none", "move or rename this file"))
+               *production.data_outputs(lambda src: page_url(src, directory_urls=directory_urls)
+                                        if src in production.pages else None),
+               *(Output(path, source.read_bytes()) for path, source in production.assets())]
     for src_uri in production.pages:
         tree.add(src_uri)
     for output in outputs:
@@ -290,9 +280,14 @@ def stage_site(project: Project, *, today: Any = None,
     index = LinkIndex()
     links = IncidentLinks(production.catalog, production.playbills,
                           incidents_dir=production.incidents_dir,
-                          drafts_hidden=options.drafts_hidden, index=index, report=collect)
+                          drafts_hidden=options.drafts_hidden, index=index, root=root,
+                          report=collect)
     production.link_hook = lambda href, incident, page: links.field_href(href, incident, page,
                                                                          tree)
+    production.folder_link_hook = lambda href, folder, page: links.folder_href(
+        href, folder, page, tree)
+    production.catalogue.link_resolver = lambda folder, page, site: (
+        lambda href: links.folder_href(href, folder, page, site))
     return StagedSite(project, production, site_files, tree, outputs, names, problems, links,
                       index)
 
