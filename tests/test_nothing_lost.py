@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+from collections.abc import Callable
 from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 from rendered_text import markdown_text, missing_texts, squash
 
+from mkdocs_pmtheater.load.assemble import look_alike_key
 from mkdocs_pmtheater.load.schema import load_schema
+from mkdocs_pmtheater.load.urlcheck import url_problem
+from mkdocs_pmtheater.load.yamlsource import invisible_characters
 from mkdocs_pmtheater.model.timestamps import parse_date, parse_timestamp
 
 BATCHES = 5
@@ -126,20 +130,36 @@ def _real_date(text: str) -> str:
     return text
 
 
-def _unique(values: list[str], *, fold: bool = False) -> list[str]:
+def _unique(values: list[str], *, fold: bool = False,
+            key: Callable[[str], str] | None = None) -> list[str]:
+    same = key or ((lambda v: v.casefold()) if fold else (lambda v: v))
     seen: set[str] = set()
     out = []
     for value in values:
         candidate, n = value, 2
-        while (candidate.casefold() if fold else candidate) in seen:
+        while same(candidate) in seen:
             candidate, n = f"{value}-{n}", n + 1
-        seen.add(candidate.casefold() if fold else candidate)
+        seen.add(same(candidate))
         out.append(candidate)
     return out
 
 
+def _visible(value: Any) -> Any:
+    """``value`` without the invisible characters the plugin refuses (an author deletes
+    them when the build names them); text left with nothing else becomes 'x'."""
+    if isinstance(value, dict):
+        return {k: _visible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_visible(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    while found := set(invisible_characters(value)):
+        value = "".join(c for i, c in enumerate(value) if i not in found)
+    return value if value.strip() else "x"
+
+
 def repair(data: dict[str, Any], number: str) -> dict[str, Any]:
-    data = copy.deepcopy(data)
+    data = _visible(copy.deepcopy(data))
     data["id"] = f"{number}-{data['id']}"[:64]
     present = [k for k in MILESTONES if k in data]
     moments = sorted((parse_timestamp(_real_timestamp(data[k]), timezone.utc),
@@ -150,12 +170,17 @@ def repair(data: dict[str, Any], number: str) -> dict[str, Any]:
         if key in data:
             data[key] = _real_date(data[key])
     cast = data.setdefault("cast", [])
-    for member, role in zip(cast, _unique([m["role"] for m in cast]), strict=True):
+    # Roles that look alike are one role (NFKC, single spaces).
+    for member, role in zip(cast, _unique([m["role"] for m in cast], key=look_alike_key),
+                            strict=True):
         member["role"] = role
     roles = {m["role"] for m in cast}
     previous = parse_timestamp(data["started_at"], timezone.utc)
     last: tuple[datetime, str] | None = None
     for scene in data.get("timeline", []):
+        alike = [r for r in roles if look_alike_key(r) == look_alike_key(scene["character"])]
+        if alike:  # write the role as the cast does
+            scene["character"] = alike[0]
         if scene["character"] not in roles:
             cast.append({"role": scene["character"]})
             roles.add(scene["character"])
@@ -181,6 +206,11 @@ def repair(data: dict[str, Any], number: str) -> dict[str, Any]:
     for prop in data.get("setting", {}).get("props", []):
         if "page" in prop:
             prop["page"] = PAGE
+        if "url" in prop and url_problem(prop["url"]):  # the schema's pattern is looser
+            prop["url"] = "https://example.com/fixed"
+    for item in items:
+        if "tracker" in item and url_problem(item["tracker"]):
+            item["tracker"] = "https://tracker.example.com/fixed"
     errors = [e.message for e in VALIDATOR.iter_errors(data)]
     assert errors == [], errors
     return data

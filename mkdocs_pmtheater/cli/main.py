@@ -40,7 +40,7 @@ from ..model.incident import Incident
 from ..model.problems import Problem, did_you_mean, display_path
 from ..model.timestamps import site_zone
 from ..publish.export import incidents_document
-from ..publish.production import Production, Source, build_date
+from ..publish.production import Production, build_date, read_sources
 from .import_cmd import add_import_command
 from .project import CONFIG_NAMES, Project, ProjectError, find_config, load_project
 from .render import add_parser as add_render_parser
@@ -83,7 +83,8 @@ def _expand(paths: Iterable[str]) -> list[Path]:
     for name in paths:
         path = Path(name)
         found.extend(find_incident_files(path) if path.is_dir() else [path])
-    return list(dict.fromkeys(p.resolve() for p in found))
+    # Absolute, but links not followed: the build decides whether a link may be read.
+    return list(dict.fromkeys(Path(os.path.abspath(p)) for p in found))
 
 
 def _group_by_site(args: argparse.Namespace, cwd: Path, paths: list[Path]
@@ -128,13 +129,15 @@ def check_site(project: Project, given: list[Path] | None, cwd: Path) -> Checked
                 files.append(project.external_file(path, number))
             wanted.add(display_path(str(path), str(cwd)))
     root = str(cwd)
-    sources = [Source(f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
-               for f in files if production.is_incident_file(f.src_uri)]
+    sources, refused = read_sources(
+        ((f.src_uri, f.abs_src_path, display_path(f.abs_src_path or f.src_uri, root),
+          lambda f=f: f.content_bytes) for f in files if production.is_incident_file(f.src_uri)),
+        (str(project.docs_dir), root))
     site_files = {f.src_uri: display_path(f.abs_src_path or f.src_uri, root)
                   for f in files if not production.is_incident_file(f.src_uri)}
     publishing = production.check(sources, site_files)
     catalog = production.catalog
-    problems = production.problems
+    problems = production.problems + refused
     if wanted is not None:
         involved = set(wanted)
         # A duplicate id is reported on the later file: report it when either file was given.
@@ -176,7 +179,9 @@ def github_annotation(problem: Problem) -> str:
     title = f"pmtheater: {problem.field}" if problem.field else "pmtheater"
     properties.append(f"title={_github_property(title)}")
     message = problem.text()[len(problem.location) + 2:]
-    return f"::error {','.join(properties)}::{_github_data(message)}"
+    # A warning that does not block publishing (an ambiguous local time) stays a warning.
+    level = "error" if problem.blocking else "warning"
+    return f"::{level} {','.join(properties)}::{_github_data(message)}"
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -7,6 +7,8 @@ cast, ids that are unique within the file.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -22,11 +24,38 @@ from ..model.incident import (
     Setting,
     Why,
 )
-from ..model.problems import FieldPath, Problem, did_you_mean, format_path
-from ..model.timestamps import on_same_day, parse_bare_time, parse_date, parse_timestamp
+from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path, quoted
+from ..model.timestamps import (
+    NonexistentTime,
+    Reading,
+    on_same_day,
+    parse_bare_time,
+    parse_date,
+    read_timestamp,
+)
+from .urlcheck import url_problem
 from .yamlsource import SourceMap
 
 MILESTONES = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+def same_text_key(text: str) -> str:
+    """What two spellings of a role share when a reader could not tell them apart: the
+    same characters after NFC (``é`` precomposed or ``e`` + U+0301) and single spaces (a
+    page collapses runs of spaces)."""
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def look_alike_key(text: str) -> str:
+    """Coarser than :func:`same_text_key`: NFKC also folds compatibility forms (full-width
+    letters, ligatures such as ``ﬁ``) that look like the plain letters."""
+    return unicodedata.normalize("NFKC", " ".join(text.split()))
+
+
+def _spelled(text: str) -> str:
+    """``'Cafe\\u0301'``: a value with every non-ASCII character as its code, to show how
+    two spellings that look the same differ."""
+    return quoted("".join(c if c.isascii() else f"\\u{ord(c):04x}" for c in text[:60]), 400)
 
 
 class _Assembler:
@@ -37,19 +66,32 @@ class _Assembler:
         self.zone = zone
         self.problems: list[Problem] = []
 
-    def problem(self, path: FieldPath, message: str, hint: str = "", *, key: bool = False) -> None:
+    def problem(self, path: FieldPath, message: str, hint: str = "", *, key: bool = False,
+                blocking: bool = True) -> None:
         line, column = self.source.locate(path, key=key)
-        self.problems.append(Problem(self.file, line, column, format_path(path), message, hint))
+        self.problems.append(Problem(self.file, line, column, format_path(path), message, hint,
+                                     blocking))
 
     def line_of(self, path: FieldPath) -> int:
         return self.source.locate(path)[0]
 
-    def timestamp(self, path: FieldPath, text: str) -> datetime | None:
+    def reading(self, path: FieldPath, read: Callable[[], Reading], hint: str) -> Reading | None:
+        """Run ``read``; report a time that does not exist, or one that happened twice."""
         try:
-            return parse_timestamp(text, self.zone)
-        except ValueError as exc:
-            self.problem(path, str(exc), "write it as 2024-03-14T14:02:00Z")
+            reading = read()
+        except NonexistentTime as exc:
+            self.problem(path, str(exc), exc.hint)
             return None
+        except ValueError as exc:
+            self.problem(path, str(exc), hint)
+            return None
+        if reading.ambiguity is not None:
+            self.problem(path, *reading.ambiguity, blocking=False)
+        return reading
+
+    def timestamp(self, path: FieldPath, text: str) -> Reading | None:
+        return self.reading(path, lambda: read_timestamp(text, self.zone),
+                            "write it as 2024-03-14T14:02:00Z")
 
     def date(self, path: FieldPath, text: str | None) -> date | None:
         if text is None:
@@ -62,15 +104,17 @@ class _Assembler:
 
     def build(self) -> Incident | None:
         d = self.data
-        moments: dict[str, datetime | None] = {}
+        readings: dict[str, Reading | None] = {}
         for name in MILESTONES:
-            moments[name] = self.timestamp((name,), d[name]) if name in d else None
+            readings[name] = self.timestamp((name,), d[name]) if name in d else None
+        moments = {name: r.instant if r else None for name, r in readings.items()}
         self.check_milestones(moments)
         started = moments["started_at"]
         cast = [CastMember(c["role"], c.get("actor"), c.get("notes")) for c in d.get("cast", [])]
         self.check_cast(cast)
-        timeline = self.scenes(d.get("timeline", []), started, cast)
+        timeline = self.scenes(d.get("timeline", []), readings["started_at"], cast)
         items = self.action_items(d.get("action_items", []), d.get("id", ""))
+        self.check_links(d)
         incident = Incident(
             id=d.get("id", ""),
             title=d.get("title", ""),
@@ -96,7 +140,22 @@ class _Assembler:
             awards=[Award(a["award"], a["recipient"], a.get("citation"))
                     for a in d.get("awards", [])],
         )
-        return None if self.problems else incident
+        return None if any(p.blocking for p in self.problems) else incident
+
+    def check_links(self, d: dict[str, Any]) -> None:
+        """``url`` and ``tracker`` by the browser's reading of a URL (see urlcheck)."""
+        setting = d.get("setting")
+        props = setting.get("props", []) if isinstance(setting, dict) else []
+        places: list[tuple[FieldPath, Any]] = [
+            (("setting", "props", i, "url"), p.get("url")) for i, p in enumerate(props)
+            if isinstance(p, dict)]
+        places += [(("action_items", i, "tracker"), item.get("tracker"))
+                   for i, item in enumerate(d.get("action_items", [])) if isinstance(item, dict)]
+        for path, value in places:
+            if isinstance(value, str):
+                explained = url_problem(value)
+                if explained is not None:
+                    self.problem(path, *explained)
 
     def check_milestones(self, moments: dict[str, datetime | None]) -> None:
         previous: str | None = None
@@ -110,69 +169,92 @@ class _Assembler:
                 if moment < before:
                     self.problem(
                         (name,),
-                        f"the time in {name} ({self.data[name]}) is before {previous} "
-                        f"({self.data[previous]}, line {self.line_of((previous,))})",
+                        f"the time in {name} ({excerpt(self.data[name])}) is before {previous} "
+                        f"({excerpt(self.data[previous])}, line {self.line_of((previous,))})",
                         "milestones go forward: started_at <= detected_at <= mitigated_at "
                         "<= resolved_at; check the date and the offset",
                     )
             previous = name
 
     def check_cast(self, cast: list[CastMember]) -> None:
+        # Roles that a reader cannot tell apart are the same role: compared after NFKC and
+        # with single spaces, so look-alike spellings cannot pass as two characters.
         seen: dict[str, int] = {}
         for index, member in enumerate(cast):
-            if member.role in seen:
+            key = look_alike_key(member.role)
+            if key in seen:
+                first = cast[seen[key]].role
+                same = first == member.role
                 self.problem(
                     ("cast", index, "role"),
-                    f"the role '{member.role}' is already in the cast "
-                    f"(line {self.line_of(('cast', seen[member.role], 'role'))})",
+                    f"the role {quoted(member.role)} is already in the cast "
+                    f"(line {self.line_of(('cast', seen[key], 'role'))}"
+                    + ("" if same else f": {_spelled(member.role)} and {_spelled(first)} "
+                       "look the same") + ")",
                     "give each role its own name, e.g. 'On-Call Engineer (database)'",
                 )
             else:
-                seen[member.role] = index
+                seen[key] = index
 
     def scenes(
-        self, raw: list[dict[str, Any]], started: datetime | None, cast: list[CastMember]
+        self, raw: list[dict[str, Any]], started: Reading | None, cast: list[CastMember]
     ) -> list[Scene]:
         roles = [c.role for c in cast]
+        # A scene names its character as the cast does, up to NFC and spacing: the same
+        # text to a reader (and on the page).
+        role_keys = {same_text_key(role) for role in roles}
         scenes: list[Scene] = []
-        previous_at = started
+        previous = started
         previous_index: int | None = None
         for index, scene in enumerate(raw):
             path: FieldPath = ("timeline", index)
             at_text = scene["at"]
-            at: datetime | None
+            reading: Reading | None
             try:
                 bare = parse_bare_time(at_text)
             except ValueError as exc:
                 self.problem((*path, "at"), str(exc), "write the time as HH:MM or HH:MM:SS")
                 continue
             if bare is not None:
-                if previous_at is None:
+                if previous is None:
                     continue  # started_at is broken and already reported
-                at = on_same_day(previous_at, bare)
+                # The date and the clock (offset or zone) of the scene before, read on that
+                # clock: across a daylight-saving change a bare time gets its own offset.
+                reading = self.reading(
+                    (*path, "at"),
+                    lambda last=previous, bare=bare: on_same_day(last.instant, bare, last.clock),
+                    "write the time as HH:MM or HH:MM:SS")
             else:
-                at = self.timestamp((*path, "at"), at_text)
-                if at is None:
-                    continue
-            if scene["character"] not in roles:
-                hint = did_you_mean(scene["character"], roles)
+                reading = self.timestamp((*path, "at"), at_text)
+            if reading is None:
+                continue
+            at = reading.instant
+            character = scene["character"]
+            if same_text_key(character) not in role_keys:
+                hint = did_you_mean(character, roles)
+                looks = [r for r in roles if look_alike_key(r) == look_alike_key(character)]
+                if looks:
+                    hint = (f"it looks like {quoted(looks[0])} but is written with other "
+                            "characters (full-width letters or ligatures, say); copy the role "
+                            "from the cast")
                 if not hint:
                     hint = (
-                        f"add '- role: {scene['character']}' to cast"
+                        f"add '- role: {excerpt(character)}' to cast"
                         if roles
-                        else f"add a cast list with '- role: {scene['character']}'"
+                        else f"add a cast list with '- role: {excerpt(character)}'"
                     )
                 self.problem(
                     (*path, "character"),
-                    f"the character '{scene['character']}' is not in the cast",
+                    f"the character {quoted(character)} is not in the cast",
                     hint,
                 )
             if previous_index is not None and scenes and at < scenes[-1].at:
                 before = scenes[-1]
                 self.problem(
                     (*path, "at"),
-                    f"scene {index + 1} ({at_text}) is earlier than scene {previous_index + 1} "
-                    f"({before.at_text}, line {self.line_of(('timeline', previous_index, 'at'))})",
+                    f"scene {index + 1} ({excerpt(at_text)}) is earlier than scene "
+                    f"{previous_index + 1} ({excerpt(before.at_text)}, "
+                    f"line {self.line_of(('timeline', previous_index, 'at'))})",
                     "scenes are written in time order; a bare time never rolls over midnight, "
                     "so write the full date for a scene on a later day",
                 )
@@ -188,7 +270,7 @@ class _Assembler:
                     plot_point=scene.get("plot_point"),
                 )
             )
-            previous_at = at
+            previous = reading
             previous_index = index
         return scenes
 
@@ -201,7 +283,7 @@ class _Assembler:
                 first = raw[seen[key]]["id"]
                 self.problem(
                     ("action_items", index, "id"),
-                    f"the action item id '{item['id']}' is already used by '{first}' "
+                    f"the action item id {quoted(item['id'])} is already used by {quoted(first)} "
                     f"(line {self.line_of(('action_items', seen[key], 'id'))})",
                     "give each action item its own id (ids are compared without case)",
                 )

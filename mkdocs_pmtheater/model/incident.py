@@ -1,13 +1,17 @@
 """The incident model: plain typed classes, built once per build from valid files.
 
 Text fields hold exactly what the author wrote; rendering (Markdown, escaping)
-happens later, in one place. Times are aware datetimes.
+happens later, in one place. Times are aware datetimes (the loader gives them
+fixed offsets); durations are always taken between real instants (see
+``timestamps.elapsed``), whatever ``tzinfo`` a caller attached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+
+from .timestamps import elapsed
 
 SEVERITY_DEFAULT = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
 OPEN_STATUSES = ("open", "in-progress", "blocked")
@@ -173,7 +177,7 @@ class Incident:
         return self.status == "draft"
 
     def _since_start(self, moment: datetime | None) -> timedelta | None:
-        return moment - self.started_at if moment else None
+        return elapsed(self.started_at, moment) if moment else None
 
     @property
     def time_to_detect(self) -> timedelta | None:

@@ -23,7 +23,7 @@ from ..load.loader import Catalog, IncidentLoader
 from ..model.incident import Incident
 from ..model.options import SiteOptions
 from ..model.problems import Problem, display_path
-from ..publish.production import Production, Site, Source, source_date_problem
+from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
 from .toc import mkdocs_toc
 
@@ -129,10 +129,12 @@ class Theater:
     def is_incident_file(self, file: File) -> bool:
         return self.production.is_incident_file(file.src_uri)
 
-    def sources(self, files: Files, root: str) -> list[Source]:
-        return [Source(f.content_bytes, f.src_uri,
-                       display_path(f.abs_src_path or f.src_uri, root))
-                for f in files if self.is_incident_file(f)]
+    def sources(self, files: Files, root: str) -> tuple[list[Source], list[Problem]]:
+        """The incident files to read (see :func:`~..publish.production.read_sources`)."""
+        return read_sources(
+            ((f.src_uri, f.abs_src_path, display_path(f.abs_src_path or f.src_uri, root),
+              lambda f=f: f.content_bytes) for f in files if self.is_incident_file(f)),
+            (self.config.docs_dir, root))
 
     def site_files(self, files: Files, root: str) -> dict[str, str]:
         """Every file that will be written but the incident files: docs-relative path ->
@@ -142,41 +144,14 @@ class Theater:
                 for f in files if not self.is_incident_file(f)
                 and f.inclusion is not InclusionLevel.EXCLUDED}
 
-    def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
-        """A prop's ``page`` may name an incident file: it links to that playbill. When that
-        incident is not published, the prop has no link: say so (the incident that names it
-        is still published, so one broken file never takes others down with it)."""
-        published = {incident.source for incident, _ in publishing}
-        problems = []
-        for incident, _ in publishing:
-            for index, prop in enumerate(incident.setting.props if incident.setting else ()):
-                target = self.catalog.files.get(prop.page or "")
-                if target is None or prop.page in published:
-                    continue
-                if target.incident is None:
-                    why = f"the incident file {target.display} has problems, so it has no page"
-                elif not self.is_published(target.incident):
-                    why = (f"the incident {target.incident.id} is a draft, and this site "
-                           "hides drafts")
-                else:
-                    why = (f"the incident {target.incident.id} is not published (see the "
-                           "problem reported at its id)")
-                loaded = self.catalog.files[incident.source]
-                path = ("setting", "props", index, "page")
-                line, column = loaded.source.locate(path)
-                problems.append(Problem(
-                    loaded.display, line, column, f"setting.props[{index}].page",
-                    f"{why}; the prop is shown without a link",
-                    f"fix the problems reported for {target.display}, or name another page"
-                    if target.incident is None else "publish it, or name another page"))
-        return problems
-
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for generated pages."""
         root = project_dir(self.config)
         production = self.production
-        production.stage(self.sources(files, root), self.site_files(files, root),
+        sources, refused = self.sources(files, root)
+        production.stage(sources, self.site_files(files, root),
                          generator_outputs=generator_outputs(self.config))
+        production.problems += refused
         for file in [f for f in files if self.is_incident_file(f)]:
             files.remove(file)
         for page in production.pages.values():

@@ -176,7 +176,8 @@ def last_change(incident: Incident) -> datetime:
                            incident.resolved_at) if m is not None]
     if incident.review_date is not None:
         moments.append(datetime.combine(incident.review_date, time(0), timezone.utc))
-    return max(moments)
+    # Compared as instants: max() of datetimes sharing a zone compares wall clocks.
+    return max(moments, key=lambda m: m.astimezone(timezone.utc))
 
 
 def _stable_id(name: str) -> str:

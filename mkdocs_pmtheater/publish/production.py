@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import posixpath
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -26,7 +26,13 @@ from jinja2 import BaseLoader
 
 from ..catalogue import Catalogue
 from ..catalogue.pages import SEARCH_DATA, SEARCH_SCRIPT
-from ..load.loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
+from ..load.loader import (
+    INCIDENT_SUFFIXES,
+    Catalog,
+    IncidentLoader,
+    links_outside,
+    outside_problem,
+)
 from ..model.incident import Incident
 from ..model.options import SiteOptions
 from ..model.problems import Problem
@@ -117,6 +123,23 @@ class GeneratedPage:
     def edit_source(self) -> str | None:
         """The file "edit this page" should open (docs-relative): the incident's YAML."""
         return self.incident.source if self.incident is not None else None
+
+
+def read_sources(
+    files: Iterable[tuple[str, str | None, str, Callable[[], bytes]]],
+    folders: Sequence[str],
+) -> tuple[list[Source], list[Problem]]:
+    """Read incident files given as ``(src_uri, absolute path or None, display, read)``;
+    one that is (or sits in) a symbolic link leading out of ``folders`` (docs_dir first)
+    is not read, and is a problem instead (:func:`~..load.loader.links_outside`)."""
+    sources: list[Source] = []
+    refused: list[Problem] = []
+    for src_uri, abs_path, display, read in files:
+        if abs_path and links_outside(abs_path, folders):
+            refused.append(outside_problem(display))
+        else:
+            sources.append(Source(read(), src_uri, display))
+    return sources, refused
 
 
 LinkHook = Callable[[str, Incident, str], "str | None"]
@@ -210,9 +233,12 @@ class Production:
         the generator's, then the theater's own; a playbill whose address is taken is a
         problem at its ``id:`` line and is not published, and nothing else is lost.
         """
+        sources = list(sources)
+        # A prop's page may name an incident file too: it links to that playbill.
+        incident_files = {s.src_uri for s in sources}
         self.catalog = self.loader.load(
             ((s.raw, s.src_uri, s.display) for s in sources),
-            page_exists=site_files.__contains__,
+            page_exists=lambda page: page in site_files or page in incident_files,
             pages=lambda: sorted(u for u in site_files if u.endswith(".md")),
             reserved=self.reserved_slugs(),
         )

@@ -46,7 +46,7 @@ from ..publish.production import (
     TEMPLATES_DIR,
     Production,
     Site,
-    Source,
+    read_sources,
 )
 from ..publish.urls import DocsTree, SourceTree, page_url
 from .writer import MANIFEST_NAME, generated_files
@@ -252,18 +252,20 @@ def stage_site(project: Project, *, today: Any = None,
                             site=site, templates=ChoiceLoader(loaders), zone=zone, today=today)
 
     files = docs_files(docs_dir, set(generated_files(docs_dir, manifest)))
-    sources, site_files = [], {}
+    site_files = {}
+    incident_files = []
     for src_uri in files:
         path = docs_dir / src_uri
         display = display_path(str(path), root)
         if production.is_incident_file(src_uri):
-            sources.append(Source(path.read_bytes(), src_uri, display))
+            incident_files.append((src_uri, str(path), display, path.read_bytes))
         else:
             site_files[src_uri] = display
+    sources, refused = read_sources(incident_files, (str(docs_dir), root))
     production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     problems: list[Problem] = []
     collect = report or problems.append
-    for problem in production.problems:
+    for problem in [*production.problems, *refused]:
         collect(problem)
 
     # Zensical resolves relative links from the source file, raw HTML included.
