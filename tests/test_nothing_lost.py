@@ -266,7 +266,11 @@ def shown_instants(soup: BeautifulSoup, selector: str) -> set[datetime]:
 
 def check_playbill(built: BuiltSite, d: dict[str, Any], md) -> list[str]:
     slug = d["id"].lower()
-    soup = built.html(f"incidents/{slug}/")
+    return check_article(built.html(f"incidents/{slug}/"), d, md)
+
+
+def check_article(soup: BeautifulSoup, d: dict[str, Any], md) -> list[str]:
+    """What a playbill (the page, or the renderer's body alone) fails to show of ``d``."""
     article = soup.select_one("article.pmt-playbill")
     if article is None:
         return [f"{d['id']}: no playbill"]
