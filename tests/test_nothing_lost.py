@@ -201,6 +201,8 @@ def repair(data: dict[str, Any], number: str) -> dict[str, Any]:
         item["id"] = item_id[:64]
         if "due" in item:
             item["due"] = _real_date(item["due"])
+        if "done_on" in item:
+            item["done_on"] = _real_date(item["done_on"])
     for prop in data.get("setting", {}).get("props", []):
         if "page" in prop:
             prop["page"] = PAGE

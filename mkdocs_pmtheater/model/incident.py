@@ -120,6 +120,8 @@ class ActionItem:
     tracker: str | None = None
     notes: str | None = None
     incident_id: str = ""
+    done_on: date | None = None
+    """When it was done (optional): follow-through counts "done by the due date" from it."""
 
     @property
     def anchor(self) -> str:
