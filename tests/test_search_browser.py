@@ -132,3 +132,35 @@ def test_the_search_benchmark_runs_and_reports_against_the_targets(tmp_path) -> 
     assert pagefind["pages"] == 30
     for run in pagefind["runs"]:
         assert run["results_shown"] > 0 and run["bytes"] > 0 and run["errors"] == []
+
+
+HOSTILE = """
+id: INC-2025-666
+title: "Zanzibar <img src=x onerror=window.pwned=1> title"
+severity: SEV3
+started_at: 2025-02-01T10:00:00Z
+summary: "Zanzibar <script>window.pwned=2</script> summary"
+services: ["<b onmouseover=window.pwned=3>svc</b>"]
+cast:
+  - role: Engineer
+timeline:
+  - at: "10:05"
+    character: Engineer
+    action: "Zanzibar <svg onload=window.pwned=4> in a scene"
+"""
+
+
+def test_hostile_text_in_results_is_shown_as_text(site: SiteFactory, chromium) -> None:
+    site.config["theme"]["font"] = False
+    site.incident("2025/hostile.yaml", HOSTILE)
+    built = site.build(strict=True)
+    with serve_directory(built.site_dir) as url:
+        page, errors, _ = open_page(chromium, url + "incidents/")
+        page.fill("#pmt-ft", "zanzibar")
+        page.locator(".pmt-ft-results li").first.wait_for()
+        result = page.locator(".pmt-ft-results li").first
+        assert "<img src=x onerror=window.pwned=1>" in result.locator("a").inner_text()
+        assert result.locator("img, script, svg, b").count() == 0
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.pwned") is None
+        assert errors == []
