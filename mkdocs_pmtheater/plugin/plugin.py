@@ -210,7 +210,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                 log.warning(f"{report.error}; the post-mortem index has no full-text search. "
                             "Set 'pagefind: false' to build without it.")
             else:
-                log.info(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
+                log.debug(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
         if theater is not None and config.strict:
             theater.strict_failure()
 
