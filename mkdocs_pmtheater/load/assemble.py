@@ -2,7 +2,11 @@
 
 The schema has already vouched for keys and types. What is left needs the
 values themselves: real dates, times in order, characters that are in the
-cast, ids that are unique within the file.
+cast, ids that are unique within the file, a real ``timezone``.
+
+Format 1.1 readings: ``~`` marks a time approximate (ordered as written); a
+date alone is a day with an unknown time, ordered against timed moments by its
+date in the incident's zone; ``detected_at`` may come before ``started_at``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from ..model.incident import (
     Award,
     CastMember,
     Incident,
+    Milestone,
     Plot,
     Prop,
     Review,
@@ -23,10 +28,36 @@ from ..model.incident import (
     Why,
 )
 from ..model.problems import FieldPath, Problem, did_you_mean, format_path
-from ..model.timestamps import on_same_day, parse_bare_time, parse_date, parse_timestamp
+from ..model.timestamps import (
+    TimeError,
+    is_date_only,
+    on_same_day,
+    parse_bare_time,
+    parse_date,
+    parse_timestamp,
+    site_zone,
+    split_approximate,
+)
 from .yamlsource import SourceMap
 
 MILESTONES = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+ORDER_RULES = (
+    ("started_at", "mitigated_at"),
+    ("started_at", "resolved_at"),
+    ("mitigated_at", "resolved_at"),
+    ("detected_at", "mitigated_at"),
+    ("detected_at", "resolved_at"),
+)
+"""(earlier, later) pairs that must not go backwards. detected_at may precede
+started_at (1.1: warning signs before impact); detected_at <= resolved_at is the
+v1 chain's rule when mitigated_at is left out."""
+
+
+def _earlier(a: datetime, a_day: bool, b: datetime, b_day: bool, zone: tzinfo) -> bool:
+    """Whether ``a`` is strictly before ``b``; a day-only side compares by its date."""
+    if a_day or b_day:
+        return a.astimezone(zone).date() < b.astimezone(zone).date()
+    return a < b
 
 
 class _Assembler:
@@ -48,8 +79,24 @@ class _Assembler:
         try:
             return parse_timestamp(text, self.zone)
         except ValueError as exc:
-            self.problem(path, str(exc), "write it as 2024-03-14T14:02:00Z")
+            hint = exc.hint if isinstance(exc, TimeError) and exc.hint else (
+                "write it as 2024-03-14T14:02:00Z, a date alone (2024-03-14) when the time "
+                "is unknown, or with a leading ~ when it is approximate")
+            self.problem(path, str(exc), hint)
             return None
+
+    def incident_zone(self) -> tzinfo:
+        """The file's ``timezone`` (reported when unknown), else the site's zone."""
+        name = self.data.get("timezone")
+        if not isinstance(name, str):
+            return self.zone
+        try:
+            return site_zone(name)
+        except ValueError as exc:
+            self.problem(("timezone",), str(exc),
+                         "use an IANA zone name such as Asia/Tokyo, Europe/Berlin or "
+                         "America/Los_Angeles (not an abbreviation such as JST)")
+            return self.zone
 
     def date(self, path: FieldPath, text: str | None) -> date | None:
         if text is None:
@@ -62,14 +109,24 @@ class _Assembler:
 
     def build(self) -> Incident | None:
         d = self.data
+        self.zone = self.incident_zone()
         moments: dict[str, datetime | None] = {}
+        approximate: set[str] = set()
+        day_only: set[str] = set()
         for name in MILESTONES:
             moments[name] = self.timestamp((name,), d[name]) if name in d else None
+            if name in d:
+                if split_approximate(d[name])[1]:
+                    approximate.add(name)
+                if is_date_only(d[name]):
+                    day_only.add(name)
+        self.day_only = day_only
         self.check_milestones(moments)
         started = moments["started_at"]
         cast = [CastMember(c["role"], c.get("actor"), c.get("notes")) for c in d.get("cast", [])]
         self.check_cast(cast)
         timeline = self.scenes(d.get("timeline", []), started, cast)
+        milestones = self.extra_milestones(d.get("milestones", []))
         items = self.action_items(d.get("action_items", []), d.get("id", ""))
         incident = Incident(
             id=d.get("id", ""),
@@ -95,27 +152,43 @@ class _Assembler:
             action_items=items,
             awards=[Award(a["award"], a["recipient"], a.get("citation"))
                     for a in d.get("awards", [])],
+            timezone=d.get("timezone"),
+            zone=self.zone,
+            milestones=milestones,
+            approximate=frozenset(approximate),
+            day_only=frozenset(day_only),
         )
         return None if self.problems else incident
 
     def check_milestones(self, moments: dict[str, datetime | None]) -> None:
-        previous: str | None = None
-        for name in MILESTONES:
-            moment = moments[name]
-            if moment is None:
+        reported: set[str] = set()
+        for first, later in ORDER_RULES:
+            before, moment = moments[first], moments[later]
+            if before is None or moment is None or later in reported:
                 continue
-            if previous is not None:
-                before = moments[previous]
-                assert before is not None
-                if moment < before:
-                    self.problem(
-                        (name,),
-                        f"the time in {name} ({self.data[name]}) is before {previous} "
-                        f"({self.data[previous]}, line {self.line_of((previous,))})",
-                        "milestones go forward: started_at <= detected_at <= mitigated_at "
-                        "<= resolved_at; check the date and the offset",
-                    )
-            previous = name
+            if _earlier(moment, later in self.day_only, before, first in self.day_only,
+                        self.zone):
+                reported.add(later)
+                self.problem(
+                    (later,),
+                    f"the time in {later} ({self.data[later]}) is before {first} "
+                    f"({self.data[first]}, line {self.line_of((first,))})",
+                    "milestones go forward: started_at <= mitigated_at <= resolved_at, and "
+                    "detected_at <= mitigated_at (detected_at may come before started_at); "
+                    "check the date and the offset",
+                )
+
+    def extra_milestones(self, raw: list[dict[str, Any]]) -> list[Milestone]:
+        """The 1.1 ``milestones`` list: any moments, in any order (shown sorted)."""
+        out: list[Milestone] = []
+        for index, entry in enumerate(raw):
+            text = entry["at"]
+            at = self.timestamp(("milestones", index, "at"), text)
+            if at is None:
+                continue
+            out.append(Milestone(at, text, entry["name"], entry.get("note"),
+                                 split_approximate(text)[1], is_date_only(text)))
+        return out
 
     def check_cast(self, cast: list[CastMember]) -> None:
         seen: dict[str, int] = {}
@@ -136,15 +209,20 @@ class _Assembler:
         roles = [c.role for c in cast]
         scenes: list[Scene] = []
         previous_at = started
-        previous_index: int | None = None
+        last_timed: Scene | None = None
+        ids: dict[str, int] = {}
         for index, scene in enumerate(raw):
             path: FieldPath = ("timeline", index)
             at_text = scene["at"]
             at: datetime | None
+            approximate = split_approximate(at_text)[1]
+            day_only = is_date_only(at_text)
             try:
                 bare = parse_bare_time(at_text)
             except ValueError as exc:
-                self.problem((*path, "at"), str(exc), "write the time as HH:MM or HH:MM:SS")
+                self.problem((*path, "at"), str(exc),
+                             "write the time as HH:MM or HH:MM:SS (with a leading ~ if it "
+                             "is approximate)")
                 continue
             if bare is not None:
                 if previous_at is None:
@@ -154,43 +232,78 @@ class _Assembler:
                 at = self.timestamp((*path, "at"), at_text)
                 if at is None:
                     continue
-            if scene["character"] not in roles:
-                hint = did_you_mean(scene["character"], roles)
-                if not hint:
-                    hint = (
-                        f"add '- role: {scene['character']}' to cast"
-                        if roles
-                        else f"add a cast list with '- role: {scene['character']}'"
+            characters = self.scene_characters(scene.get("character"), path, roles)
+            scene_id = scene.get("id")
+            if isinstance(scene_id, str):
+                if scene_id in ids:
+                    self.problem(
+                        (*path, "id"),
+                        f"the scene id '{scene_id}' is already used by scene {ids[scene_id] + 1} "
+                        f"(line {self.line_of(('timeline', ids[scene_id], 'id'))})",
+                        "give each scene its own id, or leave the id out",
                     )
-                self.problem(
-                    (*path, "character"),
-                    f"the character '{scene['character']}' is not in the cast",
-                    hint,
-                )
-            if previous_index is not None and scenes and at < scenes[-1].at:
-                before = scenes[-1]
-                self.problem(
-                    (*path, "at"),
-                    f"scene {index + 1} ({at_text}) is earlier than scene {previous_index + 1} "
-                    f"({before.at_text}, line {self.line_of(('timeline', previous_index, 'at'))})",
-                    "scenes are written in time order; a bare time never rolls over midnight, "
-                    "so write the full date for a scene on a later day",
-                )
-            scenes.append(
-                Scene(
-                    number=index + 1,
-                    at=at,
-                    at_text=at_text,
-                    character=scene["character"],
-                    action=scene["action"],
-                    observation=scene.get("observation"),
-                    belief=scene.get("belief"),
-                    plot_point=scene.get("plot_point"),
-                )
+                else:
+                    ids[scene_id] = index
+            checks = [scenes[-1]] if scenes else []
+            if last_timed is not None and not day_only and last_timed is not (
+                    scenes[-1] if scenes else None):
+                checks.append(last_timed)
+            for before in checks:
+                if _earlier(at, day_only, before.at, before.day_only, self.zone):
+                    self.problem(
+                        (*path, "at"),
+                        f"scene {index + 1} ({at_text}) is earlier than scene {before.number} "
+                        f"({before.at_text}, line {self.line_of(('timeline', before.number - 1, 'at'))})",
+                        "scenes are written in time order; a bare time never rolls over midnight, "
+                        "so write the full date for a scene on a later day",
+                    )
+                    break
+            made = Scene(
+                number=index + 1,
+                at=at,
+                at_text=at_text,
+                characters=characters,
+                action=scene["action"],
+                observation=scene.get("observation"),
+                belief=scene.get("belief"),
+                plot_point=scene.get("plot_point"),
+                id=scene_id if isinstance(scene_id, str) else None,
+                approximate=approximate,
+                day_only=day_only,
             )
+            scenes.append(made)
+            if not day_only:
+                last_timed = made
             previous_at = at
-            previous_index = index
         return scenes
+
+    def scene_characters(
+        self, written: str | list[str] | None, path: FieldPath, roles: list[str]
+    ) -> list[str]:
+        """The scene's roles: none (narration), one, or a list (a joint action); each in the cast."""
+        if written is None:
+            return []
+        names = [written] if isinstance(written, str) else list(written)
+        where = [(*path, "character")] if isinstance(written, str) else [
+            (*path, "character", i) for i in range(len(names))]
+        seen: set[str] = set()
+        for name, at in zip(names, where, strict=True):
+            if name in seen:
+                self.problem(at, f"the character '{name}' is named twice in this scene",
+                             "name each role once")
+            seen.add(name)
+            if name in roles:
+                continue
+            hint = did_you_mean(name, roles)
+            if not hint:
+                hint = (
+                    f"add '- role: {name}' to cast"
+                    if roles
+                    else f"add a cast list with '- role: {name}'"
+                )
+            hint += "; leave 'character' out for narration (the world, a third party)"
+            self.problem(at, f"the character '{name}' is not in the cast", hint)
+        return names
 
     def action_items(self, raw: list[dict[str, Any]], incident_id: str) -> list[ActionItem]:
         items: list[ActionItem] = []

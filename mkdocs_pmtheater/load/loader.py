@@ -99,16 +99,18 @@ class IncidentLoader:
             return cached
         parsed = read_incident_yaml(raw, display)
         incident: Incident | None = None
-        problems = list(parsed.problems)
+        problems = [p for p in parsed.problems if not p.publishes]
+        warnings = [p for p in parsed.problems if p.publishes]
         if not problems:
             problems = schema_errors(parsed.data, parsed.source, display, self.severities)
             incident, more = _assemble_best_effort(parsed, display, self.zone, bool(problems))
             taken = {(p.line, p.column) for p in problems}
             problems += [p for p in more if (p.line, p.column) not in taken]
-            if incident is not None and not problems:
+            if incident is not None and not any(not p.publishes for p in problems):
                 incident.source = src
             else:
                 incident = None
+        problems += warnings
         loaded = LoadedFile(src, display, incident, sorted(problems, key=Problem.sort_key),
                             parsed.source)
         self._cache[key] = loaded

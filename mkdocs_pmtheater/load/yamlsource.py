@@ -42,6 +42,13 @@ _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
 _KEEP_AS_TEXT = {_TAG + "timestamp"}
 _STR = _TAG + "str"
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+_NOT_TEXT = frozenset({
+    "id", "severity", "status", "timezone", "started_at", "detected_at", "mitigated_at",
+    "resolved_at", "at", "plot_point", "priority", "kind", "due", "review_date", "url",
+    "tracker", "page",
+})
+"""Keys whose values are codes, times or addresses: a ``# comment`` after them is a comment."""
 _MAP_TAGS = {None, "!", _TAG + "map"}
 _SEQ_TAGS = {None, "!", _TAG + "seq"}
 
@@ -119,6 +126,38 @@ class _Reader:
         self.value_total = 0
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
+        self.lines: list[str] = []
+        self.warnings: list[Problem] = []
+        """Problems that do not keep the incident off the site (``Problem.publishes``)."""
+
+    def comment_cut(self, event: yaml.ScalarEvent, path: FieldPath) -> None:
+        """Warn when ``title: Fix #1234`` lost `` #1234`` to a YAML comment.
+
+        PyYAML drops comments, so this reads the source line after the plain
+        scalar's end mark: a space then ``#`` there started a comment that the
+        author most likely meant as text.
+        """
+        name = next((p for p in reversed(path) if isinstance(p, str)), "")
+        if name in _NOT_TEXT or not name:
+            return
+        line, column = event.end_mark.line, event.end_mark.column
+        if line >= len(self.lines):
+            return
+        rest = self.lines[line][column:]
+        if not _COMMENT_AFTER.match(rest):
+            return
+        lost = rest.strip()
+        whole = (event.value + " " + lost).replace("'", "''")
+        shown = lost if len(lost) <= 60 else lost[:59] + "…"
+        value = event.value if len(event.value) <= 60 else event.value[:59] + "…"
+        self.warnings.append(Problem(
+            self.file, line + 1, column + 1, format_path(path),
+            f"the text after ' #' ({shown}) is a YAML comment, so this value reads only "
+            f"'{value}'",
+            f"put the whole value in quotes, e.g. '{whole}' (single quotes; double any ' "
+            "inside), if the '#' part belongs to the text",
+            publishes=True,
+        ))
 
     def problem(self, at: tuple[int, int], path: FieldPath, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, at[0], at[1], format_path(path), message, hint))
@@ -130,6 +169,8 @@ class _Reader:
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
         if tag == _STR or tag in _KEEP_AS_TEXT:
+            if not event.style and tag == _STR:  # plain: "" from libyaml, None from Python
+                self.comment_cut(event, path)
             return event.value, True  # the common case, without building a node
         if tag not in _PLAIN_TAGS:
             self.problem(
@@ -157,6 +198,8 @@ class _Reader:
 
     # -- the document ------------------------------------------------------
     def read(self, text: str) -> Any:
+        # Lines as the parser counts them (odd line breaks were refused before).
+        self.lines = [line.rstrip("\r") for line in text.split("\n")]
         stack: list[_Frame | _Skip] = []
         root: Any = None
         documents = 0
@@ -583,7 +626,7 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
             [Problem(file, 0, 0, "", "the file is nested too deeply to read")],
         )
     if reader.problems:
-        return ParsedFile(data, reader.source, reader.problems)
+        return ParsedFile(data, reader.source, reader.problems + reader.warnings)
     if data is None:
         return ParsedFile(
             None,
@@ -617,4 +660,4 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                 )
             ],
         )
-    return ParsedFile(data, reader.source, [])
+    return ParsedFile(data, reader.source, list(reader.warnings))

@@ -64,6 +64,9 @@ class Problem:
     """What is wrong."""
     hint: str = ""
     """What to do about it."""
+    publishes: bool = False
+    """True for a warning that does not keep the incident off the site (it is still
+    logged, so ``--strict`` fails): e.g. text lost to a YAML comment, a missing file."""
 
     @property
     def location(self) -> str:
