@@ -26,10 +26,11 @@ a build stays O(pages + links).
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -40,9 +41,9 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from ..load.loader import INCIDENT_SUFFIXES, Catalog
+from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
 from ..model.incident import Incident
-from ..model.problems import Problem, did_you_mean
+from ..model.problems import FieldPath, Problem, did_you_mean, format_path
 from ..plugin.theater import display_path
 
 log = get_plugin_logger(__name__)
@@ -55,6 +56,20 @@ _SCENE = re.compile(r"scene-(\d+)")
 _LINE_ANCHOR = re.compile(r"L\d+(?:C\d+)?(?:-L?\d+(?:C\d+)?)?")
 """``#L12`` or ``#L12-L20``: a line of the file on the repository host; dropped on the site."""
 _ID = re.compile(r'\bid="([^"]+)"')
+PLAYBILL_ANCHORS = frozenset({
+    "playbill", "the-story", "impact", "cast-of-characters", "stage-directions-setting",
+    "props", "contributing-conditions", "the-screenplay", "plot-points", "the-critique",
+    "five-whys", "root-causes", "contributing-factors", "call-sheet", "awards-ceremony",
+    "referenced-by",
+})
+"""The fixed section anchors of a playbill (templates/pmtheater/partials), besides
+the anchors of scenes and action items."""
+# Links in incident Markdown, found without rendering it (so ``pmtheater validate``
+# runs the same check as the build). Bounded repetitions keep them linear-time.
+_MD_LINK = re.compile(r"!?\[[^\]\n]{0,1000}\]\([ \t]*<?([^\s()<>]{1,2000})")
+_REF_LINK = re.compile(r"^[ ]{0,3}\[[^\]\n]{1,1000}\]:[ \t]*<?([^\s<>]{1,2000})", re.M)
+_CODE_SPAN = re.compile(r"(`+)[^`\n]{0,2000}?\1")
+_FENCE = re.compile(r"^[ ]{0,3}(```|~~~)")
 _PRIORITY = 1.5
 """After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
 
@@ -206,15 +221,26 @@ class IncidentLinks:
         item = incident.action_item(fragment)
         if item is not None:
             return Target(incident.slug, src, item.anchor)
-        scene = _SCENE.fullmatch(fragment.lower())
+        wanted = fragment.lower()
+        for named in incident.timeline:
+            if named.id and wanted == f"scene-{named.id}":
+                return Target(incident.slug, src, wanted)
+        scene = _SCENE.fullmatch(wanted)
         if scene and 1 <= int(scene.group(1)) <= len(incident.timeline):
             return Target(incident.slug, src, scene.group(0))
+        if wanted in PLAYBILL_ANCHORS:
+            return Target(incident.slug, src, wanted)
         if file_link and _LINE_ANCHOR.fullmatch(fragment):
             return Target(incident.slug, src)
         top = Target(incident.slug, src)
-        if scene:
-            return Broken(f"{incident.id} has no scene {scene.group(1)}",
-                          f"its timeline has {len(incident.timeline)} scenes", top)
+        if scene or wanted.startswith("scene-"):
+            ids = [f"scene-{s.id}" for s in incident.timeline if s.id]
+            hint = did_you_mean(wanted, ids) or (
+                f"its timeline has {len(incident.timeline)} scenes"
+                + (f"; its scene ids are {', '.join(ids)}" if ids else "")
+                + "; give the scene an id (id: rollback) and link to #scene-rollback, "
+                "which survives inserted scenes")
+            return Broken(f"{incident.id} has no scene {wanted[len('scene-'):]}", hint, top)
         items = [i.id for i in incident.action_items]
         hint = did_you_mean(fragment, items) or (
             f"its action items are {', '.join(items)}" if items
@@ -269,9 +295,8 @@ class IncidentLinks:
         if found is None:
             return None
         if isinstance(found, Broken):
-            loaded = self.catalog.files.get(incident.source)
-            where = loaded.display if loaded else incident.source
-            self._warn(where, 0, 0, href, found)
+            # Already reported, with its line, by field_link_problems (when the files
+            # were checked, so that ``pmtheater validate`` reports it too).
             if found.fallback is None:
                 return None  # left as written: a dead link, and a warning
             found = found.fallback
@@ -281,6 +306,55 @@ class IncidentLinks:
             return None
         url = file.url_relative_to(page.file)
         return f"{url}#{found.anchor}" if found.anchor else url
+
+    def field_link_problems(
+        self, loaded: LoadedFile, incident: Incident, exists: Callable[[str], bool]
+    ) -> list[Problem]:
+        """Broken links in an incident's Markdown, each at its line and column.
+
+        A link to an incident, item, scene or anchor that does not exist, and a
+        link or image to a file beside the incident (relative to the YAML file,
+        format 1.1) that is not in docs_dir. These are warnings: the incident
+        is still published (a dead link shows as its words).
+        """
+        problems: list[Problem] = []
+        base = posixpath.dirname(incident.source)
+        starts: list[int] = []
+        for path, text in markdown_fields(incident):
+            for href in links_in_markdown(text):
+                message, hint = self._field_link_issue(href, base, exists)
+                if not message:
+                    continue
+                if not starts:
+                    starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
+                line, column = _position_in_file(loaded, starts, path, href)
+                problems.append(Problem(loaded.display, line, column, format_path(path),
+                                        f"link '{href}': {message}", hint, publishes=True))
+        return problems
+
+    def _field_link_issue(
+        self, href: str, base: str, exists: Callable[[str], bool]
+    ) -> tuple[str, str]:
+        found = self.resolve(href, base)
+        if isinstance(found, Broken):
+            return found.message, found.hint
+        if found is not None:
+            return "", ""
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return "", ""
+        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "\\")):
+            return "", ""
+        target = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
+        if target.startswith("../") or target == "..":
+            return (f"the file '{parts.path}' is outside docs_dir",
+                    "put files the post-mortem shows beside its YAML file, inside docs_dir")
+        if exists(target):
+            return "", ""
+        return (f"there is no file {target} in docs_dir (links and images in an incident are "
+                "relative to its YAML file)",
+                f"put the file beside the incident file, at {target}, or fix the path")
 
     # -- warnings ----------------------------------------------------------------
     def _warn_page(self, page: Page, href: str, broken: Broken) -> None:
@@ -310,6 +384,72 @@ def _locate(page: Page, href: str) -> tuple[int, int]:
             line = text.count("\n", 0, at) + 1
             return line, at - (text.rfind("\n", 0, at) + 1) + 1
     return 0, 0
+
+
+def links_in_markdown(text: str) -> list[str]:
+    """Targets of the inline links, images and link definitions of a Markdown text, outside
+    code spans and fenced code (what Python-Markdown would make links of, near enough)."""
+    kept: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if not fenced:
+            kept.append(_CODE_SPAN.sub("", line))
+    plain = "\n".join(kept)
+    return [m.group(1) for m in _MD_LINK.finditer(plain)] + [
+        m.group(1) for m in _REF_LINK.finditer(plain)]
+
+
+def markdown_fields(incident: Incident) -> list[tuple[FieldPath, str]]:
+    """Every Markdown field of an incident with its path in the file."""
+    out: list[tuple[FieldPath, str]] = [(("summary",), incident.summary)]
+    if incident.impact:
+        out.append((("impact",), incident.impact))
+    out += [(("cast", n, "notes"), c.notes) for n, c in enumerate(incident.cast) if c.notes]
+    out += [(("milestones", n, "note"), m.note)
+            for n, m in enumerate(incident.milestones) if m.note]
+    setting = incident.setting
+    if setting:
+        if setting.environment:
+            out.append((("setting", "environment"), setting.environment))
+        out += [(("setting", "conditions", n), c) for n, c in enumerate(setting.conditions)]
+    for n, scene in enumerate(incident.timeline):
+        out += [(("timeline", n, key), text) for key, text in
+                (("action", scene.action), ("observation", scene.observation),
+                 ("belief", scene.belief)) if text]
+    if incident.plot:
+        out += [(("plot", key), text) for key, _, text in incident.plot.points()]
+    review = incident.review
+    if review:
+        for key in ("went_well", "got_lucky", "could_improve", "detection", "process",
+                    "root_causes", "contributing_factors"):
+            out += [(("review", key, n), a) for n, a in enumerate(getattr(review, key))]
+        for n, why in enumerate(review.five_whys):
+            out += [(("review", "five_whys", n, "why"), why.why),
+                    (("review", "five_whys", n, "because"), why.because)]
+    out += [(("action_items", n, "notes"), i.notes)
+            for n, i in enumerate(incident.action_items) if i.notes]
+    out += [(("awards", n, "citation"), a.citation)
+            for n, a in enumerate(incident.awards) if a.citation]
+    return out
+
+
+def _position_in_file(
+    loaded: LoadedFile, starts: list[int], path: FieldPath, href: str
+) -> tuple[int, int]:
+    """Line and column of ``href`` in the field at ``path`` (the field's own when the link
+    is written with escapes, so it cannot be found as written). ``starts``: the offset
+    where each line of the file begins."""
+    line, column = loaded.source.locate(path)
+    if not 1 <= line <= len(starts):
+        return line, column
+    at = loaded.text.find(href, starts[line - 1])
+    if at < 0:
+        return line, column
+    found = bisect.bisect_right(starts, at)
+    return found, at - starts[found - 1] + 1
 
 
 def register_anchors(page: Page, html: str) -> None:

@@ -250,10 +250,11 @@ class _Assembler:
                 checks.append(last_timed)
             for before in checks:
                 if _earlier(at, day_only, before.at, before.day_only, self.zone):
+                    line = self.line_of(("timeline", before.number - 1, "at"))
                     self.problem(
                         (*path, "at"),
                         f"scene {index + 1} ({at_text}) is earlier than scene {before.number} "
-                        f"({before.at_text}, line {self.line_of(('timeline', before.number - 1, 'at'))})",
+                        f"({before.at_text}, line {line})",
                         "scenes are written in time order; a bare time never rolls over midnight, "
                         "so write the full date for a scene on a later day",
                     )
@@ -280,7 +281,8 @@ class _Assembler:
     def scene_characters(
         self, written: str | list[str] | None, path: FieldPath, roles: list[str]
     ) -> list[str]:
-        """The scene's roles: none (narration), one, or a list (a joint action); each in the cast."""
+        """The scene's roles: none (narration), one, or a list (a joint action), each in
+        the cast."""
         if written is None:
             return []
         names = [written] if isinstance(written, str) else list(written)

@@ -35,6 +35,8 @@ class LoadedFile:
     incident: Incident | None
     problems: list[Problem]
     source: SourceMap
+    text: str = ""
+    """The file's text, to place problems found later (links in its Markdown)."""
 
 
 @dataclass
@@ -112,7 +114,7 @@ class IncidentLoader:
                 incident = None
         problems += warnings
         loaded = LoadedFile(src, display, incident, sorted(problems, key=Problem.sort_key),
-                            parsed.source)
+                            parsed.source, raw.decode("utf-8", "replace"))
         self._cache[key] = loaded
         return loaded
 

@@ -145,7 +145,28 @@ class Theater:
                 )
                 continue
             publishing.append((incident, src_uri))
+        self.catalog.problems += self.field_link_problems(publishing, src_uris, root)
         return publishing
+
+    def field_link_problems(
+        self, publishing: list[tuple[Incident, str]], src_uris: set[str], root: str
+    ) -> list[Problem]:
+        """Broken links and missing files in the incidents' own Markdown, with positions.
+
+        Part of ``check`` so that ``pmtheater validate`` runs it as the build does.
+        """
+        from ..links.incident_links import IncidentLinks, LinkIndex  # links import this module
+
+        links = IncidentLinks(
+            self.catalog, {src: incident for incident, src in publishing},
+            incidents_dir=self.incidents_dir, drafts_hidden=self.options.drafts == "hide",
+            index=LinkIndex(), root=root,
+        )
+        problems: list[Problem] = []
+        for incident, _src in publishing:
+            loaded = self.catalog.files[incident.source]
+            problems += links.field_link_problems(loaded, incident, src_uris.__contains__)
+        return sorted(problems, key=Problem.sort_key)
 
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for playbill pages."""

@@ -2,16 +2,24 @@
 
 One function makes both, so a script that reads the site's file and one that
 runs the CLI see the same shape. Keys are the incident file's keys, every key
-always present (``null`` or ``[]`` when the file leaves it out), times in UTC
-(``2024-03-14T14:02:00Z``), dates as ``YYYY-MM-DD``; ``url`` and ``source``
-say where the playbill is published and which file it came from.
+always present (``null`` or ``[]`` when the file leaves it out), dates as
+``YYYY-MM-DD``; ``url`` and ``source`` say where the playbill is published and
+which file it came from.
+
+Times keep the author's clock (format 1.1): ISO 8601 with the offset they were
+written in or read in (``2024-07-02T01:35:00+09:00``; UTC as ``...Z``), so the
+instant is exact and the local time is the one in the write-up. A time written
+as a date alone ("that day, time unknown") is the date alone; ``approximate``
+names the milestones written with ``~`` (scenes and extra milestones carry
+their own ``approximate`` and ``day_only``); ``timezone`` is the file's own zone
+(or null) and ``zone`` the zone the incident is told in (its own, else the site's).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..model.incident import Incident
@@ -24,6 +32,22 @@ def utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def written(moment: datetime | None, day_only: bool = False) -> str | None:
+    """The moment on the author's clock: ``2024-07-02T01:35:00+09:00``, ``...Z`` for UTC,
+    or ``2024-07-03`` for a day-only moment."""
+    if moment is None:
+        return None
+    if day_only:
+        return moment.date().isoformat()  # midnight of that day on the author's clock
+    if moment.utcoffset() == timedelta(0):
+        return utc(moment)
+    return moment.isoformat(timespec="seconds")
+
+
+def zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or zone)
 
 
 def day(value: date | None) -> str | None:
@@ -40,10 +64,18 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         "title": incident.title,
         "severity": incident.severity,
         "status": incident.status,
-        "started_at": utc(incident.started_at),
-        "detected_at": utc(incident.detected_at),
-        "mitigated_at": utc(incident.mitigated_at),
-        "resolved_at": utc(incident.resolved_at),
+        "timezone": incident.timezone,
+        "zone": zone_name(incident.zone),
+        "started_at": written(incident.started_at, incident.is_day_only("started_at")),
+        "detected_at": written(incident.detected_at, incident.is_day_only("detected_at")),
+        "mitigated_at": written(incident.mitigated_at, incident.is_day_only("mitigated_at")),
+        "resolved_at": written(incident.resolved_at, incident.is_day_only("resolved_at")),
+        "approximate": sorted(incident.approximate),
+        "milestones": [
+            {"at": written(m.at, m.day_only), "name": m.name, "note": m.note,
+             "approximate": m.approximate, "day_only": m.day_only}
+            for m in incident.milestones
+        ],
         "services": list(incident.services),
         "tags": list(incident.tags),
         "summary": incident.summary,
@@ -52,8 +84,11 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         "review_date": day(incident.review_date),
         "cast": [{"role": c.role, "actor": c.actor, "notes": c.notes} for c in incident.cast],
         "timeline": [
-            {"at": utc(s.at), "character": s.character, "action": s.action,
-             "observation": s.observation, "belief": s.belief, "plot_point": s.plot_point}
+            {"at": written(s.at, s.day_only), "id": s.id,
+             "character": (None if not s.characters else
+                           s.characters[0] if len(s.characters) == 1 else list(s.characters)),
+             "action": s.action, "observation": s.observation, "belief": s.belief,
+             "plot_point": s.plot_point, "approximate": s.approximate, "day_only": s.day_only}
             for s in incident.timeline
         ],
         "setting": None if setting is None else {

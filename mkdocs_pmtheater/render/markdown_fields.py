@@ -91,7 +91,9 @@ class _CleanTree(Treeprocessor):
                 elif lower in _URL_ATTRIBUTES:
                     if not is_safe_url(value):
                         del element.attrib[name]
-                    elif lower == "href" and resolve is not None:
+                    elif lower in ("href", "src") and resolve is not None:
+                        # src too: an image beside the incident file (1.1) is published
+                        # with the playbill, at a URL relative to the playbill's page.
                         target = resolve(value)
                         if target is not None:
                             element.attrib[name] = target
