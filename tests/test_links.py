@@ -200,9 +200,11 @@ def test_incident_links_in_incident_markdown_and_backlinks_between_playbills(
     built = site.build()
     old = built.html("incidents/inc-old/")
     assert [a["href"] for a in old.select(".pmt-story a")][:2] == ["../inc-new/", "../inc-new/"]
-    assert built.warnings_about("docs/incidents/old.yaml: link 'incident:INC-NEW#scene-9': "
-                                "INC-NEW has no scene 9")
-    assert built.warnings_about("docs/incidents/old.yaml: link 'incident:INC-NONE'")
+    # Reported with the line and column of the link in the YAML file, and its field.
+    assert built.warnings_about("docs/incidents/old.yaml:5:44: summary: Link "
+                                "'incident:INC-NEW#scene-9': INC-NEW has no scene 9")
+    assert built.warnings_about("docs/incidents/old.yaml:5:121: summary: Link "
+                                "'incident:INC-NONE'")
     new = built.html("incidents/inc-new/")
     refs = [(a.get_text(), a["href"]) for a in new.select("section.pmt-referenced-by a")]
     assert refs == [("INC-OLD: Older outage", "../inc-old/")]

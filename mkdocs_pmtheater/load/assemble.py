@@ -302,8 +302,7 @@ class _Assembler:
                     f"add '- role: {name}' to cast"
                     if roles
                     else f"add a cast list with '- role: {name}'"
-                )
-            hint += "; leave 'character' out for narration (the world, a third party)"
+                ) + ", or leave 'character' out for narration (the world, a third party)"
             self.problem(at, f"the character '{name}' is not in the cast", hint)
         return names
 
