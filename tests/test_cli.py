@@ -122,10 +122,12 @@ def test_validate_github_format(tmp_path: Path) -> None:
 
 
 def test_github_annotation_escapes_workflow_command_characters() -> None:
-    problem = Problem("a,b:c%.yaml", 3, 0, "x", "50% of\r\nlines", "fix: it, now")
+    problem = Problem("a,b:c%\r\n.yaml", 3, 0, "x", "50% of\r\nlines", "fix: it, now")
+    # A problem's text is one line: line breaks in a message are spelled out (\r\n), so
+    # only the file property still needs the workflow command's %0D%0A.
     assert github_annotation(problem) == (
-        "::error file=a%2Cb%3Ac%25.yaml,line=3,col=1,title=pmtheater%3A x::"
-        "x: 50% of%0D%0Alines. Fix: it, now.".replace("50% ", "50%25 "))
+        "::error file=a%2Cb%3Ac%25%0D%0A.yaml,line=3,col=1,title=pmtheater%3A x::"
+        "x: 50% of\\r\\nlines. Fix: it, now.".replace("50% ", "50%25 "))
     whole = Problem("f.yaml", 0, 0, "", "the file is empty")
     assert github_annotation(whole) == "::error file=f.yaml,title=pmtheater::The file is empty."
 

@@ -19,11 +19,16 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 
 def name_key(name: str) -> str:
-    """The matching key: ``@Priya`` -> ``@priya``; ``Dana  COLE`` -> ``dana cole``."""
+    """The matching key: ``@Priya`` -> ``@priya``; ``Dana  COLE`` -> ``dana cole``.
+
+    Unicode normalisation (NFKC) before and after case folding, as Unicode's caseless
+    matching does (UAX #15, Unicode 3.13): ``é`` written precomposed or as ``e`` + U+0301,
+    and full-width letters, make one key, so one person is never split in two.
+    """
     text = unicodedata.normalize("NFKC", " ".join(name.split()))
     if text.startswith("@"):
-        return "@" + text[1:].strip().casefold()
-    return text.casefold()
+        return "@" + unicodedata.normalize("NFKC", text[1:].strip().casefold())
+    return unicodedata.normalize("NFKC", text.casefold())
 
 
 class People:

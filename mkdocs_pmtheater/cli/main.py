@@ -81,7 +81,8 @@ def _expand(paths: Iterable[str]) -> list[Path]:
     for name in paths:
         path = Path(name)
         found.extend(find_incident_files(path) if path.is_dir() else [path])
-    return list(dict.fromkeys(p.resolve() for p in found))
+    # Absolute, but links not followed: the build decides whether a link may be read.
+    return list(dict.fromkeys(Path(os.path.abspath(p)) for p in found))
 
 
 def _group_by_site(args: argparse.Namespace, cwd: Path, paths: list[Path]

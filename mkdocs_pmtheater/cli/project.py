@@ -102,7 +102,7 @@ class Project:
     def external_file(self, path: Path, number: int) -> File:
         """An incident file outside the incidents folder, checked as if it were inside."""
         src_uri = f"{self.options.incidents_dir.strip('/')}/.pmtheater-cli/{number}/{path.name}"
-        return self.file(src_uri, abs_src_path=str(path.resolve()))
+        return self.file(src_uri, abs_src_path=os.path.abspath(path))
 
     def file(self, src_uri: str, *, abs_src_path: str | None = None) -> File:
         """A file of the site at ``src_uri`` (read from ``abs_src_path`` when given).

@@ -329,7 +329,7 @@ class IncidentLinks:
                     starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
                 line, column = _position_in_file(loaded, starts, path, href)
                 problems.append(Problem(loaded.display, line, column, format_path(path),
-                                        f"link '{href}': {message}", hint, publishes=True))
+                                        f"link '{href}': {message}", hint, blocking=False))
         return problems
 
     def _field_link_issue(

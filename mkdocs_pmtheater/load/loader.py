@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
 from ..model.incident import Incident
@@ -101,14 +101,15 @@ class IncidentLoader:
             return cached
         parsed = read_incident_yaml(raw, display)
         incident: Incident | None = None
-        problems = [p for p in parsed.problems if not p.publishes]
-        warnings = [p for p in parsed.problems if p.publishes]
+        problems = [p for p in parsed.problems if p.blocking]
+        warnings = [p for p in parsed.problems if not p.blocking]  # text lost to a comment
         if not problems:
             problems = schema_errors(parsed.data, parsed.source, display, self.severities)
             incident, more = _assemble_best_effort(parsed, display, self.zone, bool(problems))
             taken = {(p.line, p.column) for p in problems}
             problems += [p for p in more if (p.line, p.column) not in taken]
-            if incident is not None and not any(not p.publishes for p in problems):
+            # Warnings (an ambiguous local time resolved by the rule) do not block.
+            if incident is not None and not any(p.blocking for p in problems):
                 incident.source = src
             else:
                 incident = None
@@ -157,7 +158,8 @@ class IncidentLoader:
             first_of[incident.slug] = loaded
             catalog.by_slug[incident.slug] = incident
             catalog.incidents.append(incident)
-        catalog.incidents.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+        catalog.incidents.sort(key=lambda i: (i.started_at.astimezone(timezone.utc), i.id),
+                               reverse=True)
         catalog.problems.sort(key=Problem.sort_key)
         return catalog
 
@@ -215,6 +217,34 @@ def _site_checks(
                         f"the page '{prop.page}' does not exist in this site", hint)
             )
     return problems
+
+
+def _within(path: str, folder: str) -> bool:
+    return os.path.commonpath([folder, path]) == folder
+
+
+def links_outside(path: str, folders: Sequence[str]) -> bool:
+    """Whether ``path`` is, or lies in, a symbolic link that leads out of the first of
+    ``folders`` that holds it as written (docs_dir; then, for a file given to ``pmtheater
+    validate``, the folder it was given from). Such a file must not be read: a pull
+    request can add a link to any file on the build machine, and messages quote files."""
+    written = os.path.abspath(path)
+    for folder in folders:
+        folder = os.path.abspath(folder)
+        if _within(written, folder):
+            return not _within(os.path.realpath(written), os.path.realpath(folder))
+    return False
+
+
+def outside_problem(display: str) -> Problem:
+    """The problem for an incident file that :func:`links_outside` refuses."""
+    return Problem(
+        display, 0, 0, "",
+        "the file is, or is inside a folder that is, a symbolic link that leads outside "
+        "docs_dir; it was not read",
+        "put the incident file itself in the incidents folder instead of a link, or link "
+        "only to files inside docs_dir",
+    )
 
 
 def normalize_page(page: str) -> str | None:

@@ -21,13 +21,14 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ..model.problems import Problem, did_you_mean, format_path
+from ..model.problems import Problem, did_you_mean, excerpt, format_path, quoted
 from ..model.timestamps import (
     parse_bare_time,
     parse_date,
     parse_timestamp,
     zone_abbreviation_error,
 )
+from .urlcheck import url_problem
 from .yamlsource import SourceMap
 
 SCHEMA_FILE = "incident.schema.json"
@@ -113,13 +114,22 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, written: str | None = None) -> str:
+    """What YAML made of a value; with ``written`` (the scalar as the file spells it), say
+    so when that reads differently (``012`` is the number 10, ``on`` the boolean true)."""
     if value is None:
+        if written and written != "~" and written.lower() != "null":
+            return f"nothing ({quoted(written)} is YAML's empty value)"
         return "nothing (an empty value)"
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
+        shown = str(value).lower()
+        if written is not None and written.lower() != shown:
+            return f"the boolean {shown} (YAML 1.1 reads {quoted(written)} as {shown})"
+        return f"the boolean {shown}"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        if written is not None and written != str(value):
+            return f"the number {excerpt(value)} (YAML reads {quoted(written)} as that number)"
+        return f"the number {excerpt(value)}"
     if isinstance(value, str):
         return "text"
     if isinstance(value, list):
@@ -186,24 +196,31 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in (
             expected if isinstance(expected, list) else [expected]))
         hint = ""
+        # Quote what the author wrote, not what YAML made of it: 'id: 012' must become
+        # 'id: "012"', not the '"10"' of YAML 1.1's octal reading.
+        written = source.texts.get(path)
         if expected == "string" and isinstance(instance, int | float | bool):
-            hint = f"put the value in quotes, e.g. {key}: \"{_yaml_text(instance)}\""
+            text = _double_quoted(written if written is not None else _yaml_text(instance))
+            hint = f"put the value in quotes, e.g. {key}: {text}"
             if isinstance(key, int):  # an entry of a list
-                hint = f"put the value in quotes, e.g. - \"{_yaml_text(instance)}\""
+                hint = f"put the value in quotes, e.g. - {text}"
+        elif expected == "string" and instance is None and written:
+            hint = f"put the value in quotes if you meant the text, e.g. {key}: " + (
+                _double_quoted(written))
         elif expected == "string" and instance is None:
             hint = "write a value after the colon, or remove the key"
         elif expected == "array" and not isinstance(instance, list):
             hint = f"write a list, one '- item' per line under '{key}:'"
         elif expected == "object":
             hint = f"write '{key}' as a mapping of keys, one 'name: value' per line"
-        return [problem(f"expected {words}, got {_describe(instance)}", hint)]
+        return [problem(f"expected {words}, got {_describe(instance, written)}", hint)]
     if validator == "enum":
         choices = [str(c) for c in error.validator_value]
         hint = did_you_mean(str(instance), choices)
         listing = ", ".join(choices)
         return [
             problem(
-                f"'{instance}' is not one of: {listing}",
+                f"{quoted(instance)} is not one of: {listing}",
                 hint or f"use one of: {listing}",
             )
         ]
@@ -216,7 +233,7 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
         reason = _time_reason(instance)
         return [
             problem(
-                reason or f"'{_shown(instance)}' is not a time",
+                reason or f"{quoted(instance)} is not a time",
                 "write a full timestamp such as 2024-03-14T14:02:00Z, a date alone when the "
                 "time is unknown, or a bare time such as \"14:02\" (in quotes) on the date of "
                 "the scene before; a leading ~ marks it approximate",
@@ -226,7 +243,7 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
             len(path) >= 2 and path[-2] == "character")):
         return [
             problem(
-                f"'{_shown(instance)}' is not a character: expected the role of a cast "
+                f"{quoted(instance)} is not a character: expected the role of a cast "
                 "member, or a list of roles",
                 "write 'character: On-Call Engineer', or 'character: [Team A, Team B]' for a "
                 "joint action; leave it out for narration",
@@ -240,7 +257,8 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
                 "keep the post-mortem to what matters and link to the full log",
             )
         ]
-    return [problem(error.message)]
+    # jsonschema's own message quotes the value with repr(): keep it short.
+    return [problem(excerpt(error.message, 200))]
 
 
 def _yaml_text(value: Any) -> str:
@@ -249,14 +267,17 @@ def _yaml_text(value: Any) -> str:
     return str(value)
 
 
+def _double_quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar (JSON strings are), shortened for a hint."""
+    return excerpt(json.dumps(text, ensure_ascii=False), 80)
+
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _shown(value: Any, limit: int = 60) -> str:
-    """A value quoted in a message: short, and with invisible characters spelled out."""
-    text = str(value)
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """A value quoted in a message: see :func:`excerpt`."""
+    return excerpt(value, limit)
 
 
 def _time_reason(value: Any) -> str:
@@ -300,6 +321,10 @@ def _pattern_message(path: tuple[str | int, ...], value: Any, pattern: str) -> t
             "use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, "
             "e.g. INC-2024-031",
         )
+    if key in ("url", "tracker") and isinstance(value, str):
+        explained = url_problem(value)
+        if explained is not None:
+            return explained
     if key in ("url", "tracker"):
         return (
             f"'{text}' is not a link this site will publish",

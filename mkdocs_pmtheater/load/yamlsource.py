@@ -15,7 +15,10 @@ builds the data itself from PyYAML's event stream, which is iterative, and:
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +27,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from ..model.problems import FieldPath, Problem, format_path
+from ..model.problems import FieldPath, Problem, excerpt, format_path, quoted
 
 MAX_BYTES = 1024 * 1024
 """An incident file larger than this is almost certainly a pasted log, not a post-mortem."""
@@ -43,6 +46,8 @@ _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
 _KEEP_AS_TEXT = {_TAG + "timestamp"}
 _STR = _TAG + "str"
 _COMMENT_AFTER = re.compile(r"[ \t]+#")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""Where the parser counts lines (NEL, U+2028 and U+2029 are refused before parsing)."""
 _NOT_TEXT = frozenset({
     "id", "severity", "status", "timezone", "started_at", "detected_at", "mitigated_at",
     "resolved_at", "at", "plot_point", "priority", "kind", "due", "review_date", "url",
@@ -59,6 +64,9 @@ class SourceMap:
 
     values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    texts: dict[FieldPath, str] = field(default_factory=dict)
+    """The source text of scalars that YAML did not read as text (``012``, ``on``), so
+    that advice can quote what the author wrote rather than what YAML made of it."""
 
     def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of ``path``, or of its nearest recorded ancestor."""
@@ -128,7 +136,11 @@ class _Reader:
         self.resolver = Resolver()
         self.lines: list[str] = []
         self.warnings: list[Problem] = []
-        """Problems that do not keep the incident off the site (``Problem.publishes``)."""
+        """Problems that do not keep the incident off the site (``Problem.blocking`` False)."""
+        self.spans: list[tuple[int, int, FieldPath]] = []
+        """(start, end) character offsets of every scalar (keys too) and its field path."""
+        self.escaped: list[tuple[int, int, FieldPath, str]] = []
+        """Double-quoted scalars whose value holds a refused invisible character."""
 
     def comment_cut(self, event: yaml.ScalarEvent, path: FieldPath) -> None:
         """Warn when ``title: Fix #1234`` lost `` #1234`` to a YAML comment.
@@ -148,15 +160,13 @@ class _Reader:
             return
         lost = rest.strip()
         whole = (event.value + " " + lost).replace("'", "''")
-        shown = lost if len(lost) <= 60 else lost[:59] + "…"
-        value = event.value if len(event.value) <= 60 else event.value[:59] + "…"
         self.warnings.append(Problem(
             self.file, line + 1, column + 1, format_path(path),
-            f"the text after ' #' ({shown}) is a YAML comment, so this value reads only "
-            f"'{value}'",
-            f"put the whole value in quotes, e.g. '{whole}' (single quotes; double any ' "
-            "inside), if the '#' part belongs to the text",
-            publishes=True,
+            f"the text after ' #' ({excerpt(lost)}) is a YAML comment, so this value reads "
+            f"only {quoted(event.value)}",
+            f"put the whole value in quotes, e.g. '{excerpt(whole)}' (single quotes; double "
+            "any ' inside), if the '#' part belongs to the text",
+            blocking=False,
         ))
 
     def problem(self, at: tuple[int, int], path: FieldPath, message: str, hint: str = "") -> None:
@@ -169,14 +179,18 @@ class _Reader:
         if tag is None or tag == "!":
             tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
         if tag == _STR or tag in _KEEP_AS_TEXT:
+            if event.style == '"' and _INVISIBLE.search(event.value):
+                self.escaped.append((event.start_mark.index, event.end_mark.index, path,
+                                     event.value))
             if not event.style and tag == _STR:  # plain: "" from libyaml, None from Python
                 self.comment_cut(event, path)
             return event.value, True  # the common case, without building a node
+        self.source.texts[path] = event.value
         if tag not in _PLAIN_TAGS:
             self.problem(
                 _pos(event.start_mark),
                 path,
-                f"the YAML tag '{_short_tag(event.tag)}' is not allowed",
+                f"the YAML tag {quoted(_short_tag(event.tag))} is not allowed",
                 "incident files hold plain text, numbers, lists and mappings; "
                 "remove the tag (and quote the value if it should be text)",
             )
@@ -185,9 +199,9 @@ class _Reader:
         try:
             value = self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            message = f"cannot read this value: {exc}"
+            message = f"cannot read this value: {excerpt(exc, 200)}"
             if tag in (_TAG + "int", _TAG + "float"):
-                message = f"cannot read the number '{event.value[:20]}…': it is too long"
+                message = f"cannot read the number {quoted(event.value, 20)}: it is too long"
             self.problem(_pos(event.start_mark), path, message,
                          "put the value in quotes if it is meant as text")
             return None, False
@@ -199,7 +213,7 @@ class _Reader:
     # -- the document ------------------------------------------------------
     def read(self, text: str) -> Any:
         # Lines as the parser counts them (odd line breaks were refused before).
-        self.lines = [line.rstrip("\r") for line in text.split("\n")]
+        self.lines = _LINE_BREAK.split(text)
         stack: list[_Frame | _Skip] = []
         root: Any = None
         documents = 0
@@ -230,7 +244,7 @@ class _Reader:
                     self.problem(
                         key_mark,
                         path,
-                        f"duplicate key '{key}' (first written on line {first[0]})",
+                        f"duplicate key {quoted(key)} (first written on line {first[0]})",
                         "keep one of them: YAML would silently drop the first",
                     )
                     return
@@ -295,6 +309,12 @@ class _Reader:
                         top.key, top.key_mark = _MERGE, at
                     else:
                         top.key, top.key_mark = event.value, at
+                        key_path = (*top.path, event.value)
+                        self.spans.append((event.start_mark.index, event.end_mark.index,
+                                           key_path))
+                        if event.style == '"' and _INVISIBLE.search(event.value):
+                            self.escaped.append((event.start_mark.index, event.end_mark.index,
+                                                 key_path, event.value))
                     continue
                 if isinstance(event, yaml.CollectionEndEvent):
                     pass  # end of this mapping: handled below
@@ -312,13 +332,15 @@ class _Reader:
 
             if isinstance(event, yaml.ScalarEvent):
                 path = child_path()
+                self.spans.append((event.start_mark.index, event.end_mark.index, path))
                 value, _ok = self.scalar(event, path)
                 attach(value, 1, _pos(event.start_mark), event.anchor)
             elif isinstance(event, yaml.AliasEvent):
                 at = _pos(event.start_mark)
                 if event.anchor not in self.anchors:
-                    self.problem(at, child_path(), f"unknown alias '*{event.anchor}'",
-                                 f"define the anchor '&{event.anchor}' before this line, "
+                    anchor = excerpt(event.anchor, 40)
+                    self.problem(at, child_path(), f"unknown alias '*{anchor}'",
+                                 f"define the anchor '&{anchor}' before this line, "
                                  "or write the value out")
                     attach(None, 1, at, None)
                     continue
@@ -344,7 +366,7 @@ class _Reader:
                     self.problem(
                         at,
                         path,
-                        f"the YAML tag '{_short_tag(event.tag)}' is not allowed",
+                        f"the YAML tag {quoted(_short_tag(event.tag))} is not allowed",
                         "incident files hold plain text, numbers, lists and mappings; "
                         "remove the tag",
                     )
@@ -427,19 +449,57 @@ _MERGE = _Sentinel("<<")
 _BAD_KEY = _Sentinel("<complex key>")
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+"""Where a line ends, for editors and for YAML alike once U+0085, U+2028 and U+2029 are
+refused: LF, CR LF, or a lone CR (old Mac files; editors such as VS Code show those as
+line breaks too)."""
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of ``text`` starts (lines end at LF, CR LF or a lone CR)."""
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+def position(text: str, index: int, starts: list[int] | None = None) -> tuple[int, int]:
+    """1-based (line, column) of character ``index`` of ``text``, as an editor shows it:
+    lines end at LF, CR LF or a lone CR; a column counts characters (code points), a tab
+    counts one."""
+    starts = starts if starts is not None else line_starts(text[: index + 1])
+    line = bisect.bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``, broken where :func:`position` counts a new line."""
+    return _LINE_BREAK.split(text)
+
+
+_UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
 def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
+    """The text of the file: UTF-8 (a byte-order mark is dropped), or UTF-16 with its
+    byte-order mark, as YAML allows and PyYAML reads; anything else is a problem at the
+    line and column of the first byte that does not decode."""
+    encoding, body = "utf-8", raw
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return None, Problem(file, 1, 1, "", "the file is saved as UTF-32",
+                             "save the file as UTF-8; most editors offer 'Save with encoding'")
+    for bom, name in _UTF16_BOMS:
+        if raw.startswith(bom):
+            encoding, body = name, raw[len(bom):]
     try:
-        text = raw.decode("utf-8")
+        text = body.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        bad = raw[exc.start : exc.start + 1].hex()
+        before = body[: exc.start].decode(encoding, "replace").removeprefix("\ufeff")
+        line, column = position(before + "?", len(before))
+        bad = body[exc.start : exc.start + 1].hex()
         return None, Problem(
             file,
             line,
             column,
             "",
-            f"the file is not valid UTF-8 (byte 0x{bad})",
+            f"the file is not valid {encoding.upper()[:6]} (byte 0x{bad})",
             "save the file as UTF-8; most editors offer 'Save with encoding'",
         )
     return text.removeprefix("\ufeff"), None
@@ -447,12 +507,10 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
 
 def _reader_problem(exc: yaml.reader.ReaderError, file: str, text: str) -> Problem:
     """A character YAML does not allow (a control character, say), with its line and column."""
-    position = exc.position
+    index = exc.position
     if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8, not characters
-        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
-    before = text[:position]
-    line = before.count("\n") + 1
-    column = position - (before.rfind("\n") + 1) + 1
+        index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+    line, column = position(text, index)
     char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
     return Problem(
         file,
@@ -476,9 +534,11 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
         return Problem(file, line, column, "",
                        f"values are nested more than {MAX_DEPTH} levels deep",
                        "an incident nests at most a few levels; check the indentation")
+    # PyYAML's words may quote the file (a tag handle, a character): keep them short.
+    problem, context = excerpt(problem, 200), context and excerpt(context, 200)
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check the indentation and quoting on this line and the one before it"
-    lines = text.split("\n")
+    lines = split_lines(text)
     opened = _unclosed_opening(exc, lines, line, column)
     if opened is not None:
         what, (line_opened, column_opened) = opened
@@ -569,14 +629,13 @@ def _odd_line_break(text: str, file: str) -> Problem | None:
     """YAML 1.1 ends a line at NEL, U+2028 and U+2029, where editors and reviewers see none.
 
     Left in, such a character silently splits text, or breaks the file with an error
-    on a line nobody can see; so it is reported where it is.
+    on a line nobody can see; so it is reported where an editor shows it (lines counted
+    at LF, CR LF and CR only).
     """
     found = _YAML_ONLY_BREAKS.search(text)
     if found is None:
         return None
-    index = found.start()
-    line = text.count("\n", 0, index) + 1
-    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    line, column = position(text, found.start())
     char = found.group()
     return Problem(
         file,
@@ -587,6 +646,89 @@ def _odd_line_break(text: str, file: str) -> Problem | None:
         "a line break although editors do not show one",
         "replace it with a space or a normal line break",
     )
+
+
+# Characters that show nothing, or reorder what is around them: text holding them reads
+# differently on the page (and in review) from what the file holds. Bidirectional
+# embeddings, overrides, isolates and marks; zero-width spaces, joiners and the word
+# joiner; the BOM inside text; soft hyphen, combining grapheme joiner, Hangul fillers,
+# Khmer and Mongolian invisibles, invisible operators, interlinear annotations, musical
+# formatting and the tag characters (which can spell hidden text).
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
+)
+_JOINERS = "\u200c\u200d"
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
+MAX_INVISIBLE_REPORTS = 10
+"""Invisible characters reported one by one per file; the rest are counted."""
+
+
+def _joins(text: str, index: int) -> bool:
+    """A ZWJ or ZWNJ between two visible non-ASCII characters: emoji sequences (👩‍💻) and
+    scripts such as Persian or Devanagari need them; anywhere else they only hide."""
+    if index == 0 or index + 1 >= len(text):
+        return False
+    before, after = text[index - 1], text[index + 1]
+    return all(not c.isascii() and not c.isspace() and c not in _JOINERS
+               and not _INVISIBLE.match(c) for c in (before, after))
+
+
+def _invisible_message(char: str, where: str) -> tuple[str, str]:
+    name = unicodedata.name(char, "an unnamed character")
+    code = f"U+{ord(char):04X} {name}"
+    if char in _BIDI:
+        return (f"{where} holds {code}, an invisible character that reorders how the text "
+                "around it is displayed, so the page would read differently from the file",
+                "delete it; right-to-left text displays in its own order without it")
+    return (f"{where} holds {code}, an invisible character, so the page would read "
+            "differently from the file", "delete it (most editors do not show it)")
+
+
+def _field_at(spans: list[tuple[int, int, FieldPath]], starts: list[int],
+              index: int) -> FieldPath | None:
+    """The field whose scalar holds character ``index``; None in a comment or between."""
+    at = bisect.bisect_right(starts, index) - 1
+    if at >= 0 and spans[at][0] <= index < max(spans[at][1], spans[at][0] + 1):
+        return spans[at][2]
+    return None
+
+
+def _invisible_problems(text: str, file: str, reader: _Reader | None) -> list[Problem]:
+    """Every refused invisible character, raw or written as an escape, at its own line and
+    column with the field that holds it (or the comment). Linear in the size of the file."""
+    found: list[tuple[int, str, FieldPath | None]] = []
+    spans = sorted(reader.spans) if reader is not None else []
+    span_starts = [s[0] for s in spans]
+    for match in _INVISIBLE.finditer(text):
+        char = match.group()
+        if char in _JOINERS and _joins(text, match.start()):
+            continue
+        found.append((match.start(), char, _field_at(spans, span_starts, match.start())))
+    for start, end, path, value in reader.escaped if reader is not None else []:
+        for escape in _ESCAPE.finditer(text, start, end):
+            digits = escape.group(1) or escape.group(2) or escape.group(3)
+            char = chr(int(digits, 16)) if digits and int(digits, 16) < 0x110000 else ""
+            if char and _INVISIBLE.match(char) and not (
+                    char in _JOINERS and _joins(value, value.find(char))):
+                found.append((escape.start(), char, path))
+    found.sort(key=lambda f: f[0])
+    problems: list[Problem] = []
+    starts = line_starts(text) if found else []
+    for index, char, path in found[:MAX_INVISIBLE_REPORTS]:
+        line, column = position(text, index, starts)
+        where = "the text" if path is not None else "this line (a comment, or between values)"
+        message, hint = _invisible_message(char, where)
+        problems.append(Problem(file, line, column, format_path(path or ()), message, hint))
+    if len(found) > MAX_INVISIBLE_REPORTS:
+        line, column = position(text, found[MAX_INVISIBLE_REPORTS][0], starts)
+        problems.append(Problem(
+            file, line, column, "",
+            f"{len(found) - MAX_INVISIBLE_REPORTS:,} more invisible characters follow",
+            "search the file for them (most editors can show invisible characters)"))
+    return problems
 
 
 def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
@@ -613,20 +755,22 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
         return ParsedFile(None, SourceMap(), [problem])
     problem = _odd_line_break(text, file)
     if problem is not None:
-        return ParsedFile(None, SourceMap(), [problem])
+        return ParsedFile(None, SourceMap(), [problem, *_invisible_problems(text, file, None)])
     reader = _Reader(file)
     try:
         data = reader.read(text)
     except yaml.YAMLError as exc:
-        return ParsedFile(None, reader.source, [*reader.problems, _syntax_problem(exc, file, text)])
+        return ParsedFile(None, reader.source, [*reader.problems, _syntax_problem(exc, file, text),
+                                                *_invisible_problems(text, file, reader)])
     except RecursionError:  # pragma: no cover - the reader does not recurse; belt and braces
         return ParsedFile(
             None,
             reader.source,
             [Problem(file, 0, 0, "", "the file is nested too deeply to read")],
         )
-    if reader.problems:
-        return ParsedFile(data, reader.source, reader.problems + reader.warnings)
+    invisible = _invisible_problems(text, file, reader)
+    if reader.problems or invisible:
+        return ParsedFile(data, reader.source, [*reader.problems, *invisible, *reader.warnings])
     if data is None:
         return ParsedFile(
             None,
@@ -643,7 +787,8 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
             ],
         )
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the value {data!r}"
+        # Quote a short excerpt only: the "file" may be a link to any file on the machine.
+        kind = "a list" if isinstance(data, list) else f"the value {quoted(data)}"
         line, column = reader.source.locate(())
         return ParsedFile(
             None,

@@ -1,7 +1,9 @@
 """The incident model: plain typed classes, built once per build from valid files.
 
 Text fields hold exactly what the author wrote; rendering (Markdown, escaping)
-happens later, in one place. Times are aware datetimes; a time written as a
+happens later, in one place. Times are aware datetimes (the loader gives them in
+UTC); durations are always taken between real instants (see
+``timestamps.elapsed``). A time written as a
 date alone (format 1.1: "that day, time unknown") is midnight of that day in the
 incident's zone, flagged ``day_only`` so that nothing shows or counts it as
 00:00, and a time written with ``~`` is flagged ``approximate``.
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from .timestamps import format_days, format_duration
+from .timestamps import elapsed, format_days, format_duration
 
 _UTC = timezone.utc  # the Incident field named ``timezone`` shadows the module in its body
 SEVERITY_DEFAULT = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
@@ -250,7 +252,7 @@ class Incident:
             return None
         if name in self.day_only or "started_at" in self.day_only:
             return timedelta(days=(self._local_day(moment) - self._local_day(self.started_at)).days)
-        return moment - self.started_at
+        return elapsed(self.started_at, moment)
 
     def since_start_text(self, name: str) -> str:
         """The span as shown: exact to the minute, ``≈`` when an end is approximate, and

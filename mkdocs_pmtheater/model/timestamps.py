@@ -2,19 +2,36 @@
 
 Authors write ISO 8601 with or without an offset, or a bare ``HH:MM`` for a
 scene on the same day as the scene before. Without an offset a time is read in
-the incident's ``timezone`` (format 1.1) or else the site's time zone. A bare
-time takes the date *and* the offset of the scene before it, because that is
-the clock the author was reading from.
+the site's time zone. A bare time takes the date *and* the clock (the offset,
+or the zone) of the scene before it, because that is the clock the author was
+reading from.
 
-Format 1.1 adds two readings: a leading ``~`` marks a time as approximate, and
-a date alone is a day whose time is unknown (not midnight, as in version 1).
+Every time leaves here as an instant in UTC. Python compares and subtracts two
+datetimes that share a ``tzinfo`` on their wall clocks, so 01:30 and 03:30 on
+the day clocks spring forward would be two hours apart instead of one; in UTC
+they are what they were.
+
+Offset-less local times that a zone skips (the hour clocks jump over) are
+refused with both possible readings; those it repeats (the hour after clocks
+go back) are read as the first occurrence (``fold=0``), as RFC 5545 does for
+DTSTART, and the caller is told so, to warn the author.
+
+Format 1.1: offset-less times are read in the incident's ``timezone`` when it
+names one (else the site's); a leading ``~`` marks a time as approximate (it is
+read as written); a date alone is a day whose time is unknown (read here as
+midnight of that day, which callers never show or count as 00:00; version 1
+meant midnight). A zone abbreviation (``PST``) is refused with the offsets it
+may stand for.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .problems import quoted as _quote
 
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -86,6 +103,105 @@ class TimeError(ValueError):
         self.hint = hint
 
 
+class NonexistentTime(TimeError):
+    """A local time that the zone skips; ``hint`` gives the two moments it may have meant."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A time as written, read: the instant, the clock it was read on, and any caveat."""
+
+    instant: datetime
+    """Aware, in UTC."""
+    clock: tzinfo
+    """The written offset, or the zone an offset-less time was read in: the clock a
+    following bare time is read on."""
+    ambiguity: tuple[str, str] | None = None
+    """(message, hint) when the local time happened twice and the first was taken."""
+
+
+def zone_label(zone: tzinfo) -> str:
+    """``America/New_York`` for a zone, ``UTC`` or ``UTC-05:00`` for a fixed offset."""
+    return str(getattr(zone, "key", None) or zone)
+
+
+def _stamp(moment: datetime) -> str:
+    """``2024-03-10T03:30:00-04:00``: a moment as an author may write it back."""
+    return moment.isoformat(timespec="auto" if moment.microsecond else "seconds")
+
+
+def _clock(moment: datetime, day: date | None = None) -> str:
+    """``02:00``; with the date in front when it is not ``day`` (a zone that skipped a day)."""
+    text = moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+    return text if day is None or moment.date() == day else f"{moment:%Y-%m-%d} {text}"
+
+
+def _transition(start: datetime, end: datetime, zone: tzinfo) -> datetime:
+    """The first UTC instant in (start, end] whose offset in ``zone`` differs from start's."""
+    before = start.astimezone(zone).utcoffset()
+    low, high = start, end
+    while high - low > timedelta(seconds=1):  # about a dozen steps for an hour
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)
+
+
+def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) -> Reading:
+    """Read the wall-clock time ``naive`` in ``zone``.
+
+    Raises :class:`NonexistentTime` for a time the zone skips. A repeated time is read as
+    its first occurrence (``fold=0``); with ``not_before`` (the scene before, for a bare
+    time) the second is taken when the first would go back in time, since scenes are
+    written in order. Either way :attr:`Reading.ambiguity` says which was taken.
+    """
+    if not hasattr(zone, "key"):  # a fixed offset: every wall time exists once
+        return Reading(naive.replace(tzinfo=zone).astimezone(timezone.utc), zone)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    early, late = first.utcoffset(), second.utcoffset()
+    assert early is not None and late is not None
+    if early == late:
+        return Reading(first.astimezone(timezone.utc), zone)
+    name = zone_label(zone)
+    day = naive.strftime("%Y-%m-%d")
+    written = _clock(naive)
+    as_first = (naive - early).replace(tzinfo=timezone.utc)
+    as_second = (naive - late).replace(tzinfo=timezone.utc)
+    if late > early:  # the clocks jumped forward over this time
+        change = _transition(as_second, as_first, zone)
+        jump_from = _clock((change + early).replace(tzinfo=None), naive.date())
+        jump_to = _clock((change + late).replace(tzinfo=None), naive.date())
+        earlier = as_second.astimezone(zone)
+        gap = format_duration(late - early)
+        later = as_first.astimezone(zone)
+        raise NonexistentTime(
+            f"{written} does not exist on {day} in {name} (clocks jumped from {jump_from} "
+            f"to {jump_to})",
+            f"write the moment with its offset: {_stamp(earlier)} ({gap} earlier) or "
+            f"{_stamp(later)} ({gap} later), whichever the clock you read meant",
+        )
+    change = _transition(as_first, as_second, zone)
+    back_from = _clock((change + early).replace(tzinfo=None), naive.date())
+    back_to = _clock((change + late).replace(tzinfo=None), naive.date())
+    take_second = not_before is not None and as_first < not_before <= as_second
+    taken, other = (second, first) if take_second else (first, second)
+    which = "the second" if take_second else "the first"
+    why = " (the first would be before the scene before)" if take_second else ""
+    return Reading(
+        taken.astimezone(timezone.utc),
+        zone,
+        (
+            f"{written} on {day} happened twice in {name} (clocks went back from {back_from} "
+            f"to {back_to}); read as {which}, {_stamp(taken)} ({taken.tzname()}){why}",
+            f"if you meant the other, write {_stamp(other)} ({other.tzname()}); writing the "
+            "offset also silences this warning",
+        ),
+    )
+
+
 def zone_abbreviation_error(text: str) -> TimeError | None:
     """The error for ``2024-03-14 14:02 PST`` (a zone written as letters), else None.
 
@@ -104,7 +220,8 @@ def zone_abbreviation_error(text: str) -> TimeError | None:
     if offsets:
         meaning = " or ".join(f"{offset} ({where})" for offset, where in offsets)
         hint = (
-            f"{word.upper()} is {meaning}: write the offset, e.g. '{stem}{offsets[0][0]}', "
+            f"{word.upper()} is {meaning}: write the offset, e.g. "
+            f"{_quote(stem + offsets[0][0])}, "
             "or leave the offset out and give the incident's zone once at the top, "
             "e.g. 'timezone: Asia/Tokyo' (an IANA name)"
         )
@@ -114,8 +231,8 @@ def zone_abbreviation_error(text: str) -> TimeError | None:
             "incident's zone once at the top, e.g. 'timezone: Europe/Berlin' (an IANA name)"
         )
     return TimeError(
-        f"'{text.strip()}' names its zone by the abbreviation '{word}'; abbreviations are not "
-        "read (several zones share some, and they hide daylight saving)", hint)
+        f"{_quote(text.strip())} names its zone by the abbreviation '{word}'; abbreviations "
+        "are not read (several zones share some, and they hide daylight saving)", hint)
 
 
 def split_approximate(text: str) -> tuple[str, bool]:
@@ -130,19 +247,12 @@ def is_date_only(text: str) -> bool:
     return _DATE.match(split_approximate(text)[0]) is not None
 
 
-def parse_timestamp(text: str, zone: tzinfo) -> datetime:
-    """An aware datetime; raises :class:`TimeError` (a ValueError) saying what is wrong.
-
-    A leading ``~`` is ignored here (see :func:`split_approximate`); a date
-    alone gives midnight in ``zone``, which callers treat as "that day, time
-    unknown" (see :func:`is_date_only`).
-    """
-    text = split_approximate(text)[0]
+def _naive(text: str) -> tuple[datetime, str | None]:
+    text = split_approximate(text)[0]  # "~" (1.1): read as written, flagged by the caller
     match = _TIMESTAMP.match(text.strip())
     if not match:
-        raise zone_abbreviation_error(text) or TimeError(f"'{text}' is not a timestamp")
+        raise zone_abbreviation_error(text) or TimeError(f"{_quote(text)} is not a timestamp")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
-    tz = _offset(offset) if offset else zone
     try:
         micro = int((fraction or "0")[:6].ljust(6, "0"))
         naive = datetime(
@@ -150,10 +260,31 @@ def parse_timestamp(text: str, zone: tzinfo) -> datetime:
             int(second or 0), micro,
         )
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date and time ({exc})") from None
+        raise ValueError(f"{_quote(text)} is not a real date and time ({exc})") from None
     if naive.year not in YEARS:
-        raise ValueError(f"'{text}' is outside the years {YEARS[0]} to {YEARS[-1]}")
-    return naive.replace(tzinfo=tz)
+        raise ValueError(f"{_quote(text)} is outside the years {YEARS[0]} to {YEARS[-1]}")
+    return naive, offset
+
+
+def read_timestamp(text: str, zone: tzinfo) -> Reading:
+    """The instant ``text`` names, its clock and any ambiguity; raises ValueError (or
+    :class:`NonexistentTime`, with a hint) saying what is wrong."""
+    naive, offset = _naive(text)
+    return localize(naive, _offset(offset) if offset else zone)
+
+
+def parse_timestamp(text: str, zone: tzinfo) -> datetime:
+    """The instant ``text`` names, aware, in UTC; raises ValueError saying what is wrong."""
+    return read_timestamp(text, zone).instant
+
+
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Real time from ``start`` to ``end`` (aware datetimes), whatever zones they carry.
+
+    Both are moved to UTC first: Python subtracts two datetimes with the same ``tzinfo``
+    on their wall clocks, which is wrong across a daylight-saving change.
+    """
+    return end.astimezone(timezone.utc) - start.astimezone(timezone.utc)
 
 
 def parse_bare_time(text: str) -> time | None:
@@ -165,24 +296,28 @@ def parse_bare_time(text: str) -> time | None:
     try:
         return time(hour, minute, second)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real time of day ({exc})") from None
+        raise ValueError(f"{_quote(text)} is not a real time of day ({exc})") from None
 
 
-def on_same_day(previous: datetime, at: time) -> datetime:
-    """``at`` on the date of ``previous``, on the clock (offset or zone) it was written in."""
-    return datetime.combine(previous.date(), at, tzinfo=previous.tzinfo)
+def on_same_day(previous: datetime, at: time, clock: tzinfo | None = None) -> Reading:
+    """``at`` on the date ``previous`` had on ``clock`` (default: previous's own tzinfo),
+    read on that clock; raises :class:`NonexistentTime` as :func:`localize` does."""
+    clock = clock or previous.tzinfo or timezone.utc
+    day = previous.astimezone(clock).date()
+    return localize(datetime.combine(day, at), clock, not_before=previous)
 
 
 def parse_date(text: str) -> date:
+    """``2024-11-30`` -> date; raises ValueError saying what is wrong."""
     match = _DATE.match(text.strip())
     if not match:
-        raise ValueError(f"'{text}' is not a date")
+        raise ValueError(f"{_quote(text)} is not a date")
     try:
         day = date(*(int(g) for g in match.groups()))
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date ({exc})") from None
+        raise ValueError(f"{_quote(text)} is not a real date ({exc})") from None
     if day.year not in YEARS:
-        raise ValueError(f"'{text}' is outside the years {YEARS[0]} to {YEARS[-1]}")
+        raise ValueError(f"{_quote(text)} is outside the years {YEARS[0]} to {YEARS[-1]}")
     return day
 
 

@@ -20,7 +20,13 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from ..catalogue import Catalogue
-from ..load.loader import INCIDENT_SUFFIXES, Catalog, IncidentLoader
+from ..load.loader import (
+    INCIDENT_SUFFIXES,
+    Catalog,
+    IncidentLoader,
+    links_outside,
+    outside_problem,
+)
 from ..model.incident import Incident
 from ..model.problems import Problem
 from ..render.markdown_fields import MarkdownFields
@@ -119,6 +125,11 @@ class Theater:
         folder of mkdocs.yml)."""
         root = root or project_dir(self.config)
         sources = [f for f in files if self.is_incident_file(f)]
+        # Never read through a symbolic link that leaves docs_dir (see links_outside).
+        folders = (self.config.docs_dir, root)
+        refused = [f for f in sources
+                   if f.abs_src_path and links_outside(f.abs_src_path, folders)]
+        sources = [f for f in sources if f not in refused]
         triples = (
             (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
             for f in sources
@@ -130,6 +141,8 @@ class Theater:
             pages=lambda: sorted(u for u in src_uris if u.endswith(".md")),
             reserved=RESERVED_SLUGS | self.reserved_slugs(),
         )
+        self.catalog.problems += [
+            outside_problem(display_path(f.abs_src_path or f.src_uri, root)) for f in refused]
         publishing = []
         for incident in self.catalog.incidents:
             if not self.is_published(incident):

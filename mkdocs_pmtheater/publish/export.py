@@ -6,9 +6,10 @@ always present (``null`` or ``[]`` when the file leaves it out), dates as
 ``YYYY-MM-DD``; ``url`` and ``source`` say where the playbill is published and
 which file it came from.
 
-Times keep the author's clock (format 1.1): ISO 8601 with the offset they were
-written in or read in (``2024-07-02T01:35:00+09:00``; UTC as ``...Z``), so the
-instant is exact and the local time is the one in the write-up. A time written
+Times are on the incident's clock (format 1.1): ISO 8601 with the offset of
+the incident's ``timezone`` (else the site's zone) at that moment
+(``2024-07-02T01:35:00+09:00``; UTC as ``...Z``), so the instant is exact and
+the local time is the one in the write-up. A time written
 as a date alone ("that day, time unknown") is the date alone; ``approximate``
 names the milestones written with ``~`` (scenes and extra milestones carry
 their own ``approximate`` and ``day_only``); ``timezone`` is the file's own zone
@@ -34,16 +35,17 @@ def utc(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def written(moment: datetime | None, day_only: bool = False) -> str | None:
-    """The moment on the author's clock: ``2024-07-02T01:35:00+09:00``, ``...Z`` for UTC,
-    or ``2024-07-03`` for a day-only moment."""
+def written(moment: datetime | None, zone: tzinfo, day_only: bool = False) -> str | None:
+    """The moment on the incident's clock (its ``timezone``, else the site's):
+    ``2024-07-02T01:35:00+09:00``, ``...Z`` in UTC, or ``2024-07-03`` for a day-only moment."""
     if moment is None:
         return None
+    local = moment.astimezone(zone)
     if day_only:
-        return moment.date().isoformat()  # midnight of that day on the author's clock
-    if moment.utcoffset() == timedelta(0):
+        return local.date().isoformat()  # read as midnight of that day on that clock
+    if local.utcoffset() == timedelta(0):
         return utc(moment)
-    return moment.isoformat(timespec="seconds")
+    return local.isoformat(timespec="seconds")
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -59,6 +61,7 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
     setting = incident.setting
     plot = incident.plot
     review = incident.review
+    zone = incident.zone
     return {
         "id": incident.id,
         "title": incident.title,
@@ -66,13 +69,11 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         "status": incident.status,
         "timezone": incident.timezone,
         "zone": zone_name(incident.zone),
-        "started_at": written(incident.started_at, incident.is_day_only("started_at")),
-        "detected_at": written(incident.detected_at, incident.is_day_only("detected_at")),
-        "mitigated_at": written(incident.mitigated_at, incident.is_day_only("mitigated_at")),
-        "resolved_at": written(incident.resolved_at, incident.is_day_only("resolved_at")),
+        **{name: written(incident.moment(name), zone, incident.is_day_only(name))
+           for name in ("started_at", "detected_at", "mitigated_at", "resolved_at")},
         "approximate": sorted(incident.approximate),
         "milestones": [
-            {"at": written(m.at, m.day_only), "name": m.name, "note": m.note,
+            {"at": written(m.at, zone, m.day_only), "name": m.name, "note": m.note,
              "approximate": m.approximate, "day_only": m.day_only}
             for m in incident.milestones
         ],
@@ -84,7 +85,7 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         "review_date": day(incident.review_date),
         "cast": [{"role": c.role, "actor": c.actor, "notes": c.notes} for c in incident.cast],
         "timeline": [
-            {"at": written(s.at, s.day_only), "id": s.id,
+            {"at": written(s.at, zone, s.day_only), "id": s.id,
              "character": (None if not s.characters else
                            s.characters[0] if len(s.characters) == 1 else list(s.characters)),
              "action": s.action, "observation": s.observation, "belief": s.belief,

@@ -179,7 +179,8 @@ def last_change(incident: Incident) -> datetime:
                            incident.resolved_at) if m is not None]
     if incident.review_date is not None:
         moments.append(datetime.combine(incident.review_date, time(0), timezone.utc))
-    return max(moments)
+    # Compared as instants: max() of datetimes sharing a zone compares wall clocks.
+    return max(moments, key=lambda m: m.astimezone(timezone.utc))
 
 
 def _stable_id(name: str) -> str:
@@ -222,8 +223,8 @@ def atom_document(
         sub(entry, "link", rel="alternate", type="text/html", href=url)
         # RFC 3339 allows the author's offset (1.1: keep the author's clock); a day-only
         # start is midnight of that day on that clock, the nearest date-time Atom allows.
-        sub(entry, "published", written(incident.started_at))
-        sub(entry, "updated", written(last_change(incident)))
+        sub(entry, "published", written(incident.started_at, incident.zone))
+        sub(entry, "updated", written(last_change(incident), incident.zone))
         sub(entry, "category", term=_xml(incident.severity), label="Severity")
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))

@@ -165,11 +165,22 @@ def milestone_rows(incident: Incident) -> list[dict[str, Any]]:
             "day_only": extra.day_only, "note": extra.note, "fixed": False, "since": since,
             "measure": "", "order": 4,
         })
-    # A day-only moment has no time of day: it sorts after that day's timed moments (a
-    # day-only start stays first), and equal times keep the fixed milestones first.
-    rows.sort(key=lambda r: (
-        r["at"].astimezone(incident.zone).date(),
-        r["day_only"] and r["order"] != 0, r["at"], r["order"]))
+    # A day-only moment has no time of day: it goes after that day's timed moments, but
+    # before a fixed milestone of that day that comes later in the story (mitigated before
+    # resolved); equal times keep the fixed milestones first.
+    def day(row: dict[str, Any]) -> date:
+        return row["at"].astimezone(incident.zone).date()  # type: ignore[no-any-return]
+
+    ordered = sorted((r for r in rows if not r["day_only"]), key=lambda r: (r["at"], r["order"]))
+    for row in sorted((r for r in rows if r["day_only"]), key=lambda r: (day(r), r["order"])):
+        at = len(ordered)
+        for index, other in enumerate(ordered):
+            if day(other) > day(row) or (day(other) == day(row) and row["fixed"]
+                                          and other["fixed"] and other["order"] > row["order"]):
+                at = index
+                break
+        ordered.insert(at, row)
+    rows = ordered
     return rows
 
 
