@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -37,8 +36,6 @@ from .people import People
 SEARCH_DATA = "assets/pmtheater/index-search.json"
 """Summary and people of every listed incident, fetched by the index's filter box."""
 _CITATION_BATCH = 100
-_MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"[*_`#>\[\]|~]+")
 
 
 @dataclass(frozen=True)
@@ -57,11 +54,6 @@ KINDS: dict[str, PageKind] = {
                              False),
     "metrics": PageKind("metrics", "Metrics", "pmtheater/metrics.html", False),
 }
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown reduced to its words, for the filter box."""
-    return " ".join(_MD_MARKUP.sub(" ", _MD_LINK_TARGET.sub("]", markdown_text)).split())
 
 
 def page_markdown(kind: PageKind) -> str:
@@ -117,6 +109,9 @@ class Catalogue:
         self.files: dict[str, PageKind] = {}
         """Generated catalogue pages by src_uri, in nav order."""
         self._people: People | None = None
+        self.summaries: dict[str, str] = {}
+        """Plain words of each summary, by its Markdown (set by the build before add_files);
+        a summary missing here is searched as written."""
         self._env: Environment | None = None
 
     # -- files ---------------------------------------------------------------
@@ -161,7 +156,7 @@ class Catalogue:
     def search_data(self) -> str:
         """``{id: "summary and people"}``: what the filter box searches beyond the table."""
         data = {
-            i.id: plain_text(i.summary) + " " + " ".join(views.people_of(i))
+            i.id: " ".join((self.summaries.get(i.summary, i.summary), *views.people_of(i)))
             for i in self.incidents
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)

@@ -45,6 +45,7 @@ from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
 from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, did_you_mean, format_path
 from ..plugin.theater import display_path
+from ..render.playbill import markdown_fields
 
 log = get_plugin_logger(__name__)
 
@@ -320,7 +321,7 @@ class IncidentLinks:
         problems: list[Problem] = []
         base = posixpath.dirname(incident.source)
         starts: list[int] = []
-        for path, text in markdown_fields(incident):
+        for path, text, _inline in markdown_fields(incident):
             for href in links_in_markdown(text):
                 message, hint = self._field_link_issue(href, base, exists)
                 if not message:
@@ -400,40 +401,6 @@ def links_in_markdown(text: str) -> list[str]:
     plain = "\n".join(kept)
     return [m.group(1) for m in _MD_LINK.finditer(plain)] + [
         m.group(1) for m in _REF_LINK.finditer(plain)]
-
-
-def markdown_fields(incident: Incident) -> list[tuple[FieldPath, str]]:
-    """Every Markdown field of an incident with its path in the file."""
-    out: list[tuple[FieldPath, str]] = [(("summary",), incident.summary)]
-    if incident.impact:
-        out.append((("impact",), incident.impact))
-    out += [(("cast", n, "notes"), c.notes) for n, c in enumerate(incident.cast) if c.notes]
-    out += [(("milestones", n, "note"), m.note)
-            for n, m in enumerate(incident.milestones) if m.note]
-    setting = incident.setting
-    if setting:
-        if setting.environment:
-            out.append((("setting", "environment"), setting.environment))
-        out += [(("setting", "conditions", n), c) for n, c in enumerate(setting.conditions)]
-    for n, scene in enumerate(incident.timeline):
-        out += [(("timeline", n, key), text) for key, text in
-                (("action", scene.action), ("observation", scene.observation),
-                 ("belief", scene.belief)) if text]
-    if incident.plot:
-        out += [(("plot", key), text) for key, _, text in incident.plot.points()]
-    review = incident.review
-    if review:
-        for key in ("went_well", "got_lucky", "could_improve", "detection", "process",
-                    "root_causes", "contributing_factors"):
-            out += [(("review", key, n), a) for n, a in enumerate(getattr(review, key))]
-        for n, why in enumerate(review.five_whys):
-            out += [(("review", "five_whys", n, "why"), why.why),
-                    (("review", "five_whys", n, "because"), why.because)]
-    out += [(("action_items", n, "notes"), i.notes)
-            for n, i in enumerate(incident.action_items) if i.notes]
-    out += [(("awards", n, "citation"), a.citation)
-            for n, a in enumerate(incident.awards) if a.citation]
-    return out
 
 
 def _position_in_file(

@@ -87,7 +87,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.backlinks = Backlinks(theater, self._link_index, files,
                                    used_in=self.config.backlinks)
         feeds.add_files(files, config, prefix=theater.prefix, playbills=theater.playbills,
-                        severities=self.config.severities, today=theater.today)
+                        severities=self.config.severities, today=theater.today,
+                        summaries=theater.summaries)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
         # The incidents stay alive until the build ends; without this, Python's cycle

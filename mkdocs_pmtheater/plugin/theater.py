@@ -28,7 +28,7 @@ from ..load.loader import (
     outside_problem,
 )
 from ..model.incident import Incident
-from ..model.problems import Problem
+from ..model.problems import FieldPath, Problem, format_path
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from .config import PmTheaterConfig
@@ -96,6 +96,10 @@ class Theater:
         self.playbills: dict[str, Incident] = {}
         """Generated playbill pages by src_uri."""
         self._renderer: PlaybillRenderer | None = None
+        self._fields: MarkdownFields | None = None
+        self.summaries: dict[str, str] = {}
+        """Plain words of each published summary (by its Markdown source), taken from
+        the rendered HTML: the meta description, the feed and the index's filter use them."""
         self.incident_link: Callable[[str, Incident, Page], str | None] | None = None
         """Set by the plugin: resolves ``incident:`` and incident-file links in incident
         Markdown (see links.py); None when the link is not one of those."""
@@ -188,9 +192,12 @@ class Theater:
         publishing = self.check(files, root)
         for file in sources:
             files.remove(file)
+        self.summaries = self.fields().plain_texts(i.summary for i, _ in publishing)
+        self.catalogue.summaries = self.summaries
         for incident, src_uri in publishing:
             file = File.generated(
-                self.config, src_uri, content=page_source(incident),
+                self.config, src_uri, content=page_source(incident,
+                                                          self.summaries[incident.summary]),
                 inclusion=InclusionLevel.NOT_IN_NAV,
             )
             file.edit_uri = incident.source
@@ -217,19 +224,24 @@ class Theater:
         return not (incident.is_draft and self.options.drafts == "hide")
 
     # -- pages ---------------------------------------------------------------
+    def fields(self) -> MarkdownFields:
+        """The renderer of incident Markdown, configured like the site (one per build)."""
+        if self._fields is None:
+            self._fields = MarkdownFields(
+                self.config.markdown_extensions,
+                self.config.mdx_configs,
+                allow_html=self.options.allow_html,
+            )
+        return self._fields
+
     def renderer(self) -> PlaybillRenderer:
         if self._renderer is None:
             # The theme's loader puts custom_dir first, so users can override our templates.
             theme_loader = self.config.theme.get_env().loader
             assert theme_loader is not None
-            fields = MarkdownFields(
-                self.config.markdown_extensions,
-                self.config.mdx_configs,
-                allow_html=self.options.allow_html,
-            )
             self._renderer = PlaybillRenderer(
                 theme_loader,
-                fields,
+                self.fields(),
                 Clock(self.zone, self.options.timezone),
                 list(self.options.severities),
                 self.today,
@@ -266,7 +278,18 @@ class Theater:
             url = file.url_relative_to(page.file)
             return f"{url}#{fragment}" if fragment else url
 
-        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link)
+        problems: list[Problem] = []
+
+        def on_problem(path: FieldPath, message: str, hint: str) -> None:
+            loaded = self.catalog.files.get(incident.source)
+            display = loaded.display if loaded else incident.source
+            line, column = loaded.source.locate(path) if loaded else (0, 0)
+            problems.append(Problem(display, line, column, format_path(path), message, hint))
+
+        body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link,
+                                    on_problem=on_problem)
+        self.catalog.problems += problems
+        report(problems)
         page.toc = toc
         return body
 

@@ -28,7 +28,7 @@ import posixpath
 import re
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -50,7 +50,6 @@ FEED_SIZE = 20
 """How many post-mortems the Atom feed carries (the newest)."""
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_MARKUP = re.compile(r"[*_`#>|~]+|\]\([^)]*\)|[\[\]]")
 
 
 def schema_document(severities: Iterable[str]) -> str:
@@ -167,9 +166,9 @@ def _xml(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def plain_text(markdown_text: str, limit: int = 600) -> str:
-    """A Markdown summary reduced to its words, for the feed's plain-text summary."""
-    words = " ".join(_MARKUP.sub(" ", markdown_text).split())
+def plain_text(text: str, limit: int = 600) -> str:
+    """Plain words (see ``MarkdownFields.plain_texts``) cut for the feed's summary."""
+    words = " ".join(text.split())
     return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -196,8 +195,14 @@ def atom_document(
     site_link: str,
     absolute: bool,
     fallback_updated: datetime,
+    summaries: Mapping[str, str] | None = None,
 ) -> bytes:
-    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``."""
+    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``.
+
+    ``summaries`` gives the plain words of each summary, by its Markdown source;
+    a summary missing there is given as written.
+    """
+    summaries = summaries or {}
     etree.register_namespace("", ATOM)
 
     def sub(parent: etree.Element, tag: str, text: str | None = None,
@@ -228,7 +233,8 @@ def atom_document(
         sub(entry, "category", term=_xml(incident.severity), label="Severity")
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))
-        sub(entry, "summary", plain_text(incident.summary), type="text")
+        sub(entry, "summary", plain_text(summaries.get(incident.summary, incident.summary)),
+            type="text")
     etree.indent(feed)
     return etree.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -247,8 +253,13 @@ def add_files(
     playbills: dict[str, Incident],
     severities: Iterable[str],
     today: date,
+    summaries: Mapping[str, str] | None = None,
 ) -> None:
-    """Add the four files under ``prefix``; a docs file already at one of them wins."""
+    """Add the four files under ``prefix``; a docs file already at one of them wins.
+
+    ``summaries``: the plain words of each summary, by its Markdown source (the feed
+    carries them as its entries' plain-text summaries).
+    """
     site_url = config.site_url or ""
     base = site_url if site_url.endswith("/") else site_url + "/"
     published: list[tuple[Incident, str]] = []
@@ -285,6 +296,7 @@ def add_files(
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
+            summaries=summaries,
         ),
     }
     for name, content in contents.items():
