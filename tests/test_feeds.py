@@ -200,4 +200,5 @@ def test_a_docs_file_at_a_feed_address_wins(site: SiteFactory) -> None:
     site.page("incidents/feed.xml", "<mine/>\n")
     built = site.build()
     assert read(built, "incidents/feed.xml") == b"<mine/>\n"
-    assert built.warnings_about("docs_dir has a file at incidents/feed.xml")
+    assert built.warnings_about("docs/incidents/feed.xml: This file takes the address "
+                                "incidents/feed.xml of the plugin's Atom feed")

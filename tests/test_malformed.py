@@ -137,7 +137,10 @@ EXPECTED: dict[str, list[Expect]] = {
         E(2, 5, "id", "the id 'valid-a' is already used by docs/incidents/0-valid-a.yaml:1")
     ],
     "cross-reserved-id": [E(2, 5, "id", "would take the address of a page")],
-    "cross-address-taken": [E(2, 5, "id", "the playbill address incidents/taken.md is already")],
+    "cross-address-taken": [
+        E(2, 5, "id", "the playbill address incidents/taken/ is already taken by "
+          "docs/incidents/taken.md")
+    ],
     "cross-prop-page-missing": [
         E(12, 13, "setting.props[0].page", "the page 'runbooks/cache-evicton.md' does not exist")
     ],

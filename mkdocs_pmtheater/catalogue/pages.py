@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
@@ -26,7 +26,6 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents
 
 from ..model.incident import Incident
-from ..model.problems import Problem
 from ..model.timestamps import format_duration
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, _section_toc
@@ -123,35 +122,26 @@ class Catalogue:
         return f"{self.prefix}/{slug}.md" if self.prefix else f"{slug}.md"
 
     def add_files(
-        self, files: Files, incidents: dict[str, Incident], display: Callable[[File], str]
-    ) -> list[Problem]:
+        self, files: Files, incidents: dict[str, Incident], *, skip: Container[str] = ()
+    ) -> None:
         """Add the catalogue pages (and their data) for the published playbills.
 
         ``incidents`` maps each playbill's src_uri to its incident, newest first.
-        A docs page that already has a catalogue page's path wins, with a warning.
+        ``skip`` names the src_uris whose address a file of the site already has: that
+        file wins (the theater reports it) and the catalogue page is not built.
         """
         self.incidents = list(incidents.values())
         self.sources = {i.id: src for src, i in incidents.items()}
-        problems = []
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
-            existing = files.get_file_from_path(src_uri)
-            if existing is not None:
-                problems.append(Problem(
-                    display(existing), 0, 0, "",
-                    f"this page takes the address of the generated catalogue page "
-                    f"'{kind.title}' ({src_uri}), so that page is not built",
-                    f"move or rename this page, or leave '{kind.slug}' out of the "
-                    "pmtheater option catalogue.pages",
-                ))
+            if src_uri in skip:
                 continue
             file = File.generated(self.config, src_uri, content=page_markdown(kind),
                                   inclusion=InclusionLevel.NOT_IN_NAV)
             files.append(file)
             self.files[src_uri] = kind
-        if any(kind.slug == "index" for kind in self.files.values()):
+        if any(kind.slug == "index" for kind in self.files.values()) and SEARCH_DATA not in skip:
             files.append(File.generated(self.config, SEARCH_DATA, content=self.search_data()))
-        return problems
 
     def search_data(self) -> str:
         """``{id: "summary and people"}``: what the filter box searches beyond the table."""

@@ -134,6 +134,7 @@ class IncidentLinks:
         drafts_hidden: bool,
         index: LinkIndex,
         root: str,
+        report: Callable[[Iterable[Problem]], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.playbill_of: dict[str, str] = {i.slug: src for src, i in playbills.items()}
@@ -147,6 +148,8 @@ class IncidentLinks:
         self.page: Page | None = None
         """The Markdown page being converted; None outside page conversion."""
         self._warned: set[tuple[str, str]] = set()
+        self.report = report or (lambda problems: [log.warning(p.text()) for p in problems])
+        """Logs (and counts, for strict builds) each problem found in a link."""
 
     # -- resolving -------------------------------------------------------------
     def is_incident_path(self, src: str) -> bool:
@@ -368,8 +371,8 @@ class IncidentLinks:
         if (where, href) in self._warned:
             return
         self._warned.add((where, href))
-        log.warning(Problem(where, line, column, f"link '{href}'", broken.message,
-                            broken.hint).text())
+        self.report([Problem(where, line, column, f"link '{href}'", broken.message,
+                             broken.hint)])
 
 
 def _locate(page: Page, href: str) -> tuple[int, int]:

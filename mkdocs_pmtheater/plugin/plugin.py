@@ -79,7 +79,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.links = IncidentLinks(
             theater.catalog, theater.playbills, incidents_dir=theater.incidents_dir,
             drafts_hidden=self.config.drafts == "hide", index=self._link_index,
-            root=project_dir(config),
+            root=project_dir(config), report=theater.report,
         )
         self._link_extension.links = links = self.links
         theater.incident_link = lambda href, incident, page: links.field_href(
@@ -88,7 +88,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                    used_in=self.config.backlinks)
         feeds.add_files(files, config, prefix=theater.prefix, playbills=theater.playbills,
                         severities=self.config.severities, today=theater.today,
-                        summaries=theater.summaries)
+                        summaries=theater.summaries,
+                        skip=theater.shadowed)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
         # The incidents stay alive until the build ends; without this, Python's cycle
@@ -129,6 +130,10 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
         return context
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.theater is not None and config.strict:
+            self.theater.strict_failure()
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         if self.theater is not None:

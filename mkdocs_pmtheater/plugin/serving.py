@@ -54,13 +54,15 @@ class ServeProblems:
         for src_uri, incident in theater.playbills.items():
             self.addresses[incident.source] = Address(incident.id, src_uri)
         self.addresses = {src: a for src, a in self.addresses.items() if src in catalog.files}
-        taken = {f.src_uri for f in files}
         by_file: dict[str, list[Problem]] = {}
         for problem in catalog.problems:
             by_file.setdefault(problem.file, []).append(problem)
         for src, loaded in catalog.files.items():
             address = self.addresses.get(src)
-            if src in published or address is None or address.src_uri in taken:
+            if src in published or address is None:
+                continue
+            # The address may have been taken since (a page added at the same path).
+            if theater.claim_page(address.src_uri, f"the problems of {loaded.display}"):
                 continue
             page = ProblemPage(address.incident_id, loaded.display,
                                by_file.get(loaded.display, []))

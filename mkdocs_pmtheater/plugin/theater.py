@@ -7,19 +7,22 @@ long as the plugin, so ``mkdocs serve`` re-reads only what changed.
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import Abort
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from ..catalogue import Catalogue
+from ..catalogue.pages import SEARCH_DATA
 from ..load.loader import (
     INCIDENT_SUFFIXES,
     Catalog,
@@ -29,8 +32,10 @@ from ..load.loader import (
 )
 from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, format_path
+from ..publish import feeds
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
+from .addresses import AddressBook, Holder, clash, dest_of, page_address
 from .config import PmTheaterConfig
 
 log = get_plugin_logger(__name__)
@@ -71,10 +76,22 @@ def display_path(abs_path: str, root: str) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else Path(abs_path).as_posix()
 
 
-def report(problems: list[Problem]) -> None:
-    """Each problem as an MkDocs warning, so ``mkdocs build --strict`` fails."""
-    for problem in problems:
-        log.warning(problem.text())
+def _site_outputs(config: MkDocsConfig) -> list[tuple[str, str]]:
+    """``(path, what)`` of files MkDocs writes that are not in ``Files``: the theme's static
+    pages (``404.html``, ``sitemap.xml`` and its ``.gz``) and the search plugin's index."""
+    outputs: list[tuple[str, str]] = []
+    try:  # `pmtheater validate` reads mkdocs.yml without loading the theme or plugins
+        templates = sorted(config.theme.static_templates)
+        plugins = list(config.plugins)
+    except (AttributeError, KeyError, TypeError):
+        return outputs
+    for name in templates:
+        outputs.append((name, f"the theme's page {name}"))
+        if name == "sitemap.xml":
+            outputs.append((name + ".gz", f"the theme's page {name}.gz"))
+    if any(name == "search" or name.endswith("/search") for name in plugins):
+        outputs.append(("search/search_index.json", "the search plugin's index"))
+    return outputs
 
 
 class Theater:
@@ -95,6 +112,12 @@ class Theater:
         self.catalog = Catalog()
         self.playbills: dict[str, Incident] = {}
         """Generated playbill pages by src_uri."""
+        self.addresses = AddressBook()
+        """Every output path of the build (filled by ``check``)."""
+        self.shadowed: set[str] = set()
+        """The plugin's own files (src_uri) that a file of the site keeps from being published."""
+        self.problem_texts: list[str] = []
+        """Every problem reported in this build, as logged."""
         self._renderer: PlaybillRenderer | None = None
         self._fields: MarkdownFields | None = None
         self.summaries: dict[str, str] = {}
@@ -126,7 +149,13 @@ class Theater:
         """Read and check the incident files (every check of a build; ``pmtheater validate``
         runs this too): sets ``self.catalog``; returns the playbills to publish as
         ``(incident, src_uri)``. Messages name files relative to ``root`` (default: the
-        folder of mkdocs.yml)."""
+        folder of mkdocs.yml).
+
+        Before any playbill is placed, every address the site writes is claimed
+        (addresses.py): the site's own files, the theme's pages, then the plugin's
+        own files; a playbill whose address is taken is a problem at its ``id:``
+        line and is not published, and nothing else is lost.
+        """
         root = root or project_dir(self.config)
         sources = [f for f in files if self.is_incident_file(f)]
         # Never read through a symbolic link that leaves docs_dir (see links_outside).
@@ -147,19 +176,16 @@ class Theater:
         )
         self.catalog.problems += [
             outside_problem(display_path(f.abs_src_path or f.src_uri, root)) for f in refused]
+        self.catalog.problems += self.claim_addresses(files, root)
         publishing = []
         for incident in self.catalog.incidents:
             if not self.is_published(incident):
                 continue
             src_uri = f"{self.prefix}/{incident.slug}.md" if self.prefix else f"{incident.slug}.md"
-            if src_uri in src_uris:
-                loaded = self.catalog.files[incident.source]
-                line, column = loaded.source.locate(("id",))
-                self.catalog.problems.append(
-                    Problem(loaded.display, line, column, "id",
-                            f"the playbill address {src_uri} is already taken by a page in "
-                            "docs_dir", "rename that page or choose another id")
-                )
+            display = self.catalog.files[incident.source].display
+            holder = self.claim_page(src_uri, f"the playbill of {incident.id} ({display})")
+            if holder is not None:
+                self.catalog.problems.append(self._taken(display, incident, src_uri, holder))
                 continue
             publishing.append((incident, src_uri))
         self.catalog.problems += self.field_link_problems(publishing, src_uris, root)
@@ -203,18 +229,124 @@ class Theater:
             file.edit_uri = incident.source
             files.append(file)
             self.playbills[src_uri] = incident
-        files.append(
-            File.generated(self.config, STYLESHEET,
-                           abs_src_path=str(ASSETS_DIR / "pmtheater.css"))
-        )
-        self.catalog.problems += self.catalogue.add_files(
-            files, self.playbills, lambda f: display_path(f.abs_src_path or f.src_uri, root)
-        )
-        if self.catalogue.kinds:  # the plugin lists the script whenever pages are configured
+        if STYLESHEET not in self.shadowed:
+            files.append(File.generated(self.config, STYLESHEET,
+                                        abs_src_path=str(ASSETS_DIR / "pmtheater.css")))
+        self.catalogue.add_files(files, self.playbills, skip=self.shadowed)
+        # The plugin lists the script whenever catalogue pages are configured.
+        if self.catalogue.kinds and SCRIPT not in self.shadowed:
             files.append(File.generated(self.config, SCRIPT,
                                         abs_src_path=str(ASSETS_DIR / "pmtheater.js")))
-        report(self.catalog.problems)
+        self.report(self.catalog.problems)
         return files
+
+    def report(self, problems: Iterable[Problem]) -> None:
+        """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
+        with ``-q`` MkDocs neither prints nor counts warnings (see ``strict_failure``)."""
+        for problem in problems:
+            self.problem_texts.append(problem.text())
+            log.warning(self.problem_texts[-1])
+
+    def strict_failure(self) -> None:
+        """End a strict build that had problems, whatever the log level.
+
+        MkDocs counts for ``--strict`` only the warnings it prints, so with ``-q`` (a
+        common CI line) a build with broken incident files would pass. Raising
+        :class:`~mkdocs.exceptions.Abort` gives the same ending as MkDocs' own strict
+        check: its message, no traceback, exit code 1 (also under ProperDocs, which
+        redirects ``mkdocs`` imports to itself). When warnings were not shown, the
+        problems are logged as errors first, so the output still says what is wrong.
+
+        Raises:
+            Abort: when this build reported any problem.
+        """
+        count = len(self.problem_texts)
+        if not count:
+            return
+        seen = "warnings"
+        if not log.isEnabledFor(logging.WARNING):
+            for text in self.problem_texts:
+                log.error(text)
+            seen = "errors"
+        raise Abort(f"Aborted with {count} incident problem{'s' * (count != 1)} in strict "
+                    f"mode (see the {seen} above)")
+
+    def plugin_outputs(self) -> list[tuple[str, str, str]]:
+        """``(src_uri, what it is, what to do when it is taken)`` of every file the plugin
+        adds besides the playbills."""
+        under = f"{self.prefix}/" if self.prefix else ""
+        restyle = "to restyle the pages, add a stylesheet of your own to extra_css instead"
+        outputs = [(STYLESHEET, "the plugin's stylesheet", f"move or rename this file; {restyle}")]
+        if self.catalogue.kinds:
+            outputs.append((SCRIPT, "the plugin's script",
+                            "move or rename this file, or set the pmtheater option "
+                            "catalogue.pages to [] (the script serves the catalogue pages)"))
+        for kind in self.catalogue.kinds:
+            outputs.append((self.catalogue.src_uri(kind.slug),
+                            f"the generated catalogue page '{kind.title}'",
+                            f"move or rename this page, or leave '{kind.slug}' out of the "
+                            "pmtheater option catalogue.pages"))
+        if any(kind.slug == "index" for kind in self.catalogue.kinds):
+            outputs.append((SEARCH_DATA, "the post-mortem index's search data",
+                            "move or rename this file (without it, the index's filter box "
+                            "searches only the table)"))
+        for name, what in feeds.DATA_FILES:
+            outputs.append((under + name, f"the plugin's {what}",
+                            "move or rename this file, or change the pmtheater option prefix"))
+        return outputs
+
+    def claim_addresses(self, files: Files, root: str) -> list[Problem]:
+        """Fill ``self.addresses`` with every output path but the playbills', in order of
+        precedence: the site's files (never replaced), what MkDocs and the theme write, then
+        the plugin's own files. A plugin file whose address is taken is left out
+        (``self.shadowed``) and is a problem that names the file that has it."""
+        book = self.addresses = AddressBook()
+        self.shadowed = set()
+        for file in files:
+            if self.is_incident_file(file) or not file.inclusion.is_in_serve():
+                continue  # incident files become playbills; excluded files are not written
+            book.claim(file.dest_uri, display_path(file.abs_src_path or file.src_uri, root),
+                       site_file=True)
+        for path, owner in _site_outputs(self.config):
+            book.claim(path, owner)
+        problems = []
+        for src_uri, what, hint in self.plugin_outputs():
+            dest = self.dest(src_uri)
+            holder = book.claim(dest, what)
+            if holder is None:
+                continue
+            self.shadowed.add(src_uri)
+            file, owner = holder.owner, "this file"
+            if not holder.site_file:  # a page of the theme, say: only the prefix can move
+                file = display_path(self.config.config_file_path or "mkdocs.yml", root)
+                owner = holder.owner
+                hint = "change the pmtheater option prefix"
+            problems.append(Problem(
+                file, 0, 0, "",
+                f"{owner} takes the address {page_address(dest)}{clash(dest, holder)} of {what},"
+                " so the plugin does not publish its own", hint))
+        return problems
+
+    def dest(self, src_uri: str) -> str:
+        """Where MkDocs will write the file with this ``src_uri`` in this site."""
+        return dest_of(src_uri, use_directory_urls=self.config.use_directory_urls)
+
+    def claim_page(self, src_uri: str, owner: str) -> Holder | None:
+        """Claim the output path of a page the plugin adds; the holder when it is taken."""
+        return self.addresses.claim(self.dest(src_uri), owner)
+
+    def _taken(self, display: str, incident: Incident, src_uri: str,
+               holder: Holder) -> Problem:
+        """The problem of a playbill whose address is taken, at the incident's ``id:``."""
+        line, column = self.catalog.files[incident.source].source.locate(("id",))
+        dest = self.dest(src_uri)
+        keeps = f"; {holder.owner} keeps its address" if holder.site_file else ""
+        return Problem(
+            display, line, column, "id",
+            f"the playbill address {page_address(dest)} is already taken by "
+            f"{holder.owner}{clash(dest, holder)}",
+            f"choose another id for this incident (it is not published){keeps}",
+        )
 
     def reserved_slugs(self) -> set[str]:
         """Slugs taken by other generated pages under the prefix (the catalogue's)."""
@@ -289,7 +421,7 @@ class Theater:
         body, toc = renderer.render(incident, prop_url=prop_url, resolve_link=resolve_link,
                                     on_problem=on_problem)
         self.catalog.problems += problems
-        report(problems)
+        self.report(problems)
         page.toc = toc
         return body
 

@@ -28,24 +28,24 @@ import posixpath
 import re
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
 from .export import incidents_document, utc, written
 
-log = get_plugin_logger(__name__)
-
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
 CALENDAR = "action-items.ics"
 FEED = "feed.xml"
+DATA_FILES = ((SCHEMA, "JSON Schema of incident files"), (INCIDENTS, "incident data"),
+              (CALENDAR, "action-item calendar"), (FEED, "Atom feed"))
+"""``(name, what it is)`` of the files published under the prefix."""
 FEED_SIZE = 20
 """How many post-mortems the Atom feed carries (the newest)."""
 ATOM = "http://www.w3.org/2005/Atom"
@@ -254,8 +254,10 @@ def add_files(
     severities: Iterable[str],
     today: date,
     summaries: Mapping[str, str] | None = None,
+    skip: Container[str] = (),
 ) -> None:
-    """Add the four files under ``prefix``; a docs file already at one of them wins.
+    """Add the four files under ``prefix``, but those whose src_uri is in ``skip``: a file
+    of the site has their address, and wins (the theater reports it).
 
     ``summaries``: the plain words of each summary, by its Markdown source (the feed
     carries them as its entries' plain-text summaries).
@@ -301,8 +303,6 @@ def add_files(
     }
     for name, content in contents.items():
         src_uri = f"{prefix}/{name}" if prefix else name
-        if files.get_file_from_path(src_uri) is not None:
-            log.warning(f"docs_dir has a file at {src_uri}, where the plugin would publish its "
-                        f"{name}; the plugin leaves that file alone and does not publish its own")
+        if src_uri in skip or files.get_file_from_path(src_uri) is not None:
             continue
         files.append(File.generated(config, src_uri, content=content))
