@@ -130,6 +130,8 @@ def test_github_annotation_escapes_workflow_command_characters() -> None:
         "x: 50% of\\r\\nlines. Fix: it, now.".replace("50% ", "50%25 "))
     whole = Problem("f.yaml", 0, 0, "", "the file is empty")
     assert github_annotation(whole) == "::error file=f.yaml,title=pmtheater::The file is empty."
+    resolved = Problem("f.yaml", 4, 13, "started_at", "happened twice", blocking=False)
+    assert github_annotation(resolved).startswith("::warning file=f.yaml,line=4,col=13,")
 
 
 def test_validate_json_format(site: SiteFactory) -> None:

@@ -25,8 +25,9 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -147,7 +148,55 @@ EXPECTED: dict[str, list[Expect]] = {
     "cross-prop-page-outside": [
         E(12, 13, "setting.props[0].page", "the page '../../etc/passwd' does not exist")
     ],
+    # Local times the site's zone (America/New_York, see ZONE_OF) skips.
+    "cross-dst-nonexistent-time": [
+        E(6, 14, "detected_at", "02:30 does not exist on 2024-03-10 in America/New_York "
+          "(clocks jumped from 02:00 to 03:00). Write the moment with its offset: "
+          "2024-03-10T01:30:00-05:00 (1 h earlier) or 2024-03-10T03:30:00-04:00 (1 h later)")
+    ],
+    "cross-dst-nonexistent-bare-time": [
+        E(18, 9, "timeline[1].at", "02:15 does not exist on 2024-03-10 in America/New_York")
+    ],
+    # Invisible characters, written as YAML escapes: reported at the escape.
+    "schema-role-zero-width-space": [E(12, 19, "cast[1].role", "U+200B ZERO WIDTH SPACE")],
+    "schema-owner-bidi-override": [
+        E(24, 19, "action_items[0].owner", "U+202E RIGHT-TO-LEFT OVERRIDE")
+    ],
+    "cross-duplicate-role-look-alike": [
+        E(15, 11, "cast[3].role", "is already in the cast (line 14: 'Cafe\\u0301 Liaison' and "
+          "'Caf\\u00e9 Liaison' look the same)")
+    ],
+    # Links that browsers would take to another host, or read otherwise.
+    "schema-url-protocol-relative": [
+        E(26, 14, "action_items[0].tracker", "'//evil.example/PRICE-1' is not a path on this")
+    ],
+    "schema-url-backslash": [E(26, 14, "action_items[0].tracker", "it holds a backslash")],
+    "schema-url-percent-backslash": [
+        E(26, 14, "action_items[0].tracker", "decoded, it starts a link to another host")
+    ],
+    "schema-url-user-before-host": [
+        E(26, 14, "action_items[0].tracker", "puts a user name before the host")
+    ],
+    "schema-url-tab": [
+        E(26, 14, "action_items[0].tracker", "'https://tracker.example.com/PRI\\tCE-1' is not a")
+    ],
+    # Advice quotes what the author wrote, not what YAML 1.1 made of it.
+    "schema-id-octal": [
+        E(2, 5, "id", "got the number 10 (YAML reads '012' as that number). Put the value in "
+          'quotes, e.g. id: "012".')
+    ],
+    "schema-title-yaml11-boolean": [
+        E(3, 8, "title", "got the boolean true (YAML 1.1 reads 'on' as true). Put the value in "
+          'quotes, e.g. title: "on".')
+    ],
 }
+ZONE_OF = {"cross-dst-nonexistent-time": "America/New_York",
+           "cross-dst-nonexistent-bare-time": "America/New_York"}
+"""The site's time zone where it is not UTC."""
+
+
+def zone_of(name: str) -> tzinfo:
+    return ZoneInfo(ZONE_OF[name]) if name in ZONE_OF else timezone.utc
 
 # --- cases generated here: binary, or too big for git ------------------------------------
 
@@ -221,7 +270,44 @@ def _nth_value_line(raw: bytes, n: int) -> tuple[int, int]:
     raise AssertionError(f"the file holds fewer than {n} values")
 
 
+def _raw_bidi_override() -> bytes:
+    # Raw, as a pasted title would hold it: the card would read "...ssap" reversed.
+    return HEAD.replace("title: Checkout", "title: Check\u202eout").encode()
+
+
+def _bidi_in_comment() -> bytes:
+    # "Trojan Source": a comment that reorders the line for reviewers.
+    return (HEAD + "# reviewed \u2067 by @lena\n").encode()
+
+
+def _endings(text: str, style: str) -> str:
+    """``text`` (LF lines) with its lines ended in ``style``: crlf, cr, or mixed."""
+    lines = text.split("\n")
+    if style == "mixed":
+        ends = ["\r\n", "\r", "\n"]
+        return "".join(line + ends[n % 3] for n, line in enumerate(lines[:-1])) + lines[-1]
+    return {"crlf": "\r\n", "cr": "\r"}[style].join(lines)
+
+
+_MONTH_13 = HEAD.replace("started_at: 2024-03-14", "started_at: 2024-13-14")
+"""The month on line 5, column 13, is impossible."""
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "invisible-raw-bidi-override": _raw_bidi_override,
+    "invisible-bidi-in-comment": _bidi_in_comment,
+    "lines-crlf": lambda: _endings(_MONTH_13, "crlf").encode(),
+    "lines-cr": lambda: _endings(_MONTH_13, "cr").encode(),
+    "lines-mixed": lambda: _endings(_MONTH_13, "mixed").encode(),
+    "lines-bom-crlf": lambda: b"\xef\xbb\xbf" + _endings(_MONTH_13, "crlf").encode(),
+    "lines-utf16-be-crlf": lambda: _endings(_MONTH_13, "crlf").encode("utf-16-be").join(
+        [b"\xfe\xff", b""]),
+    "lines-cr-syntax": lambda: _endings(
+        HEAD.replace("started_at: 2024-03-14T14:02:00Z", "started_at: [2024"), "cr").encode(),
+    "lines-cr-control-character": lambda: _endings(_raw_control().decode(), "cr").encode(),
+    "lines-crlf-latin1": lambda: _endings(_latin1().decode("latin-1"), "crlf").encode(
+        "latin-1"),
+    "lines-cr-unusual-line-break": lambda: _endings(
+        _unusual_line_break().decode(), "cr").encode(),
     "encoding-latin1": _latin1,
     "encoding-utf16": _utf16,
     "encoding-raw-control-character": _raw_control,
@@ -233,6 +319,17 @@ GENERATED: dict[str, Callable[[], bytes]] = {
 }
 _TOO_MANY_AT = _nth_value_line(_too_many_values(), 20_001)
 EXPECTED.update({
+    "invisible-raw-bidi-override": [E(3, 13, "title", "U+202E RIGHT-TO-LEFT OVERRIDE")],
+    "invisible-bidi-in-comment": [
+        E(9, 12, "", "this line (a comment, or between values) holds U+2067 RIGHT-TO-LEFT ISOLATE")
+    ],
+    # Every line-ending convention counts lines as editors do (the mistake is on line 5).
+    **{name: [E(5, 13, "started_at", "month must be in 1..12")] for name in (
+        "lines-crlf", "lines-cr", "lines-mixed", "lines-bom-crlf", "lines-utf16-be-crlf")},
+    "lines-cr-syntax": [E(5, 13, "", "the list ('[') opened here is not closed")],
+    "lines-cr-control-character": [E(3, 13, "", "the character U+0007")],
+    "lines-crlf-latin1": [E(3, 11, "", "not valid UTF-8 (byte 0xe9)")],
+    "lines-cr-unusual-line-break": [E(8, 7, "", "U+2028 (LINE SEPARATOR)")],
     "encoding-latin1": [E(3, 11, "", "not valid UTF-8 (byte 0xe9)")],
     "encoding-utf16": [E(4, 11, "severity", "'sev2' is not one of: SEV1")],
     "encoding-raw-control-character": [E(3, 13, "", "the character U+0007")],
@@ -293,7 +390,7 @@ PAGES = {"index.md", "runbooks/cache-eviction.md", "incidents/taken.md"}
 
 def load_with_site(name: str, raw: bytes) -> tuple[IncidentLoader, float, list]:
     """Load the case beside the valid incidents, as a build does; the time the case took."""
-    loader = IncidentLoader(SEVERITY_DEFAULT, timezone.utc)
+    loader = IncidentLoader(SEVERITY_DEFAULT, zone_of(name))
     triples = [(text.encode(), f"incidents/{n}", f"docs/incidents/{n}")
                for n, text in VALID.items()]
     loader.load(triples, page_exists=PAGES.__contains__)  # warm caches and the schema
@@ -319,7 +416,7 @@ def test_loader_names_file_line_and_message_quickly(name: str) -> None:
     assert seconds < LOADER_SECONDS, f"{name}: the loader took {seconds:.2f} s"
 
     # Memory: everything the loader allocates for this file, at its peak.
-    loader = IncidentLoader(SEVERITY_DEFAULT, timezone.utc)
+    loader = IncidentLoader(SEVERITY_DEFAULT, zone_of(name))
     tracemalloc.start()
     try:
         loader.read_file(raw, f"incidents/{name}.yaml", display(name))
@@ -342,6 +439,8 @@ class _Collect(logging.Handler):
 
 def make_site(root: Path, name: str) -> SiteFactory:
     site = SiteFactory(root)
+    if name in ZONE_OF:
+        site.config["plugins"] = ["search", {"pmtheater": {"timezone": ZONE_OF[name]}}]
     site.page("runbooks/cache-eviction.md", "# Cache eviction\n")
     site.page("incidents/taken.md", "# A page that happens to live here\n")
     for file_name, text in VALID.items():

@@ -54,7 +54,7 @@ from mkdocs_pmtheater.catalogue.people import name_key
 from mkdocs_pmtheater.load.assemble import look_alike_key, same_text_key
 from mkdocs_pmtheater.load.schema import load_schema
 from mkdocs_pmtheater.load.urlcheck import url_problem
-from mkdocs_pmtheater.load.yamlsource import _INVISIBLE as INVISIBLE
+from mkdocs_pmtheater.load.yamlsource import invisible_characters
 from mkdocs_pmtheater.model.timestamps import (
     is_date_only,
     parse_date,
@@ -161,16 +161,17 @@ def _unique(values: list[str], *, fold: bool = False,
 
 
 def _visible_only(value: Any) -> Any:
-    """Text without the invisible characters the loader refuses (the schema's text pattern
-    lets them through; an author deletes them when the build says so)."""
+    """``value`` without the invisible characters the plugin refuses (an author deletes
+    them when the build names them); text left with nothing else becomes 'x'."""
     if isinstance(value, dict):
         return {k: _visible_only(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_visible_only(v) for v in value]
-    if isinstance(value, str) and INVISIBLE.search(value):
-        cleaned = INVISIBLE.sub("", value)
-        return cleaned if cleaned.strip() else "x"
-    return value
+    if not isinstance(value, str):
+        return value
+    while found := set(invisible_characters(value)):
+        value = "".join(c for i, c in enumerate(value) if i not in found)
+    return value if value.strip() else "x"
 
 
 def repair(data: dict[str, Any], number: str) -> dict[str, Any]:

@@ -170,7 +170,9 @@ def github_annotation(problem: Problem) -> str:
     title = f"pmtheater: {problem.field}" if problem.field else "pmtheater"
     properties.append(f"title={_github_property(title)}")
     message = problem.text()[len(problem.location) + 2:]
-    return f"::error {','.join(properties)}::{_github_data(message)}"
+    # A warning that does not block publishing (an ambiguous local time) stays a warning.
+    level = "error" if problem.blocking else "warning"
+    return f"::{level} {','.join(properties)}::{_github_data(message)}"
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -77,6 +77,12 @@ def look_alike_key(text: str) -> str:
     return unicodedata.normalize("NFKC", " ".join(text.split()))
 
 
+def _spelled(text: str) -> str:
+    """``'Cafe\\u0301'``: a value with every non-ASCII character as its code, to show how
+    two spellings that look the same differ."""
+    return quoted("".join(c if c.isascii() else f"\\u{ord(c):04x}" for c in text[:60]), 400)
+
+
 class _Assembler:
     def __init__(self, data: dict[str, Any], source: SourceMap, file: str, zone: tzinfo) -> None:
         self.data = data
@@ -248,7 +254,8 @@ class _Assembler:
                     ("cast", index, "role"),
                     f"the role {quoted(member.role)} is already in the cast "
                     f"(line {self.line_of(('cast', seen[key], 'role'))}"
-                    + ("" if same else f", written {quoted(first)}: the two look alike") + ")",
+                    + ("" if same else f": {_spelled(member.role)} and {_spelled(first)} "
+                       "look the same") + ")",
                     "give each role its own name, e.g. 'On-Call Engineer (database)'",
                 )
             else:

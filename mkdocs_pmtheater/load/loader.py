@@ -16,7 +16,7 @@ from datetime import timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
 from ..model.incident import Incident
-from ..model.problems import Problem, did_you_mean
+from ..model.problems import Problem, did_you_mean, quoted
 from .assemble import assemble
 from .schema import schema_errors
 from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
@@ -104,8 +104,10 @@ class IncidentLoader:
         problems = [p for p in parsed.problems if p.blocking]
         warnings = [p for p in parsed.problems if not p.blocking]  # text lost to a comment
         if not problems:
-            problems = schema_errors(parsed.data, parsed.source, display, self.severities)
-            incident, more = _assemble_best_effort(parsed, display, self.zone, bool(problems))
+            problems = [*parsed.text_problems,
+                        *schema_errors(parsed.data, parsed.source, display, self.severities)]
+            incident, more = _assemble_best_effort(parsed, display, self.zone,
+                                                   len(problems) > len(parsed.text_problems))
             taken = {(p.line, p.column) for p in problems}
             problems += [p for p in more if (p.line, p.column) not in taken]
             # Warnings (an ambiguous local time resolved by the rule) do not block.
@@ -214,7 +216,7 @@ def _site_checks(
             )
             problems.append(
                 Problem(loaded.display, line, column, f"setting.props[{index}].page",
-                        f"the page '{prop.page}' does not exist in this site", hint)
+                        f"the page {quoted(prop.page)} does not exist in this site", hint)
             )
     return problems
 

@@ -166,7 +166,7 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
                     file,
                     *at((*path, extra), key=True),
                     format_path((*path, extra)),
-                    f"unknown key '{extra}'",
+                    f"unknown key {quoted(extra)}",
                     hint or f"the keys allowed here are: {known}",
                 )
             )

@@ -88,6 +88,10 @@ class ParsedFile:
     data: Any
     source: SourceMap
     problems: list[Problem]
+    """Problems that leave no data to check further."""
+    text_problems: list[Problem] = field(default_factory=list)
+    """Problems in the text (invisible characters) that leave the data readable, so the
+    schema and the other checks still run and every problem is reported at once."""
 
 
 class _Frame:
@@ -648,32 +652,49 @@ def _odd_line_break(text: str, file: str) -> Problem | None:
     )
 
 
-# Characters that show nothing, or reorder what is around them: text holding them reads
-# differently on the page (and in review) from what the file holds. Bidirectional
-# embeddings, overrides, isolates and marks; zero-width spaces, joiners and the word
-# joiner; the BOM inside text; soft hyphen, combining grapheme joiner, Hangul fillers,
-# Khmer and Mongolian invisibles, invisible operators, interlinear annotations, musical
-# formatting and the tag characters (which can spell hidden text).
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
-    "\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
-)
+_ALWAYS = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f"
+           "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+           "\U0001d173-\U0001d17a\U000e0000-\U000e007f")
 _JOINERS = "\u200c\u200d"
+_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+_INVISIBLE = re.compile(f"[{_ALWAYS}{_JOINERS}{_SELECTORS}]")
+# A neighbour that lets a joiner or a variation selector stay: a visible non-ASCII
+# character (an emoji, a letter of a script that needs joiners, an ideograph) or another
+# variation selector (❤️ then a joiner).
+_NEIGHBOUR = f"[^\\x00-\\x7f\\s{_ALWAYS}{_JOINERS}]"
+_REFUSED = re.compile(
+    f"[{_ALWAYS}]"
+    # ZWNJ and ZWJ between two such neighbours join emoji (👩‍💻) and letters (Persian).
+    f"|(?<!{_NEIGHBOUR})[{_JOINERS}]|[{_JOINERS}](?!{_NEIGHBOUR})"
+    # Variation selectors choose how the character before looks (❤️, an ideograph's
+    # variant; a keycap is a digit, # or *, U+FE0F and U+20E3). After an ASCII letter they
+    # show nothing, and make ``priya`` and ``pri`` + U+FE0F + ``ya`` two names.
+    f"|(?<!{_NEIGHBOUR})(?<![0-9#*])[{_SELECTORS}]|(?<=[0-9#*])[{_SELECTORS}](?!\u20e3)"
+)
+"""Characters that show nothing, or reorder what is around them: text holding them reads
+differently on the page (and in review) from what the file holds. Bidirectional
+embeddings, overrides, isolates and marks; zero-width spaces, joiners and the word
+joiner; the BOM inside text; soft hyphen, combining grapheme joiner, Hangul fillers,
+Khmer and Mongolian invisibles, invisible operators, interlinear annotations, musical
+formatting, the tag characters (which can spell hidden text) and misplaced joiners and
+variation selectors. One regular expression with one-character look-arounds: linear."""
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
 MAX_INVISIBLE_REPORTS = 10
-"""Invisible characters reported one by one per file; the rest are counted."""
+"""Invisible characters reported one by one per file; then one problem says more follow."""
 
 
-def _joins(text: str, index: int) -> bool:
-    """A ZWJ or ZWNJ between two visible non-ASCII characters: emoji sequences (👩‍💻) and
-    scripts such as Persian or Devanagari need them; anywhere else they only hide."""
-    if index == 0 or index + 1 >= len(text):
-        return False
-    before, after = text[index - 1], text[index + 1]
-    return all(not c.isascii() and not c.isspace() and c not in _JOINERS
-               and not _INVISIBLE.match(c) for c in (before, after))
+def invisible_characters(text: str, limit: int | None = None) -> list[int]:
+    """Offsets of the characters in ``text`` that an incident file may not hold (see
+    ``docs/format.md``, *No invisible characters*): bidirectional controls, zero-width and
+    other invisible characters, less the joiners and variation selectors that emoji and
+    scripts need; the first ``limit`` of them when given. Linear in ``len(text)``."""
+    found: list[int] = []
+    for match in _REFUSED.finditer(text):
+        if limit is not None and len(found) >= limit:
+            break
+        found.append(match.start())
+    return found
 
 
 def _invisible_message(char: str, where: str) -> tuple[str, str]:
@@ -699,25 +720,32 @@ def _field_at(spans: list[tuple[int, int, FieldPath]], starts: list[int],
 def _invisible_problems(text: str, file: str, reader: _Reader | None) -> list[Problem]:
     """Every refused invisible character, raw or written as an escape, at its own line and
     column with the field that holds it (or the comment). Linear in the size of the file."""
-    found: list[tuple[int, str, FieldPath | None]] = []
-    spans = sorted(reader.spans) if reader is not None else []
-    span_starts = [s[0] for s in spans]
-    for match in _INVISIBLE.finditer(text):
-        char = match.group()
-        if char in _JOINERS and _joins(text, match.start()):
-            continue
-        found.append((match.start(), char, _field_at(spans, span_starts, match.start())))
+    # Only the first few are looked at closely: a hostile file may hold a million.
+    wanted = MAX_INVISIBLE_REPORTS + 1
+    found: list[tuple[int, str, FieldPath | None]] = [
+        (index, text[index], None) for index in invisible_characters(text, wanted)]
+    escaped = 0
     for start, end, path, value in reader.escaped if reader is not None else []:
+        # Which characters the value refuses (a joiner between emoji is fine written as
+        # an escape too); then the escapes that wrote them, in order.
+        refused = {m.group() for m in _REFUSED.finditer(value)}
+        if not refused:
+            continue
         for escape in _ESCAPE.finditer(text, start, end):
+            if escaped >= wanted:
+                break
             digits = escape.group(1) or escape.group(2) or escape.group(3)
             char = chr(int(digits, 16)) if digits and int(digits, 16) < 0x110000 else ""
-            if char and _INVISIBLE.match(char) and not (
-                    char in _JOINERS and _joins(value, value.find(char))):
+            if char in refused:
                 found.append((escape.start(), char, path))
+                escaped += 1
     found.sort(key=lambda f: f[0])
     problems: list[Problem] = []
     starts = line_starts(text) if found else []
+    spans = sorted(reader.spans) if reader is not None and found else []
+    span_starts = [s[0] for s in spans]
     for index, char, path in found[:MAX_INVISIBLE_REPORTS]:
+        path = path if path is not None else _field_at(spans, span_starts, index)
         line, column = position(text, index, starts)
         where = "the text" if path is not None else "this line (a comment, or between values)"
         message, hint = _invisible_message(char, where)
@@ -726,7 +754,8 @@ def _invisible_problems(text: str, file: str, reader: _Reader | None) -> list[Pr
         line, column = position(text, found[MAX_INVISIBLE_REPORTS][0], starts)
         problems.append(Problem(
             file, line, column, "",
-            f"{len(found) - MAX_INVISIBLE_REPORTS:,} more invisible characters follow",
+            f"more invisible characters follow (only the first {MAX_INVISIBLE_REPORTS} "
+            "are listed)",
             "search the file for them (most editors can show invisible characters)"))
     return problems
 
@@ -769,7 +798,7 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
             [Problem(file, 0, 0, "", "the file is nested too deeply to read")],
         )
     invisible = _invisible_problems(text, file, reader)
-    if reader.problems or invisible:
+    if reader.problems:
         return ParsedFile(data, reader.source, [*reader.problems, *invisible, *reader.warnings])
     if data is None:
         return ParsedFile(
@@ -783,7 +812,8 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                     "",
                     "the file is empty",
                     "an incident needs at least id, title, severity, started_at and summary",
-                )
+                ),
+                *invisible,
             ],
         )
     if not isinstance(data, dict):
@@ -802,7 +832,8 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                     f"the file holds {kind}, not a mapping of keys",
                     "an incident file is a mapping: 'id: ...', 'title: ...' and so on, "
                     "one key per line",
-                )
+                ),
+                *invisible,
             ],
         )
-    return ParsedFile(data, reader.source, list(reader.warnings))
+    return ParsedFile(data, reader.source, [], [*invisible, *reader.warnings])

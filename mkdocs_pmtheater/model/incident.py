@@ -1,10 +1,10 @@
 """The incident model: plain typed classes, built once per build from valid files.
 
 Text fields hold exactly what the author wrote; rendering (Markdown, escaping)
-happens later, in one place. Times are aware datetimes (the loader gives them in
-UTC); durations are always taken between real instants (see
-``timestamps.elapsed``). A time written as a
-date alone (format 1.1: "that day, time unknown") is midnight of that day in the
+happens later, in one place. Times are aware datetimes (the loader gives them
+fixed offsets); durations are always taken between real instants (see
+``timestamps.elapsed``), whatever ``tzinfo`` a caller attached. A time written as a
+date alone (format 1.1: "that day, time unknown") is the start of that day in the
 incident's zone, flagged ``day_only`` so that nothing shows or counts it as
 00:00, and a time written with ``~`` is flagged ``approximate``.
 """

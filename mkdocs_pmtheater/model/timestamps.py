@@ -6,10 +6,12 @@ the site's time zone. A bare time takes the date *and* the clock (the offset,
 or the zone) of the scene before it, because that is the clock the author was
 reading from.
 
-Every time leaves here as an instant in UTC. Python compares and subtracts two
-datetimes that share a ``tzinfo`` on their wall clocks, so 01:30 and 03:30 on
-the day clocks spring forward would be two hours apart instead of one; in UTC
-they are what they were.
+Every time leaves here with a fixed offset (the written one, or the zone's
+offset at that moment), never with a zone that changes offset. Python compares
+and subtracts two datetimes that share a ``tzinfo`` on their wall clocks, so
+with ``America/New_York`` attached 01:30 and 03:30 on the day clocks spring
+forward would be two hours apart instead of one; with fixed offsets (-05:00,
+-04:00) they are what they were, and :func:`elapsed` moves both to UTC anyway.
 
 Offset-less local times that a zone skips (the hour clocks jump over) are
 refused with both possible readings; those it repeats (the hour after clocks
@@ -104,7 +106,13 @@ class TimeError(ValueError):
 
 
 class NonexistentTime(TimeError):
-    """A local time that the zone skips; ``hint`` gives the two moments it may have meant."""
+    """A local time that the zone skips; ``hint`` gives the two moments it may have meant,
+    ``later`` the later one (the first moment after the skipped span when the time is the
+    one the clocks jumped from)."""
+
+    def __init__(self, message: str, hint: str, later: datetime | None = None) -> None:
+        super().__init__(message, hint)
+        self.later = later
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ class Reading:
     """A time as written, read: the instant, the clock it was read on, and any caveat."""
 
     instant: datetime
-    """Aware, in UTC."""
+    """Aware, with the fixed offset it had (never a zone with daylight saving)."""
     clock: tzinfo
     """The written offset, or the zone an offset-less time was read in: the clock a
     following bare time is read on."""
@@ -149,6 +157,11 @@ def _transition(start: datetime, end: datetime, zone: tzinfo) -> datetime:
     return high.replace(microsecond=0)
 
 
+def _fixed(moment: datetime) -> datetime:
+    """The same instant with its offset as a fixed ``timezone`` (``-04:00``), not a zone."""
+    return moment.astimezone(timezone(moment.utcoffset() or timedelta()))
+
+
 def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) -> Reading:
     """Read the wall-clock time ``naive`` in ``zone``.
 
@@ -157,14 +170,14 @@ def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) 
     time) the second is taken when the first would go back in time, since scenes are
     written in order. Either way :attr:`Reading.ambiguity` says which was taken.
     """
-    if not hasattr(zone, "key"):  # a fixed offset: every wall time exists once
-        return Reading(naive.replace(tzinfo=zone).astimezone(timezone.utc), zone)
+    if isinstance(zone, timezone):  # a fixed offset: every wall time exists once
+        return Reading(naive.replace(tzinfo=zone), zone)
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     early, late = first.utcoffset(), second.utcoffset()
     assert early is not None and late is not None
     if early == late:
-        return Reading(first.astimezone(timezone.utc), zone)
+        return Reading(_fixed(first), zone)
     name = zone_label(zone)
     day = naive.strftime("%Y-%m-%d")
     written = _clock(naive)
@@ -182,6 +195,7 @@ def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) 
             f"to {jump_to})",
             f"write the moment with its offset: {_stamp(earlier)} ({gap} earlier) or "
             f"{_stamp(later)} ({gap} later), whichever the clock you read meant",
+            _fixed(later),
         )
     change = _transition(as_first, as_second, zone)
     back_from = _clock((change + early).replace(tzinfo=None), naive.date())
@@ -191,7 +205,7 @@ def localize(naive: datetime, zone: tzinfo, not_before: datetime | None = None) 
     which = "the second" if take_second else "the first"
     why = " (the first would be before the scene before)" if take_second else ""
     return Reading(
-        taken.astimezone(timezone.utc),
+        _fixed(taken),
         zone,
         (
             f"{written} on {day} happened twice in {name} (clocks went back from {back_from} "
@@ -270,11 +284,19 @@ def read_timestamp(text: str, zone: tzinfo) -> Reading:
     """The instant ``text`` names, its clock and any ambiguity; raises ValueError (or
     :class:`NonexistentTime`, with a hint) saying what is wrong."""
     naive, offset = _naive(text)
-    return localize(naive, _offset(offset) if offset else zone)
+    try:
+        return localize(naive, _offset(offset) if offset else zone)
+    except NonexistentTime as exc:
+        # A date alone means the start of that day: where clocks skip midnight (Sao Paulo
+        # did), the day starts when they land.
+        if _DATE.match(text.strip()) and naive.time() == time(0) and exc.later is not None:
+            return Reading(exc.later, zone)
+        raise
 
 
 def parse_timestamp(text: str, zone: tzinfo) -> datetime:
-    """The instant ``text`` names, aware, in UTC; raises ValueError saying what is wrong."""
+    """The instant ``text`` names, aware with a fixed offset; raises ValueError saying what
+    is wrong."""
     return read_timestamp(text, zone).instant
 
 
