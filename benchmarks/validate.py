@@ -37,12 +37,12 @@ from generate import write_site  # noqa: E402 - the generator lives next to this
 
 
 def tool(name: str) -> str:
-    """A console script of this Python's environment (or from PATH)."""
+    """A console script of this Python's environment, never one found on PATH (that could
+    be another installation than the one measured)."""
     local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} is not installed (pip install -e '.[test]')")
-    return found
+    if not local.is_file():
+        raise SystemExit(f"{local} is not installed (pip install -e '.[test]')")
+    return str(local)
 
 
 def prepare(out: Path, count: int, seed: int) -> list[str]:
@@ -79,7 +79,7 @@ def main() -> None:
     files = prepare(out, args.count, args.seed)
 
     pmtheater = [tool("pmtheater"), "validate"]
-    check = [tool("check-jsonschema"), "--schemafile", str(SCHEMA), *files]
+    check = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA), *files]
     best: dict[str, float] = {}
     for _ in range(args.repeat):
         for name, command in (("pmtheater validate", pmtheater), ("check-jsonschema", check)):

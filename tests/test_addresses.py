@@ -152,7 +152,14 @@ def test_a_folder_page_keeps_its_address(site: SiteFactory) -> None:
     site.page("incidents/2023/README.md", "# Our 2023 review\n")
     site.page("incidents/Notes.md", "# Our notes\n")
     site.page("incidents/2024/diagram.txt", "a file beside the page\n")
+    site.incident("2022/static.yaml", minimal_incident("notes.txt", "A file name as an id"))
+    site.page("incidents/notes.txt", "a static file of the site\n")
     built = site.build()
+    assert warned_at_id(built, "docs/incidents/2022/static.yaml",
+                        "address incidents/notes.txt/ is already taken by "
+                        "docs/incidents/notes.txt (it writes incidents/notes.txt, a file where "
+                        "incidents/notes.txt/index.html needs a folder)"), built.warnings
+    assert read(built, "incidents/notes.txt") == "a static file of the site\n"
     for file, page, address in (
         ("docs/incidents/2024/year.yaml", "docs/incidents/2024/index.md", "incidents/2024/"),
         ("docs/incidents/2023/readme.yaml", "docs/incidents/2023/README.md", "incidents/2023/"),

@@ -20,9 +20,11 @@ from mkdocs_pmtheater.model.problems import Problem
 
 
 def script() -> str:
-    """The installed console script (next to this Python, as in a virtualenv)."""
+    """The console script of this Python's environment (next to it, as in a virtualenv),
+    never one found on PATH: the tests check this checkout, not another installation."""
     found = Path(sys.executable).parent / "pmtheater"
-    return str(found) if found.exists() else shutil.which("pmtheater") or "pmtheater"
+    assert found.is_file(), f"{found} is missing: pip install -e '.[test]' in this environment"
+    return str(found)
 
 
 def pmtheater(*args: str, cwd: Path, env: dict[str, str] | None = None

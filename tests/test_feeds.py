@@ -30,7 +30,7 @@ resolved_at: 2024-03-14T15:30:00Z
 review_date: 2024-03-20
 tags: [cache, redis]
 summary: |
-  A **million** keys expired at once; see [the runbook](../runbooks/x.md).
+  A **million** keys expired at once; see [the runbook](../../runbooks/x.md).
 action_items:
   - id: AI-1
     title: Add jitter, then; test \\ it
@@ -65,6 +65,7 @@ action_items:
 
 
 def feeds_site(site: SiteFactory) -> SiteFactory:
+    site.page("runbooks/x.md", "# The runbook\n")  # the summary links to it
     site.incident("2024/checkout.yaml", ITEMS)
     # The summary links to it, relative to the YAML file (1.1 warns about missing files).
     site.page("incidents/runbooks/x.md", "# X\n")

@@ -204,9 +204,11 @@ def test_files_beside_the_incident_are_published_and_linked(site: SiteFactory) -
         "summary: Voice", "impact: \"![graph](graph.png)\"\nsummary: Voice"))
     built = site.build()
     image = playbill(built, "inc-jp").select_one(".pmt-story img")
-    assert image is not None and image["src"] == "graph.png"  # left as written: a warning
-    warned = built.warnings_about("docs/incidents/jp/outage.yaml:9:19: impact: Link 'graph.png'")
-    assert warned and "there is no file incidents/jp/graph.png" in warned[0]
+    # A missing file: the image keeps its words (alt) and loses its target, and a warning
+    # names the field's line.
+    assert image is not None and image.get("src") is None and image["alt"] == "graph"
+    warned = built.warnings_about("docs/incidents/jp/outage.yaml:9:19: impact: link 'graph.png'")
+    assert warned and "There is no file incidents/jp/graph.png" in warned[0]
 
 
 def test_an_image_beside_the_incident_gets_a_working_src(site: SiteFactory) -> None:
@@ -287,5 +289,5 @@ def test_validate_reports_links_inside_incident_files_with_positions(
          "import sys; from mkdocs_pmtheater.cli.main import main; sys.exit(main())", "validate"],
         cwd=site.root, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert ("docs/incidents/a.yaml:5:31: summary: Link 'incident:INC-B#scene-9': "
+    assert ("docs/incidents/a.yaml:5:31: summary: link 'incident:INC-B#scene-9': "
             "INC-B has no scene 9") in result.stdout

@@ -199,11 +199,13 @@ def test_incident_links_in_incident_markdown_and_backlinks_between_playbills(
         "see also [its file](new.yaml) and [a missing one](incident:INC-NONE)."))
     built = site.build()
     old = built.html("incidents/inc-old/")
-    assert [a["href"] for a in old.select(".pmt-story a")][:2] == ["../inc-new/", "../inc-new/"]
-    # Reported with the line and column of the link in the YAML file, and its field.
-    assert built.warnings_about("docs/incidents/old.yaml:5:44: summary: Link "
+    links = [(a.get("href"), a.get_text()) for a in old.select(".pmt-story a")]
+    assert links == [("../inc-new/", "the newer one"), ("../inc-new/", "its file"),
+                     (None, "a missing one")], "a dead link keeps its words, not its href"
+    # Warnings name the incident file's line, column and field.
+    assert built.warnings_about("docs/incidents/old.yaml:5:44: summary: link "
                                 "'incident:INC-NEW#scene-9': INC-NEW has no scene 9")
-    assert built.warnings_about("docs/incidents/old.yaml:5:121: summary: Link "
+    assert built.warnings_about("docs/incidents/old.yaml:5:121: summary: link "
                                 "'incident:INC-NONE'")
     new = built.html("incidents/inc-new/")
     refs = [(a.get_text(), a["href"]) for a in new.select("section.pmt-referenced-by a")]

@@ -174,7 +174,9 @@ def test_strict_build_fails_without_traceback(site: SiteFactory, tmp_path: Path)
     assert result.returncode != 0
     assert "docs/incidents/bad.yaml:6:1: sumary: Unknown key 'sumary'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert "Aborted with 1 warnings in strict mode" in result.stdout + result.stderr
+    # MkDocs' own ending, or the plugin's (which also covers -q): one problem, strict.
+    output = result.stdout + result.stderr
+    assert "Aborted with 1 " in output and " in strict mode" in output
 
 
 def test_alias_bomb_is_refused_quickly() -> None:

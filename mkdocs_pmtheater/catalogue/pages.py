@@ -112,6 +112,10 @@ class Catalogue:
         """Plain words of each summary, by its Markdown (set by the build before add_files);
         a summary missing here is searched as written."""
         self._env: Environment | None = None
+        self.link_resolver: Callable[[str, Page, Files], Callable[[str], str | None]] = (
+            _link_resolver)
+        """``(folder, page, files) -> resolver`` for links in incident Markdown from files
+        in ``folder`` (the plugin sets one that knows ``incident:`` links)."""
 
     # -- files ---------------------------------------------------------------
     def slugs(self) -> set[str]:
@@ -297,7 +301,7 @@ class Catalogue:
         renderer = fields() if by_folder else None
         for folder in sorted(by_folder):
             texts = list(dict.fromkeys(by_folder[folder]))
-            resolve = _link_resolver(folder, page, files)
+            resolve = self.link_resolver(folder, page, files)
             for start in range(0, len(texts), _CITATION_BATCH):
                 chunk = [(t, False) for t in texts[start:start + _CITATION_BATCH]]
                 assert renderer is not None

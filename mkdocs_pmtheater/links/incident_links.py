@@ -32,18 +32,21 @@ import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from mkdocs.plugins import get_plugin_logger
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
 from ..model.incident import Incident
-from ..model.problems import FieldPath, Problem, did_you_mean, format_path
+from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path
 from ..plugin.theater import display_path
 from ..render.playbill import markdown_fields
 
@@ -148,6 +151,8 @@ class IncidentLinks:
         self.page: Page | None = None
         """The Markdown page being converted; None outside page conversion."""
         self._warned: set[tuple[str, str]] = set()
+        self._sources: dict[str, tuple[str, list[tuple[tuple[int, int], FieldPath]]]] = {}
+        """Incident file -> its text and where each value starts, to place broken links."""
         self.report = report or (lambda problems: [log.warning(p.text()) for p in problems])
         """Logs (and counts, for strict builds) each problem found in a link."""
 
@@ -290,30 +295,53 @@ class IncidentLinks:
         return parts.scheme.lower() == SCHEME or parts.path.endswith(INCIDENT_SUFFIXES)
 
     def field_href(self, href: str, incident: Incident, page: Page, files: Files) -> str | None:
-        """A link in an incident's own Markdown: relative to its YAML file, as in the repo.
+        """A link in an incident's own Markdown, shown on ``page``: relative to its YAML
+        file, as in the repository.
 
-        Returns the final URL (incident Markdown does not pass through MkDocs' link
-        processor), or None when the link is not one to an incident.
+        Incident Markdown does not pass through MkDocs' link processor, so this does
+        its work: ``incident:`` links, links to incident files and relative links to
+        any file of the site become URLs relative to ``page``. Returns that URL; None
+        when the link is none of those (an external link, an anchor); ``""`` when it
+        leads nowhere: it was reported at the incident file's line, and the renderer
+        drops the link and keeps its words.
         """
-        found = self.resolve(href, posixpath.dirname(incident.source))
+
+        def warn(broken: Broken) -> None:
+            self._warn_field(incident, href, broken)
+
+        return self._final_href(href, posixpath.dirname(incident.source), page, files,
+                                warn=warn, record=True)
+
+    def folder_href(self, href: str, folder: str, page: Page, files: Files) -> str | None:
+        """Like :meth:`field_href` for incident Markdown from files in ``folder`` that is
+        shown on a catalogue page (a citation on the hall of fame): same URLs, relative
+        to that page. Silent and not a backlink: every such text is on its playbill
+        too, which reports a broken link once, at its file and line."""
+        return self._final_href(href, folder, page, files, warn=None, record=False)
+
+    def _final_href(self, href: str, base_dir: str, page: Page, files: Files, *,
+                    warn: Callable[[Broken], None] | None, record: bool,
+                    site_files: bool = True) -> str | None:
+        found = self.resolve(href, base_dir)
         if found is None:
-            return None
+            return self._site_file_href(href, base_dir, page, files, warn) if site_files else None
         if isinstance(found, Broken):
-            # Already reported, with its line, by field_link_problems (when the files
-            # were checked, so that ``pmtheater validate`` reports it too).
+            if warn is not None:
+                warn(found)
             if found.fallback is None:
-                return None  # left as written: a dead link, and a warning
+                return ""
             found = found.fallback
-        self.index.add(page.file.src_uri, found.slug)
+        if record:
+            self.index.add(page.file.src_uri, found.slug)
         file = files.get_file_from_path(found.src_uri)
         if file is None:  # pragma: no cover - every playbill is in files
-            return None
+            return ""
         url = file.url_relative_to(page.file)
         return f"{url}#{found.anchor}" if found.anchor else url
 
     def field_link_problems(
         self, loaded: LoadedFile, incident: Incident, exists: Callable[[str], bool]
-    ) -> list[Problem]:
+    ) -> list[tuple[Problem, str]]:
         """Broken links in an incident's Markdown, each at its line and column.
 
         A link to an incident, item, scene or anchor that does not exist, and a
@@ -321,7 +349,7 @@ class IncidentLinks:
         format 1.1) that is not in docs_dir. These are warnings: the incident
         is still published (a dead link shows as its words).
         """
-        problems: list[Problem] = []
+        problems: list[tuple[Problem, str]] = []
         base = posixpath.dirname(incident.source)
         starts: list[int] = []
         for path, text, _inline in markdown_fields(incident):
@@ -332,9 +360,16 @@ class IncidentLinks:
                 if not starts:
                     starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
                 line, column = _position_in_file(loaded, starts, path, href)
-                problems.append(Problem(loaded.display, line, column, format_path(path),
-                                        f"link '{href}': {message}", hint, blocking=False))
+                # Named as the build's other link warnings are: "field: link 'href'".
+                label = f"{format_path(path)}: link '{excerpt(href)}'"
+                problems.append((Problem(loaded.display, line, column, label, message, hint,
+                                         blocking=False), href))
         return problems
+
+    def already_reported(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """(incident file, href) pairs reported when the files were checked: rendering
+        meets the same links and stays silent about them."""
+        self._warned |= set(pairs)
 
     def _field_link_issue(
         self, href: str, base: str, exists: Callable[[str], bool]
@@ -360,6 +395,61 @@ class IncidentLinks:
                 "relative to its YAML file)",
                 f"put the file beside the incident file, at {target}, or fix the path")
 
+    @staticmethod
+    def _site_file_href(href: str, base_dir: str, page: Page, files: Files,
+                        warn: Callable[[Broken], None] | None) -> str | None:
+        """A relative link from incident Markdown to a page or file of the site."""
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return None
+        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "\\")):
+            return None  # external, an anchor of this page, or from the site's root
+        path = unquote(parts.path)
+        target = posixpath.normpath(posixpath.join(base_dir, path))
+        file = None if target.startswith("../") else files.get_file_from_path(target)
+        if file is None or file.inclusion is InclusionLevel.EXCLUDED:
+            if warn is not None:
+                where = (f"{target} is outside docs_dir" if target.startswith("../")
+                         else f"there is no file {target} in this site")
+                warn(Broken(f"{where}, so the link leads nowhere",
+                            "links in incident files are relative to the incident file, as "
+                            "in the repository; give the path of a file of the site "
+                            "(e.g. ../../runbooks/cache.md)"))
+            return ""
+        url = file.url_relative_to(page.file)
+        return f"{url}#{parts.fragment}" if parts.fragment else url
+
+    # -- raw HTML -------------------------------------------------------------------
+    def page_raw_html(self, html: str, page: Page, files: Files) -> str:
+        """``html`` of a converted page with its raw-HTML links to incidents rewritten.
+
+        Markdown pages may hold raw HTML (``<a href="incident:INC-1">``), which neither
+        the Markdown treeprocessor nor MkDocs' link checks see. Such links become URLs of
+        the playbill (relative to this page; a link to an incident file is relative to
+        the page's source file, as in the repository); broken ones are reported with the
+        page and line, and lose their ``href``. Other raw links are left alone.
+        """
+
+        def warn(href: str) -> Callable[[Broken], None]:
+            return lambda broken: self._warn_page(page, href, broken)
+
+        return _rewrite_anchors(html, lambda href: self._final_href(
+            href, posixpath.dirname(page.file.src_uri), page, files, warn=warn(href),
+            record=True, site_files=False))
+
+    def field_raw_html(self, html: str, incident: Incident, page: Page, files: Files) -> str:
+        """The same for raw HTML in an incident's Markdown (``allow_html: true``), shown on
+        its playbill: links are relative to the YAML file, as :meth:`field_href`."""
+        return _rewrite_anchors(html, lambda href: self.field_href(href, incident, page, files))
+
+    def catalogue_raw_html(self, html: str, page: Page, files: Files) -> str:
+        """The same for raw HTML of citations on a catalogue page: ``incident:`` links only
+        (a relative path there has no one folder to be relative to), silent as
+        :meth:`folder_href`."""
+        return _rewrite_anchors(html, lambda href: self.folder_href(
+            href, "", page, files) if href.lower().startswith(SCHEME + ":") else None)
+
     # -- warnings ----------------------------------------------------------------
     def _warn_page(self, page: Page, href: str, broken: Broken) -> None:
         file = page.file
@@ -367,12 +457,33 @@ class IncidentLinks:
         line, column = _locate(page, href)
         self._warn(where, line, column, href, broken)
 
-    def _warn(self, where: str, line: int, column: int, href: str, broken: Broken) -> None:
+    def _warn_field(self, incident: Incident, href: str, broken: Broken) -> None:
+        loaded = self.catalog.files.get(incident.source)
+        where = loaded.display if loaded else incident.source
+        if (where, href) in self._warned:
+            return
+        if where not in self._sources:  # only for broken links: read the file again
+            try:
+                text = Path(self.root, where).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            starts = sorted((at, path) for path, at in loaded.source.values.items()) if (
+                loaded is not None) else []
+            self._sources[where] = (text, starts)
+        text, starts = self._sources[where]
+        line, column = _find(text, href)
+        # The field holding the link is the one whose value starts last before it.
+        index = bisect.bisect_right(starts, ((line, column), ())) - 1 if line else -1
+        field = format_path(starts[index][1]) if index >= 0 else ""
+        self._warn(where, line, column, href, broken, field)
+
+    def _warn(self, where: str, line: int, column: int, href: str, broken: Broken,
+              field: str = "") -> None:
         if (where, href) in self._warned:
             return
         self._warned.add((where, href))
-        self.report([Problem(where, line, column, f"link '{href}'", broken.message,
-                             broken.hint)])
+        label = f"{field}: link '{href}'" if field else f"link '{href}'"
+        self.report([Problem(where, line, column, label, broken.message, broken.hint)])
 
 
 def _locate(page: Page, href: str) -> tuple[int, int]:
@@ -381,6 +492,11 @@ def _locate(page: Page, href: str) -> tuple[int, int]:
         text = page.file.content_string
     except (OSError, UnicodeDecodeError, ValueError):
         return 0, 0
+    return _find(text, href)
+
+
+def _find(text: str, href: str) -> tuple[int, int]:
+    """Line and column of the link ``href`` in Markdown ``text`` (0, 0: not found)."""
     for needle in (f"]({href})", f"]({href} ", f"]: {href}\n", f"]({href}", f"]: {href}", href):
         at = text.find(needle)
         if at >= 0:
@@ -420,6 +536,83 @@ def _position_in_file(
         return line, column
     found = bisect.bisect_right(starts, at)
     return found, at - starts[found - 1] + 1
+
+
+class _Anchors(HTMLParser):
+    """Finds the ``<a>`` start tags of an HTML text, with where each starts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[tuple[int, int], str, list[tuple[str, str | None]], bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs, False))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.found.append((self.getpos(), self.get_starttag_text() or "", attrs, True))
+
+
+_RAW_HINTS = (SCHEME, ".yaml", ".yml", "&#", "&colon")
+"""A page without any of these has no raw link to an incident (entities can spell one)."""
+_ATTRIBUTE_NAME = re.compile(r"[a-z_:][-a-z0-9_:.]*")
+
+
+def _rewrite_anchors(html: str, resolve: Callable[[str], str | None]) -> str:
+    """``html`` with the ``href`` of each ``<a>`` replaced by ``resolve(href)``: None leaves
+    the tag as it is, ``""`` drops the href (the words stay, marked as a broken link).
+
+    A real HTML parser finds the tags (never text, comments or code, where markup is
+    escaped) and decodes attribute values as browsers do; it runs only when the text
+    mentions incidents, a YAML file or a character reference, so most pages pay one
+    case-insensitive substring search.
+    """
+    lower = html.lower()
+    if not any(hint in lower for hint in _RAW_HINTS):
+        return html
+    parser = _Anchors()
+    parser.feed(html)
+    parser.close()
+    if not parser.found:
+        return html
+    line_starts = [0]
+    line_starts += [m.end() for m in re.finditer("\n", html)]
+    out: list[str] = []
+    done = 0
+    for (line, offset), text, attrs, closed in parser.found:
+        href = next((v for k, v in attrs if k == "href"), None)
+        if not href:
+            continue
+        new = resolve(href)
+        if new is None:
+            continue
+        start = line_starts[line - 1] + offset
+        if html[start:start + len(text)] != text:  # pragma: no cover - parser positions
+            continue
+        out += [html[done:start], _anchor_tag(attrs, new, closed)]
+        done = start + len(text)
+    return "".join(out) + html[done:] if out else html
+
+
+def _anchor_tag(attrs: list[tuple[str, str | None]], href: str, closed: bool) -> str:
+    """An ``<a>`` start tag with ``href`` (none when empty) and the class of its kind."""
+    kind = LINK_CLASS if href else BROKEN_CLASS
+    parts = ["<a"]
+    seen_href = seen_class = False
+    for name, value in attrs:
+        if not _ATTRIBUTE_NAME.fullmatch(name):
+            continue  # only names that mean the same to every parser
+        if name == "href":
+            if seen_href or not href:
+                continue
+            seen_href, value = True, href
+        elif name == "class":
+            seen_class, value = True, " ".join(filter(None, (value, kind)))
+        parts.append(f" {name}" if value is None else f' {name}="{escape(value)}"')
+    if not seen_class:
+        parts.append(f' class="{kind}"')
+    return "".join(parts) + (" />" if closed else ">")
 
 
 def register_anchors(page: Page, html: str) -> None:

@@ -82,8 +82,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             root=project_dir(config), report=theater.report,
         )
         self._link_extension.links = links = self.links
+        links.already_reported(theater.reported_links)
         theater.incident_link = lambda href, incident, page: links.field_href(
             href, incident, page, files)
+        theater.folder_link = lambda href, folder, page: links.folder_href(
+            href, folder, page, files)
+        theater.catalogue.link_resolver = lambda folder, page, files: (
+            lambda href: links.folder_href(href, folder, page, files))
         self.backlinks = Backlinks(theater, self._link_index, files,
                                    used_in=self.config.backlinks)
         feeds.add_files(files, config, prefix=theater.prefix, playbills=theater.playbills,
@@ -110,18 +115,31 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     ) -> str | None:
         if self.theater is None:
             return html
-        if self.links is not None:
-            self.links.end_page()
+        links = self.links
+        if links is not None:
+            links.end_page()
+        # Raw HTML links (<a href="incident:...">) are seen by no Markdown pass: rewrite them
+        # in the HTML. Incident text holds raw HTML only with allow_html.
+        raw_fields = links if self.config.allow_html else None
         body = self.theater.playbill(page, files)
         if body is not None:
+            if raw_fields is not None:
+                incident = self.theater.playbills[page.file.src_uri]
+                body = raw_fields.field_raw_html(body, incident, page, files)
             register_anchors(page, body)
             return body
         body = self.theater.catalogue_page(page, files)
-        if body is None and self._serve_problems is not None:
+        if body is not None:
+            return raw_fields.catalogue_raw_html(body, page, files) if raw_fields else body
+        if self._serve_problems is not None:
             body = self._serve_problems.render(page, self.theater)
-        if body is None and self.backlinks is not None:
+            if body is not None:
+                return body
+        if links is not None:
+            html = links.page_raw_html(html, page, files)
+        if self.backlinks is not None:
             return self.backlinks.append_used_in(page, html, files)
-        return html if body is None else body
+        return html
 
     @event_priority(50)  # before search plugins index the page
     def on_page_context(

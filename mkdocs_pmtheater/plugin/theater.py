@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
@@ -123,9 +122,15 @@ class Theater:
         self.summaries: dict[str, str] = {}
         """Plain words of each published summary (by its Markdown source), taken from
         the rendered HTML: the meta description, the feed and the index's filter use them."""
+        self.reported_links: set[tuple[str, str]] = set()
+        """(incident file as displayed, href) of links in incident Markdown already reported
+        by :meth:`field_link_problems`."""
         self.incident_link: Callable[[str, Incident, Page], str | None] | None = None
-        """Set by the plugin: resolves ``incident:`` and incident-file links in incident
-        Markdown (see links.py); None when the link is not one of those."""
+        """Set by the plugin: the URL for a link in an incident's Markdown shown on a page
+        (``IncidentLinks.field_href``: None to leave it, ``""`` for a dead link)."""
+        self.folder_link: Callable[[str, str, Page], str | None] | None = None
+        """Set by the plugin: the same for ``(href, folder of the text, page)``, silent
+        (``IncidentLinks.folder_href``), for catalogue pages and props."""
         self.catalogue = Catalogue(
             config=config,
             prefix=self.prefix,
@@ -167,7 +172,8 @@ class Theater:
             (f.content_bytes, f.src_uri, display_path(f.abs_src_path or f.src_uri, root))
             for f in sources
         )
-        src_uris = {f.src_uri for f in files}
+        # A prop may name any file MkDocs writes: not one exclude_docs leaves out.
+        src_uris = {f.src_uri for f in files if f.inclusion is not InclusionLevel.EXCLUDED}
         self.catalog = self.loader.load(
             triples,
             page_exists=src_uris.__contains__,
@@ -188,15 +194,48 @@ class Theater:
                 self.catalog.problems.append(self._taken(display, incident, src_uri, holder))
                 continue
             publishing.append((incident, src_uri))
-        self.catalog.problems += self.field_link_problems(publishing, src_uris, root)
+        self.catalog.problems += self._props_naming_unpublished(publishing)
+        self.catalog.problems += self.field_link_problems(publishing, files, root)
         return publishing
 
+    def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
+        """A prop's ``page`` may name an incident file: it links to that playbill. When that
+        incident is not published, the prop has no link: say so (the incident that names it
+        is still published, so one broken file never takes others down with it)."""
+        published = {incident.source for incident, _ in publishing}
+        problems = []
+        for incident, _ in publishing:
+            for index, prop in enumerate(incident.setting.props if incident.setting else ()):
+                target = self.catalog.files.get(prop.page or "")
+                if target is None or prop.page in published:
+                    continue
+                if target.incident is None:
+                    why = f"the incident file {target.display} has problems, so it has no page"
+                elif not self.is_published(target.incident):
+                    why = (f"the incident {target.incident.id} is a draft, and this site "
+                           "hides drafts")
+                else:
+                    why = (f"the incident {target.incident.id} is not published (see the "
+                           "problem reported at its id)")
+                loaded = self.catalog.files[incident.source]
+                path = ("setting", "props", index, "page")
+                line, column = loaded.source.locate(path)
+                problems.append(Problem(
+                    loaded.display, line, column, f"setting.props[{index}].page",
+                    f"{why}; the prop is shown without a link",
+                    f"fix the problems reported for {target.display}, or name another page"
+                    if target.incident is None else "publish it, or name another page"))
+        return problems
+
+
     def field_link_problems(
-        self, publishing: list[tuple[Incident, str]], src_uris: set[str], root: str
+        self, publishing: list[tuple[Incident, str]], files: Files, root: str
     ) -> list[Problem]:
         """Broken links and missing files in the incidents' own Markdown, with positions.
 
-        Part of ``check`` so that ``pmtheater validate`` runs it as the build does.
+        Part of ``check`` so that ``pmtheater validate`` runs it as the build does; the
+        links reported here are in :attr:`reported_links`, so rendering the playbill
+        (which meets the same links) does not report them twice.
         """
         from ..links.incident_links import IncidentLinks, LinkIndex  # links import this module
 
@@ -205,10 +244,13 @@ class Theater:
             incidents_dir=self.incidents_dir, drafts_hidden=self.options.drafts == "hide",
             index=LinkIndex(), root=root,
         )
+        site = {f.src_uri for f in files if f.inclusion is not InclusionLevel.EXCLUDED}
         problems: list[Problem] = []
         for incident, _src in publishing:
             loaded = self.catalog.files[incident.source]
-            problems += links.field_link_problems(loaded, incident, src_uris.__contains__)
+            found = links.field_link_problems(loaded, incident, site.__contains__)
+            self.reported_links |= {(p.file, href) for p, href in found}
+            problems += [p for p, _href in found]
         return sorted(problems, key=Problem.sort_key)
 
     def collect(self, files: Files) -> Files:
@@ -389,26 +431,16 @@ class Theater:
         renderer = self.renderer()
 
         def prop_url(target: str) -> str | None:
+            """A prop's ``page`` (docs-relative): its URL, the playbill's for an incident
+            file; None when it has none (reported when the incidents were checked)."""
             file = files.get_file_from_path(target)
-            return file.url_relative_to(page.file) if file else None
-
-        source_dir = posixpath.dirname(incident.source)
+            if file is not None and file.inclusion is not InclusionLevel.EXCLUDED:
+                return file.url_relative_to(page.file)
+            return self.folder_link(target, "", page) or None if self.folder_link else None
 
         def resolve_link(href: str) -> str | None:
             """Links in incident Markdown are relative to the YAML file, as in the repo."""
-            if self.incident_link is not None:
-                rewritten = self.incident_link(href, incident, page)
-                if rewritten is not None:
-                    return rewritten
-            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
-                return None
-            path, _, fragment = href.partition("#")
-            target = posixpath.normpath(posixpath.join(source_dir, path))
-            file = files.get_file_from_path(target)
-            if file is None:
-                return None
-            url = file.url_relative_to(page.file)
-            return f"{url}#{fragment}" if fragment else url
+            return self.incident_link(href, incident, page) if self.incident_link else None
 
         problems: list[Problem] = []
 

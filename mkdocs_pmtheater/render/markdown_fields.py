@@ -231,7 +231,11 @@ class _ResolveLinks(Treeprocessor):
             href = element.get(attribute)
             if href and is_safe_url(href):
                 target = resolve(href)
-                if target is not None:
+                if target == "":  # leads nowhere (and was reported): keep the words
+                    del element.attrib[attribute]
+                    element.set("class", " ".join(
+                        filter(None, (element.get("class"), "pmt-broken-link"))))
+                elif target is not None:
                     element.set(attribute, target)
 
 
