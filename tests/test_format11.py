@@ -208,7 +208,7 @@ def test_files_beside_the_incident_are_published_and_linked(site: SiteFactory) -
     # names the field's line.
     assert image is not None and image.get("src") is None and image["alt"] == "graph"
     warned = built.warnings_about("docs/incidents/jp/outage.yaml:9:19: impact: link 'graph.png'")
-    assert warned and "There is no file incidents/jp/graph.png" in warned[0]
+    assert warned and "There is no file incidents/jp/graph.png in this site" in warned[0]
 
 
 def test_an_image_beside_the_incident_gets_a_working_src(site: SiteFactory) -> None:

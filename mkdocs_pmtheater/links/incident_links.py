@@ -386,14 +386,16 @@ class IncidentLinks:
         if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "\\")):
             return "", ""
         target = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
-        if target.startswith("../") or target == "..":
-            return (f"the file '{parts.path}' is outside docs_dir",
-                    "put files the post-mortem shows beside its YAML file, inside docs_dir")
-        if exists(target):
+        outside = target.startswith("../") or target == ".."
+        if not outside and exists(target):
             return "", ""
-        return (f"there is no file {target} in docs_dir (links and images in an incident are "
-                "relative to its YAML file)",
-                f"put the file beside the incident file, at {target}, or fix the path")
+        # Worded as the render-time check of the same links (_site_file_href).
+        where = (f"{target} is outside docs_dir" if outside
+                 else f"there is no file {target} in this site")
+        return (f"{where}, so the link leads nowhere",
+                "links and images in incident files are relative to the incident file, as in "
+                "the repository: put a file the post-mortem shows beside it (then write just "
+                "its name), or give the path of a file of the site (e.g. ../../runbooks/cache.md)")
 
     @staticmethod
     def _site_file_href(href: str, base_dir: str, page: Page, files: Files,
