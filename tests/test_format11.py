@@ -191,6 +191,11 @@ def test_detection_before_impact_is_allowed(site: SiteFactory) -> None:
     assert rows["Detected"][2].startswith("1 h 29 min before impact")
     assert [r[0] for r in milestone_rows(playbill(built, "inc-early"))] == [
         "Detected", "Impact started"]
+    metrics = built.html("incidents/metrics/")
+    row = metrics.select("table.pmt-numbers")[-1].select_one("tbody tr")
+    assert row.find_all("td")[3].get_text() == "1 h 29 min before impact"
+    heights = [float(r["height"]) for r in metrics.select("svg rect[height]")]
+    assert heights and min(heights) >= 0, "no bar of negative height"
 
 
 def test_files_beside_the_incident_are_published_and_linked(site: SiteFactory) -> None:
