@@ -69,10 +69,13 @@ PLAYBILL_ANCHORS = frozenset({
 """The fixed section anchors of a playbill (templates/pmtheater/partials), besides
 the anchors of scenes and action items."""
 # Links in incident Markdown, found without rendering it (so ``pmtheater validate``
-# runs the same check as the build). Bounded repetitions keep them linear-time.
-_MD_LINK = re.compile(r"!?\[[^\]\n]{0,1000}\]\([ \t]*<?([^\s()<>]{1,2000})")
+# runs the same check as the build). Linear-time: an inline link or image is found
+# by its "](" (each match starts there and its target stops at a space or a
+# parenthesis, so matches never overlap); a reference definition is anchored at
+# the start of its line.
+_MD_LINK = re.compile(r"\]\([ \t]*<?([^\s()<>]{1,2000})")
 _REF_LINK = re.compile(r"^[ ]{0,3}\[[^\]\n]{1,1000}\]:[ \t]*<?([^\s<>]{1,2000})", re.M)
-_CODE_SPAN = re.compile(r"(`+)[^`\n]{0,2000}?\1")
+_TICKS = re.compile(r"`+")
 _FENCE = re.compile(r"^[ ]{0,3}(```|~~~)")
 _PRIORITY = 1.5
 """After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
@@ -508,6 +511,21 @@ def _find(text: str, href: str) -> tuple[int, int]:
     return 0, 0
 
 
+def _without_code_spans(line: str) -> str:
+    """``line`` without its code spans: a run of backticks opens one, the next run of the
+    same length closes it (one pass; an unclosed run is text, as in Markdown)."""
+    out: list[str] = []
+    done = 0
+    opening: re.Match[str] | None = None
+    for run in _TICKS.finditer(line):
+        if opening is None:
+            opening = run
+        elif len(run.group()) == len(opening.group()):
+            out.append(line[done:opening.start()])
+            done, opening = run.end(), None
+    return "".join(out) + line[done:] if out else line
+
+
 def links_in_markdown(text: str) -> list[str]:
     """Targets of the inline links, images and link definitions of a Markdown text, outside
     code spans and fenced code (what Python-Markdown would make links of, near enough)."""
@@ -518,7 +536,7 @@ def links_in_markdown(text: str) -> list[str]:
             fenced = not fenced
             continue
         if not fenced:
-            kept.append(_CODE_SPAN.sub("", line))
+            kept.append(_without_code_spans(line))
     plain = "\n".join(kept)
     return [m.group(1) for m in _MD_LINK.finditer(plain)] + [
         m.group(1) for m in _REF_LINK.finditer(plain)]

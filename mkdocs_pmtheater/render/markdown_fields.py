@@ -26,11 +26,15 @@ abbreviations ``*[HTML]: ...``) always get a pass of their own, so nothing they
 define leaks into another field, and their ids get a per-pass prefix so two
 fields' footnotes never collide.
 
-Python-Markdown recurses once per level of nesting; a few hundred levels of
-``- - - x`` raise ``RecursionError``. Fields nested deeper than
-:data:`MAX_NESTING` levels (a linear pre-scan) and fields whose rendering fails
-for any other reason are shown as escaped plain text, and reported through the
-``on_problem`` callback so the build can warn at the field's line.
+Python-Markdown recurses once per level of nesting (a few hundred levels of
+``- - - x`` raise ``RecursionError``), and its inline pass is quadratic in the
+markup of one paragraph (100 KB of ``[x](`` takes minutes) and its block
+parser in the number of lines. Fields nested deeper than :data:`MAX_NESTING`
+levels, longer than :data:`MAX_LINES` lines or needing more than
+:data:`MAX_INLINE_WORK` (all found by linear pre-scans), and fields whose
+rendering fails for any other reason, are shown as escaped plain text and
+reported through the ``on_problem`` callback, so the build warns at the
+field's line and publishes everything else.
 
 Most fields are one plain sentence ("Restarted the checkout pods."), which
 Markdown turns into the same sentence in a paragraph. When every extension of
@@ -72,6 +76,15 @@ MAX_NESTING = 20
 when ``allow_html``) that a field may have; deeper fields are shown as plain text.
 Real post-mortems nest a handful of levels; Python-Markdown needs a few hundred
 to exhaust Python's stack, so the margin is wide."""
+MAX_LINES = 20_000
+"""Most lines a field may have: Python-Markdown's block parser moves every
+remaining block on each block it takes, so its work grows with the square of
+the lines (20,000 one-line list items take about a second)."""
+MAX_INLINE_WORK = 300_000_000
+"""Largest :func:`inline_work` a field may need (about a second of Markdown); a
+100 KB paragraph with 3,000 markup characters or a paragraph of a hundred
+links is well within it, 10 KB of unclosed links (quadratic in Python-Markdown)
+is not."""
 
 LinkResolver = Callable[[str], str | None]
 ProblemCallback = Callable[[tuple[str, bool], str, str], None]
@@ -142,6 +155,10 @@ _BLOCK_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]
 _BLOCK_MARKER = re.compile(r">|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)")
 _INDENT = re.compile(r"^[ \t]+(?=(?:>|[-*+]|\d{1,9}[.)])(?:[ \t]|$))", re.M)
 _INLINE_TOKEN = re.compile(r"[*_~^=]+|[\[\]]|<[A-Za-z]|</[A-Za-z]|\n[ \t]*\n")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_INLINE_MARKUP = re.compile(r"[*_`\[\]()<>&!\\~^=:|{}]|  \n")
+_LINK_TOKEN = re.compile(r"\]\(|[\[\]()]")
+_LINK_STEP_COST = 200
 _OPENS_AFTER = frozenset(" \t\n([{>\"'")
 _CLOSES_BEFORE = frozenset(" \t\n)]}<.,;:!?\"'")
 
@@ -169,7 +186,8 @@ def nesting_depth(text: str, *, html_tags: bool = False) -> int:
     end = len(text)
     for match in _BLOCK_PREFIX.finditer(text):
         line_end = text.find("\n", match.end())
-        if not text[match.end():line_end if line_end >= 0 else end].strip():
+        if not text[match.end():line_end if line_end >= 0 else end].strip() and not any(
+                c in match.group(0) for c in ">.)"):
             continue  # "- - - -" alone on a line is a rule, not nested lists
         deepest = max(deepest, len(_BLOCK_MARKER.findall(match.group(0))))
     for match in _INDENT.finditer(text):
@@ -198,6 +216,53 @@ def nesting_depth(text: str, *, html_tags: bool = False) -> int:
                 depth = max(depth - 1, 0)
         deepest = max(deepest, depth)
     return deepest
+
+
+def inline_work(text: str) -> int:
+    """An upper bound of the work Python-Markdown's inline pass does on ``text``.
+
+    That pass rebuilds a block's whole text for every inline element it finds
+    (emphasis, code, links, line breaks, escapes): markup characters times the
+    block's length. And for every ``[`` it walks to the matching ``]``, for
+    every ``](`` to the matching ``)``, one Python step a character (about 200
+    times the cost of copying one): an unclosed link walks to the block's end.
+    Blocks are the text between blank lines. Returns the sum over the blocks,
+    in copied characters; computed in linear time.
+    """
+    total = 0
+    for block in _BLANK_LINE.split(text):
+        total += len(_INLINE_MARKUP.findall(block)) * len(block)
+        if "[" in block:
+            total += _link_steps(block) * _LINK_STEP_COST
+    return total
+
+
+def _link_steps(block: str) -> int:
+    """Characters Python-Markdown's link pattern walks in ``block`` (one linear pass)."""
+    steps = 0
+    brackets: list[int] = []
+    parens: list[tuple[int, bool]] = []
+    for match in _LINK_TOKEN.finditer(block):
+        token, at = match.group(0), match.start()
+        if token == "[":
+            brackets.append(at)
+        elif token == "]":
+            if brackets:
+                steps += at - brackets.pop()
+        elif token == "](":
+            if brackets:
+                steps += at - brackets.pop()
+            parens.append((at, True))
+        elif token == "(":
+            parens.append((at, False))
+        elif parens:  # ")"
+            start, link = parens.pop()
+            if link:
+                steps += at - start
+    end = len(block)
+    steps += sum(end - at for at in brackets)
+    steps += sum(end - at for at, link in parens if link)
+    return steps
 
 
 def _has_document_state(text: str) -> bool:
@@ -310,11 +375,23 @@ class MarkdownFields:
     ) -> dict[tuple[str, bool], Markup]:
         """HTML for each ``(text, inline)``; inline ones lose a lone wrapping ``<p>``.
 
-        Never raises for any text: a field nested deeper than :data:`MAX_NESTING`
-        or one Markdown fails on is returned escaped, as written, and passed to
-        ``on_problem`` with a message and a hint for the author.
+        Never raises for any text, and stays linear: a field nested deeper than
+        :data:`MAX_NESTING`, longer than :data:`MAX_LINES` lines, needing more than
+        :data:`MAX_INLINE_WORK`, or one Markdown fails on, is returned escaped, as
+        written, and passed to ``on_problem`` with a message and a hint for the author.
         """
+        out, _ = self._render(texts, resolve_link, on_problem)
+        return out
+
+    def _render(
+        self,
+        texts: Iterable[tuple[str, bool]],
+        resolve_link: LinkResolver | None,
+        on_problem: ProblemCallback | None,
+    ) -> tuple[dict[tuple[str, bool], Markup], set[tuple[str, bool]]]:
+        """:meth:`render`, and the keys shown as written (not rendered as Markdown)."""
         out: dict[tuple[str, bool], Markup] = {}
+        unrendered: set[tuple[str, bool]] = set()
         wanted: list[tuple[str, bool]] = []
         for key in dict.fromkeys(texts):
             text, inline = key
@@ -324,15 +401,35 @@ class MarkdownFields:
             depth = nesting_depth(text, html_tags=self.allow_html)
             if depth > MAX_NESTING:
                 out[key] = _escaped(text, inline)
+                unrendered.add(key)
                 if on_problem is not None:
                     on_problem(key, f"this text nests lists, quotes, emphasis or brackets "
                                f"about {depth} levels deep, more than the {MAX_NESTING} "
                                "levels the site renders, so it is shown as plain text",
                                f"keep the nesting within {MAX_NESTING} levels")
                 continue
+            lines = text.count("\n") + 1
+            if lines > MAX_LINES:
+                out[key] = _escaped(text, inline)
+                unrendered.add(key)
+                if on_problem is not None:
+                    on_problem(key, f"this text has {lines:,} lines, more than the "
+                               f"{MAX_LINES:,} the site renders as Markdown, so it is shown "
+                               "as plain text", "shorten it, or link to the full text")
+                continue
+            work = inline_work(text)
+            if work > MAX_INLINE_WORK:
+                out[key] = _escaped(text, inline)
+                unrendered.add(key)
+                if on_problem is not None:
+                    on_problem(key, f"this text ({len(text):,} characters) has so much "
+                               "Markdown markup (links, emphasis, line breaks) that rendering "
+                               "it would stall the build, so it is shown as plain text",
+                               "shorten it, or put long pasted output in a file and link it")
+                continue
             wanted.append(key)
         if not wanted:
-            return out
+            return out, unrendered
         self.resolve_link = resolve_link
         try:
             pieces = self._render_wanted(wanted)
@@ -342,6 +439,7 @@ class MarkdownFields:
             text, inline = key
             if piece is None:
                 out[key] = _escaped(text, inline)
+                unrendered.add(key)
                 if on_problem is not None:
                     on_problem(key, "Markdown could not render this text, so it is shown as "
                                "plain text", "simplify its Markdown (nesting, unclosed "
@@ -353,7 +451,7 @@ class MarkdownFields:
                 if match and "<p>" not in match.group(1):
                     piece = match.group(1)
             out[key] = Markup(piece)
-        return out
+        return out, unrendered
 
     def _render_wanted(self, wanted: list[tuple[str, bool]]) -> list[str | None]:
         """Sanitised HTML of each text (None: Markdown failed on it), batched where safe."""
@@ -399,8 +497,10 @@ class MarkdownFields:
         out: dict[str, str] = {}
         for start in range(0, len(unique), batch):
             chunk = [(t, False) for t in unique[start:start + batch]]
-            for (text, _), rendered in self.render(chunk).items():
-                out[text] = html_text(str(rendered))
+            rendered, unrendered = self._render(chunk, None, None)
+            for key, html_fragment in rendered.items():
+                out[key[0]] = (" ".join(key[0].split()) if key in unrendered
+                               else html_text(str(html_fragment)))
         return out
 
 
