@@ -296,3 +296,16 @@ def test_validate_reports_links_inside_incident_files_with_positions(
     assert result.returncode == 1, result.stdout + result.stderr
     assert ("docs/incidents/a.yaml:5:31: summary: link 'incident:INC-B#scene-9': "
             "INC-B has no scene 9") in result.stdout
+
+
+def test_broken_links_in_one_file_are_listed_once_and_at_most_twenty(site: SiteFactory) -> None:
+    links = " ".join(f"[log {n}](missing-{n}.txt) [again](missing-{n}.txt)" for n in range(30))
+    site.incident("many.yaml", minimal_incident("INC-MANY").replace(
+        "summary: Something broke and we fixed it.", f"summary: The logs {links}"))
+    built = site.build()
+    ours = built.warnings_about("docs/incidents/many.yaml")
+    assert len(ours) == 21, ours
+    assert sum("missing-0.txt" in w for w in ours) == 1
+    assert any(w.endswith("many.yaml: 10 more links in this file lead nowhere. Fix the links "
+                          "above first; the build lists at most 20 per file.") for w in ours)
+    assert built.exists("incidents/inc-many/")  # warnings: the incident is still published

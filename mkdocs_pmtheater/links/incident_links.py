@@ -74,8 +74,11 @@ the anchors of scenes and action items."""
 # parenthesis, so matches never overlap); a reference definition is anchored at
 # the start of its line.
 _MD_LINK = re.compile(r"\]\([ \t]*<?([^\s()<>]{1,2000})")
-_REF_LINK = re.compile(r"^[ ]{0,3}\[[^\]\n]{1,1000}\]:[ \t]*<?([^\s<>]{1,2000})", re.M)
+_REF_LINK = re.compile(r"^[ ]{0,3}\[(?!\^)[^\]\n]{1,1000}\]:[ \t]*<?([^\s<>]{1,2000})", re.M)
+"""A link reference definition (``[x]: url``), not a footnote (``[^1]: text``)."""
 _TICKS = re.compile(r"`+")
+MAX_LINK_PROBLEMS = 20
+"""Broken links reported one by one per incident file; the rest are counted."""
 _FENCE = re.compile(r"^[ ]{0,3}(```|~~~)")
 _PRIORITY = 1.5
 """After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
@@ -154,6 +157,8 @@ class IncidentLinks:
         self.page: Page | None = None
         """The Markdown page being converted; None outside page conversion."""
         self._warned: set[tuple[str, str]] = set()
+        self.counted: set[tuple[str, str]] = set()
+        """(file, href) of broken links that field_link_problems counted but did not list."""
         self._sources: dict[str, tuple[str, list[tuple[tuple[int, int], FieldPath]]]] = {}
         """Incident file -> its text and where each value starts, to place broken links."""
         self.report = report or (lambda problems: [log.warning(p.text()) for p in problems])
@@ -355,10 +360,19 @@ class IncidentLinks:
         problems: list[tuple[Problem, str]] = []
         base = posixpath.dirname(incident.source)
         starts: list[int] = []
+        seen: set[str] = set()
+        more = 0
         for path, text, _inline in markdown_fields(incident):
             for href in links_in_markdown(text):
+                if href in seen:  # each link once per file, at its first place
+                    continue
+                seen.add(href)
                 message, hint = self._field_link_issue(href, base, exists)
                 if not message:
+                    continue
+                if len(problems) >= MAX_LINK_PROBLEMS:
+                    more += 1  # a pasted log or a markup bomb: say how many, not each
+                    self.counted.add((loaded.display, href))
                     continue
                 if not starts:
                     starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
@@ -367,6 +381,11 @@ class IncidentLinks:
                 label = f"{format_path(path)}: link '{excerpt(href)}'"
                 problems.append((Problem(loaded.display, line, column, label, message, hint,
                                          blocking=False), href))
+        if more:
+            problems.append((Problem(
+                loaded.display, 0, 0, "", f"{more:,} more links in this file lead nowhere",
+                "fix the links above first; the build lists at most "
+                f"{MAX_LINK_PROBLEMS} per file", blocking=False), ""))
         return problems
 
     def already_reported(self, pairs: Iterable[tuple[str, str]]) -> None:

@@ -251,6 +251,7 @@ class Theater:
             found = links.field_link_problems(loaded, incident, site.__contains__)
             self.reported_links |= {(p.file, href) for p, href in found}
             problems += [p for p, _href in found]
+        self.reported_links |= links.counted
         return sorted(problems, key=Problem.sort_key)
 
     def collect(self, files: Files) -> Files:
