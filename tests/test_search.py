@@ -42,6 +42,10 @@ timeline:
     character: On-Call Engineer
     action: Reads the eviction graph.
     observation: The {word} panel shows every key expiring at once.
+  - at: "14:30"
+    id: flush
+    character: On-Call Engineer
+    action: Flushes the marmoset keys.
 review:
   root_causes:
     - Bulk writes with one fixed TTL and no jitter.

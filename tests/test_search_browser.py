@@ -70,6 +70,7 @@ def test_words_from_every_section_are_found(built: BuiltSite, chromium) -> None:
     with serve_directory(built.site_dir) as url:
         page, errors, _ = open_page(chromium, url + "incidents/")
         for query, anchor, label in (("aiko", "#ai-1", "Action item AI-1"),
+                                     ("marmoset", "#scene-flush", "Scene flush (14:30 UTC)"),
                                      ("expiries", "#contributing-factors",
                                       "Contributing factors")):
             page.fill("#pmt-ft", query)

@@ -741,13 +741,15 @@
   }
 
   // Where in the playbill the first hit is: the scene (#scene-3), action item (#ai-2)
-  // or section heading just before it, from the anchors Pagefind records.
+  // or section heading just before it, from the anchors Pagefind records. Of anchors at
+  // the same place the first wins: a scene with an id is <li id="scene-<id>"> holding
+  // <span id="scene-3">, and its own anchor is the one to link to.
   function hitAnchor(data) {
     var hit = data.locations && data.locations.length ? data.locations[0] : -1;
     var best = null;
     (data.anchors || []).forEach(function (anchor) {
       if (anchor.location <= hit && anchor.id && anchor.id !== "playbill" &&
-          (!best || anchor.location >= best.location)) best = anchor;
+          (!best || anchor.location > best.location)) best = anchor;
     });
     return { anchor: best, at: hit };
   }
@@ -756,7 +758,9 @@
   // time), "Action item AI-1" (the row starts with the item's id), or the heading.
   function anchorLabel(anchor, words) {
     var text = (anchor.text || "").trim().slice(0, 80);
-    var scene = /^scene-(\d+)$/.exec(anchor.id);
+    var scene = /^li$/i.test(anchor.element) && /^scene-(.+)$/.exec(anchor.id);
+    // The scene's time, without the "#flush" that names a scene's own id after it.
+    if (scene) text = text.replace(/\s*#[^\s#]+$/, "");
     if (scene) return "Scene " + scene[1] + (text ? " (" + text + ")" : "");
     if (/^tr$/i.test(anchor.element)) return "Action item " + (words[anchor.location] || "");
     return text || anchor.id;

@@ -78,7 +78,13 @@ def _minutes(delta: timedelta | None) -> str:
 
 
 def _duration(delta: timedelta | None) -> str:
-    return "–" if delta is None else format_duration(delta)
+    """A median or a span, exact to the minute; a negative one (detection before impact,
+    format 1.1) says so instead of carrying a minus sign."""
+    if delta is None:
+        return "–"
+    if delta < timedelta(0):
+        return format_duration(-delta) + " before impact"
+    return format_duration(delta)
 
 
 class Catalogue:
@@ -324,7 +330,7 @@ class Catalogue:
             values = {r.label: {k: (v.total_seconds() if v is not None else None)
                                 for k, v in r.medians.items()} for r in rows}
             return charts.grouped_bars(title, categories or [r.label for r in rows], series,
-                                       values, lambda s: format_duration(timedelta(seconds=s)))
+                                       values, lambda s: _duration(timedelta(seconds=s)))
 
         timeline = (metrics.quarter_range(quarters[0].label, quarters[-1].label)
                     if quarters else [])
