@@ -26,7 +26,7 @@ from ..model.incident import Incident
 from ..model.timestamps import format_duration
 from ..publish.fulltext import BUNDLE_DIR as PAGEFIND_BUNDLE
 from ..publish.outputs import Output
-from ..publish.urls import SiteFiles, page_url, relative_url
+from ..publish.urls import SiteFiles, page_url, relative_link_resolver, relative_url
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock
 from ..render.toc import TocEntry, sections
@@ -124,7 +124,7 @@ class Catalogue:
         self._env: Environment | None = None
         self.skip: Container[str] = ()
         self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
-            _link_resolver)
+            relative_link_resolver)
         """``(folder, page, site) -> resolver`` for links in incident Markdown from files
         in ``folder`` (the production sets one that knows ``incident:`` links)."""
         self.learning = Learning(related=related, categories=theme_categories or {})
@@ -345,18 +345,3 @@ class Catalogue:
             "severity_chart": chart("Median times by severity", severities),
             "times": metrics.durations,
         }
-
-
-def _link_resolver(folder: str, page: str, site: SiteFiles) -> Callable[[str], str | None]:
-    """Relative links in incident Markdown point from the incident file's folder."""
-
-    def resolve(href: str) -> str | None:
-        if "://" in href or href.startswith(("#", "/", "mailto:", "tel:", "incident:")):
-            return None
-        path, _, fragment = href.partition("#")
-        url = site.url(posixpath.normpath(posixpath.join(folder, path)), page)
-        if url is None:
-            return None
-        return f"{url}#{fragment}" if fragment else url
-
-    return resolve
