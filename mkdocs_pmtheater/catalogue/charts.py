@@ -136,8 +136,10 @@ def grouped_bars(
     fmt: Callable[[float], str],
     *,
     duration: bool = True,
+    no_data: str = "no data",
 ) -> Markup:
-    """Side-by-side bars per category; a missing value leaves a gap."""
+    """Side-by-side bars per category; a missing value leaves a gap (described as
+    ``no_data``, in the site's language)."""
     top = max((v for c in categories for v in values.get(c, {}).values() if v is not None),
               default=0)
     y_max, grid = _axis(top, DURATION_STEPS if duration else COUNT_STEPS, fmt)
@@ -155,7 +157,7 @@ def grouped_bars(
         for n, s in enumerate(series):
             value = values.get(category, {}).get(s.key)
             if value is None:
-                described.append(f"{s.label}: no data")
+                described.append(f"{s.label}: {no_data}")
                 continue
             described.append(f"{s.label} {fmt(value)}")
             height = PLOT_H * value / y_max

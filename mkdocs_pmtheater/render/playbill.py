@@ -20,8 +20,8 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 
 from ..model.incident import Incident
-from ..model.timestamps import format_duration
 from .compact import CompactWhitespace
+from .i18n import ENGLISH, Labels
 from .markdown_fields import LinkResolver, MarkdownFields
 from .toc import TocEntry, sections
 
@@ -97,6 +97,7 @@ class PlaybillRenderer:
         today: date,
         *,
         material: bool,
+        labels: Labels = ENGLISH,
     ) -> None:
         # Templates do not change during a build (serve makes a new renderer per build),
         # so the partials need no freshness check on every include.
@@ -107,6 +108,12 @@ class PlaybillRenderer:
         self.severities = severities
         self.today = today
         self.material = material
+        self.labels = labels
+        labels.install(self.env)
+
+    def duration(self, delta: timedelta | None) -> str:
+        """A duration in the site's words; empty for none."""
+        return self.labels.duration(delta) if delta is not None else ""
 
     def severity_rank(self, severity: str) -> int:
         return self.severities.index(severity) + 1 if severity in self.severities else 0
@@ -129,7 +136,7 @@ class PlaybillRenderer:
             "incident": incident,
             "md": md,
             "clock": self.clock,
-            "duration": _duration,
+            "duration": self.duration,
             "prop_url": prop_url,
             "today": self.today,
             "severity_rank": self.severity_rank(incident.severity),
@@ -138,10 +145,6 @@ class PlaybillRenderer:
         }
         body = self.env.get_template("pmtheater/playbill.html").render(context)
         return body, sections(body)
-
-
-def _duration(delta: timedelta | None) -> str:
-    return format_duration(delta) if delta is not None else ""
 
 
 def markdown_texts(incident: Incident) -> list[tuple[str, bool]]:
