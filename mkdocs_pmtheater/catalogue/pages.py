@@ -26,8 +26,8 @@ from markupsafe import Markup
 from ..model.incident import Incident
 from ..publish.outputs import Output
 from ..publish.urls import SiteFiles
-from ..render.markdown_fields import MarkdownFields
 from ..render.i18n import ENGLISH, N_, Labels
+from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views

@@ -30,7 +30,7 @@ import io
 import re
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def po_path(locale: str) -> Path:
     return LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``locale`` (English: none, the msgids are the text).
 
