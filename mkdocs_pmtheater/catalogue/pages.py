@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -39,8 +38,6 @@ SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
 """The same data as a script, for pages opened from ``file://`` (Material's ``offline``
 plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
-_MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"[*_`#>\[\]|~]+")
 
 
 @dataclass(frozen=True)
@@ -60,11 +57,6 @@ KINDS: dict[str, PageKind] = {
                              "pmtheater/hall-of-fame.html", False),
     "metrics": PageKind("metrics", N_("Metrics"), "pmtheater/metrics.html", False),
 }
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown reduced to its words, for the filter box."""
-    return " ".join(_MD_MARKUP.sub(" ", _MD_LINK_TARGET.sub("]", markdown_text)).split())
 
 
 def page_markdown(kind: PageKind, labels: Labels = ENGLISH) -> str:
@@ -115,6 +107,9 @@ class Catalogue:
         self.files: dict[str, PageKind] = {}
         """Catalogue pages to generate, by src_uri, in nav order."""
         self._people: People | None = None
+        self.summaries: dict[str, str] = {}
+        """Plain words of each summary, by its Markdown (set by the build before add_files);
+        a summary missing here is searched as written."""
         self._env: Environment | None = None
         self.skip: Container[str] = ()
         self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
@@ -165,7 +160,7 @@ class Catalogue:
     def search_data(self) -> str:
         """``{id: "summary and people"}``: what the filter box searches beyond the table."""
         data = {
-            i.id: plain_text(i.summary) + " " + " ".join(views.people_of(i))
+            i.id: " ".join((self.summaries.get(i.summary, i.summary), *views.people_of(i)))
             for i in self.incidents
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)

@@ -124,6 +124,7 @@ class Theater:
         self.catalogue = self.production.catalogue
         self.problem_texts: list[str] = []
         """Every problem reported in this build, as logged."""
+        self.production.report = self._render_problem
 
     @property
     def catalog(self) -> Catalog:
@@ -184,6 +185,11 @@ class Theater:
             log.warning(bad_epoch.text())
         self.report(sorted(production.problems, key=Problem.sort_key))
         return files
+
+    def _render_problem(self, problem: Problem) -> None:
+        """A problem found while a page is rendered: kept with the others, logged at once."""
+        self.production.problems.append(problem)
+        self.report([problem])
 
     def report(self, problems: Iterable[Problem]) -> None:
         """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
