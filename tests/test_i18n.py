@@ -375,3 +375,36 @@ def test_config_example_is_valid_yaml() -> None:
     assert block is not None
     options = yaml.safe_load(block.group(1))["plugins"][0]["pmtheater"]["labels"]
     assert set(options) <= _template_messages()
+
+
+def test_blocks_on_hand_written_pages_are_german(built: dict[str, BuiltSite]) -> None:
+    """'Incidents that used this page' on runbooks; 'Referenced by' on playbills."""
+    site = built["de"]
+    used = [site.html(f"runbooks/{p.stem}/").select_one("#pmt-used-in")
+            for p in (EXAMPLE_SITE / "docs" / "runbooks").glob("*.md")]
+    headings = {h.get_text(strip=True) for h in used if h is not None}
+    assert headings == {"Vorfälle, die diese Seite genutzt haben"}
+    referenced = site.html("incidents/inc-2025-034/").select_one("#referenced-by")
+    assert referenced is not None and referenced.get_text(strip=True) == "Verweise von"
+
+
+def test_problems_page_is_german() -> None:
+    """The page `mkdocs serve` shows for a broken incident file, in German."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from mkdocs_pmtheater.model.problems import Problem
+
+    env = Environment(loader=FileSystemLoader(str(REPO / "mkdocs_pmtheater" / "templates")),
+                      autoescape=True)
+    Labels("de").install(env)
+    problems = [Problem("docs/incidents/a.yaml", 3, 1, "severity", "bad value <b>", "fix it"),
+                Problem("docs/incidents/a.yaml", 5, 1, "title", "missing", "")]
+    html = env.get_template("pmtheater/problems.html").render(
+        incident_id="INC-9", file="docs/incidents/a.yaml", problems=problems)
+    page = BeautifulSoup(html, "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert "INC-9 ist nicht veröffentlicht" in text
+    assert "2 Probleme in docs/incidents/a.yaml" in text
+    assert "mkdocs serve" in text and "Programmheft" in text
+    assert "alue <b>" in text  # escaped, shown as written
+    assert "problems in" not in text and "is not published" not in text
