@@ -408,3 +408,28 @@ def test_problems_page_is_german() -> None:
     assert "mkdocs serve" in text and "Programmheft" in text
     assert "alue <b>" in text  # escaped, shown as written
     assert "problems in" not in text and "is not published" not in text
+
+
+@pytest.mark.browser
+def test_counts_written_by_the_script_are_german(built: dict[str, BuiltSite], chromium) -> None:
+    """pmtheater.js writes the live counts from the patterns the template translated."""
+    from browsing import open_page, serve_directory
+
+    with serve_directory(built["de"].site_dir) as url:
+        page, errors, outside = open_page(chromium, url + "incidents/")
+        page.wait_for_selector("form.pmt-filters:not([hidden])")
+        page.fill("#pmt-q", "payments-api")
+        page.wait_for_function(
+            "document.querySelector('.pmt-count').textContent.includes('von')")
+        count = page.inner_text(".pmt-count")
+        assert re.fullmatch(r"\d+ von 11", count), count
+        page.close()
+        page, errors2, outside2 = open_page(chromium, url + "incidents/action-items/")
+        page.wait_for_selector("form.pmt-board-controls:not([hidden])")
+        page.select_option("select[name=owner]", index=1)
+        page.wait_for_function(
+            "document.querySelector('.pmt-count').textContent.includes('offenen')")
+        count = page.inner_text(".pmt-board-controls .pmt-count")
+        assert re.fullmatch(r"\d+ von \d+ offenen Maßnahmen", count), count
+        page.close()
+    assert errors == errors2 == [] and outside == outside2 == []
