@@ -301,6 +301,7 @@ CATALOGUE = {
     "board": "incidents/action-items/",
     "hall-of-fame": "incidents/hall-of-fame/",
     "metrics": "incidents/metrics/",
+    "themes": "incidents/themes/",
 }
 
 

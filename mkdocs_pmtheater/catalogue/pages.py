@@ -30,6 +30,7 @@ from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
+from .learning import Learning
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
@@ -56,6 +57,7 @@ KINDS: dict[str, PageKind] = {
     "hall-of-fame": PageKind("hall-of-fame", N_("Hall of fame"),
                              "pmtheater/hall-of-fame.html", False),
     "metrics": PageKind("metrics", N_("Metrics"), "pmtheater/metrics.html", False),
+    "themes": PageKind("themes", N_("Themes"), "pmtheater/themes.html", False),
 }
 
 
@@ -90,6 +92,8 @@ class Catalogue:
         zone: tzinfo,
         clock: Clock,
         today: date,
+        related: bool = True,
+        theme_categories: dict[str, list[str]] | None = None,
         labels: Labels = ENGLISH,
     ) -> None:
         self.templates = templates
@@ -116,6 +120,9 @@ class Catalogue:
             _link_resolver)
         """``(folder, page, site) -> resolver`` for links in incident Markdown from files
         in ``folder`` (the production sets one that knows ``incident:`` links)."""
+        self.learning = Learning(related=related, categories=theme_categories or {},
+                                 labels=labels)
+        """Related incidents, themes and follow-through: computed once per build."""
 
     # -- files ---------------------------------------------------------------
     def slugs(self) -> set[str]:
@@ -136,6 +143,7 @@ class Catalogue:
         self.sources = {i.id: src for src, i in incidents.items()}
         self.files = {}
         self.skip = skip
+        self.learning.reset(self.incidents)
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
             if src_uri not in skip:
@@ -211,6 +219,9 @@ class Catalogue:
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, site,
                                                                                  fields))
+        context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
+                                                  severities=self.severities,
+                                                  people=self.people()))
         body = self.environment().get_template(kind.template).render(context)
         return body, ([] if kind.wide else sections(body))
 
@@ -296,6 +307,9 @@ class Catalogue:
                 for (text, _), html in renderer.render(chunk, resolve).items():
                     out.setdefault(text, html)
         return out
+
+    def _context_themes(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
+        return {}  # all from self.learning
 
     def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)

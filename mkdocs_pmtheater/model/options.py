@@ -14,7 +14,7 @@ from typing import Any
 
 from .incident import SEVERITY_DEFAULT
 
-CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics")
+CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics", "themes")
 DRAFT_MODES = ("publish", "hide")
 
 
@@ -41,6 +41,10 @@ class SiteOptions:
     labels: dict[str, str] = field(default_factory=dict)
     """The site's own text for labels, keyed by the English label (the catalogue's msgid):
     ``{"Call Sheet": "Follow-ups"}``; wins over the language's catalogue."""
+    related: bool = True
+    """End each playbill with "Previously on…", its most related incidents."""
+    theme_categories: dict[str, list[str]] = field(default_factory=dict)
+    """``themes.categories``: category -> words that put a contributing factor in it."""
 
     @classmethod
     def from_config(cls, config: Any) -> SiteOptions:
@@ -60,6 +64,9 @@ class SiteOptions:
             nav_position=catalogue.nav_position,
             people={str(k): [str(n) for n in v] for k, v in dict(config.people).items()},
             labels={str(k): str(v) for k, v in dict(getattr(config, "labels", {})).items()},
+            related=bool(config.related),
+            theme_categories={str(k): [str(w) for w in v]
+                              for k, v in dict(config.themes.categories).items()},
         )
 
     @property

@@ -212,6 +212,8 @@ class Production:
             clock=self.clock,
             today=self.today,
             labels=self.labels,
+            related=options.related,
+            theme_categories=dict(options.theme_categories),
         )
 
     # -- addresses -------------------------------------------------------------
@@ -491,8 +493,13 @@ class Production:
             line, column = loaded.source.locate(path) if loaded else (0, 0)
             self.report(Problem(display, line, column, format_path(path), message, hint))
 
+        def url_of(other: Incident) -> str:
+            return site.url(self.catalogue.sources.get(other.id, ""), page) or ""
+
+        # "Previously on…" and the swimlane (catalogue/learning.py), computed once per build.
+        learned = self.catalogue.learning.playbill_extra(incident, url_of, self.clock)
         return self.renderer().render(incident, prop_url=prop_url, resolve_link=resolve_link,
-                                      extra=extra, on_problem=on_problem)
+                                      extra={**learned, **(extra or {})}, on_problem=on_problem)
 
     def catalogue_page(self, page: str, site: SiteFiles) -> tuple[str, list[TocEntry]] | None:
         """The HTML body of catalogue page ``page`` and its sections; None for other pages."""

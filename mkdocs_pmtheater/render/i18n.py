@@ -232,6 +232,9 @@ DYNAMIC_MESSAGES = (
     N_("Time to detect"), N_("Time to mitigate"), N_("Time to resolve"),
     N_("Median time to detect"), N_("Median time to mitigate"),
     N_("Median time to resolve"),
+    # theme groups (catalogue.themes), swimlane lanes and marks (render.swimlane)
+    N_("Categories"), N_("Contributing factors"), N_("Root causes"), N_("Services"),
+    N_("Tags"), N_("Action-item kinds"), N_("Started"),
     # milestones (partials/header.html)
     N_("Detected"), N_("Mitigated"), N_("Resolved"),
 )
