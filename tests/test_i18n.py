@@ -437,3 +437,19 @@ def test_counts_written_by_the_script_are_german(built: dict[str, BuiltSite], ch
         assert re.fullmatch(r"\d+ von \d+ offenen Maßnahmen", count), count
         page.close()
     assert errors == errors2 == [] and outside == outside2 == []
+
+
+def test_a_label_is_text_never_markup(site: SiteFactory, build_epoch: str) -> None:
+    """The site's own labels are escaped like every other label (headings, titles, nav)."""
+    site.config["plugins"] = ["search", {"pmtheater": {"labels": {
+        "Metrics": "<img src=x onerror=alert(1)>", "Call Sheet": "<b>Follow-ups</b>"}}}]
+    site.incident("inc-7.yaml", INCIDENT)
+    built = site.build(strict=True)
+    page = built.html("incidents/inc-7/")
+    heading = page.select_one("#call-sheet")
+    assert heading is not None and heading.get_text(strip=True) == "<b>Follow-ups</b>"
+    assert heading.find("b") is None
+    metrics = built.html("incidents/metrics/")
+    assert metrics.find("img", src="x") is None
+    h1 = metrics.select_one("h1#metrics")
+    assert h1 is not None and h1.get_text(strip=True) == "<img src=x onerror=alert(1)>"

@@ -27,7 +27,7 @@ from ..publish.outputs import Output
 from ..publish.urls import SiteFiles
 from ..render.i18n import ENGLISH, N_, Labels
 from ..render.markdown_fields import MarkdownFields
-from ..render.playbill import Clock
+from ..render.playbill import Clock, safe_title
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
 from .learning import Learning
@@ -64,7 +64,8 @@ KINDS: dict[str, PageKind] = {
 def page_markdown(kind: PageKind, labels: Labels = ENGLISH) -> str:
     """The page's Markdown source: front matter only, its title in the site's language."""
     meta: dict[str, Any] = {
-        "title": labels.gettext(kind.title),
+        # Themes print page titles unescaped; the site's own label may hold any text.
+        "title": safe_title(labels.gettext(kind.title)),
         "pmtheater_catalogue": kind.slug,
         # Material's search: these pages only repeat what the playbills say.
         "search": {"exclude": True},
