@@ -388,8 +388,15 @@ def test_blocks_on_hand_written_pages_are_german(built: dict[str, BuiltSite]) ->
             for p in (EXAMPLE_SITE / "docs" / "runbooks").glob("*.md")]
     headings = {h.get_text(strip=True) for h in used if h is not None}
     assert headings == {"Vorfälle, die diese Seite genutzt haben"}
-    referenced = site.html("incidents/inc-2025-034/").select_one("#referenced-by")
+    playbill = site.html("incidents/inc-2025-034/")
+    referenced = playbill.select_one("#referenced-by")
     assert referenced is not None and referenced.get_text(strip=True) == "Verweise von"
+    # Both blocks are in their page's table of contents, in German too.
+    toc = [a.get_text(strip=True) for a in playbill.select(".md-nav--secondary a")]
+    assert "Verweise von" in toc and "Referenced by" not in toc
+    runbook = site.html("runbooks/api-latency/")
+    toc = [a.get_text(strip=True) for a in runbook.select(".md-nav--secondary a")]
+    assert "Vorfälle, die diese Seite genutzt haben" in toc
 
 
 def test_problems_page_is_german() -> None:
