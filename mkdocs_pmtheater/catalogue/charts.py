@@ -160,7 +160,9 @@ def grouped_bars(
                 described.append(f"{s.label}: {no_data}")
                 continue
             described.append(f"{s.label} {fmt(value)}")
-            height = PLOT_H * value / y_max
+            # A negative median (detection before impact, format 1.1) draws no bar; its
+            # label still says it.
+            height = PLOT_H * max(value, 0) / y_max
             rects.append(f'<rect class="{s.css}" x="{_num(x0 + n * bar)}" '
                          f'y="{_num(TOP + PLOT_H - height)}" width="{_num(bar)}" '
                          f'height="{_num(height)}"/>')

@@ -227,8 +227,13 @@ class Catalogue:
         return body, ([] if kind.wide else sections(body))
 
     def duration(self, delta: timedelta | None) -> str:
-        """A duration in the site's words; a dash for none."""
-        return "–" if delta is None else self.labels.duration(delta)
+        """A median or a span in the site's words, exact to the minute; a dash for none; a
+        negative one (detection before impact, format 1.1) says so instead of a minus."""
+        if delta is None:
+            return "–"
+        if delta < timedelta(0):
+            return self.labels.before_impact(self.labels.duration(-delta))
+        return self.labels.duration(delta)
 
     def severity_rank(self, severity: str) -> int:
         rank = self.severities.index(severity) + 1 if severity in self.severities else 5

@@ -157,6 +157,7 @@ class Theater:
                 for f in files if not self.is_incident_file(f)
                 and f.inclusion is not InclusionLevel.EXCLUDED}
 
+
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for generated pages."""
         root = project_dir(self.config)

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from ..load.schema import load_schema
 from ..model.incident import Incident
 from ..render.i18n import ENGLISH, N_, Labels
-from .export import incidents_document, utc
+from .export import incidents_document, utc, written
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -230,8 +230,10 @@ def atom_document(
         sub(entry, "title", f"{incident.id}: {incident.title}")
         sub(entry, "id", url if absolute else _stable_id(f"incident:{incident.id}"))
         sub(entry, "link", rel="alternate", type="text/html", href=url)
-        sub(entry, "published", utc(incident.started_at))
-        sub(entry, "updated", utc(last_change(incident)))
+        # RFC 3339 allows the author's offset (1.1: keep the author's clock); a day-only
+        # start is midnight of that day on that clock, the nearest date-time Atom allows.
+        sub(entry, "published", written(incident.started_at, incident.zone))
+        sub(entry, "updated", written(last_change(incident), incident.zone))
         sub(entry, "category", term=_xml(incident.severity), label=severity_label)
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))

@@ -186,6 +186,9 @@ class Production:
         """Every problem of the production (the catalog's, then the addresses')."""
         self.addresses = AddressBook()
         """Every output path of the build (filled by :meth:`check`)."""
+        self.reported_links: set[tuple[str, str]] = set()
+        """(incident file as displayed, href) of links in incident Markdown already reported
+        by :meth:`field_link_problems`."""
         self.shadowed: set[str] = set()
         """The theater's own files (src_uri) that a file of the site keeps from being
         published."""
@@ -272,7 +275,34 @@ class Production:
                 continue
             publishing.append((incident, src_uri))
         self.problems += self._props_naming_unpublished(publishing)
+        self.problems += self.field_link_problems(
+            publishing, lambda page: page in site_files or page in incident_files)
         return publishing
+
+    def field_link_problems(
+        self, publishing: list[tuple[Incident, str]], exists: Callable[[str], bool]
+    ) -> list[Problem]:
+        """Broken links and missing files in the incidents' own Markdown, with positions.
+
+        Part of :meth:`check`, so ``pmtheater validate`` runs it as the build does; the
+        links reported here are in :attr:`reported_links`, so rendering the playbill
+        (which meets the same links) does not report them twice.
+        """
+        from ..links.incident_links import IncidentLinks, LinkIndex
+
+        links = IncidentLinks(
+            self.catalog, {src: incident for incident, src in publishing},
+            incidents_dir=self.incidents_dir, drafts_hidden=self.options.drafts_hidden,
+            index=LinkIndex(), root="", report=lambda problem: None,
+        )
+        problems: list[Problem] = []
+        for incident, _src in publishing:
+            loaded = self.catalog.files[incident.source]
+            found = links.field_link_problems(loaded, incident, exists)
+            self.reported_links |= {(p.file, href) for p, href in found}
+            problems += [p for p, _href in found]
+        self.reported_links |= links.counted
+        return sorted(problems, key=Problem.sort_key)
 
     def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
         """A prop's ``page`` may name an incident file: it links to that playbill. When that

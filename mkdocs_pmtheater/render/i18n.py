@@ -165,7 +165,7 @@ class Labels:
         """``1 h 05 min`` in the site's words, exact to the minute (seconds under a minute).
 
         The same parts as :func:`~mkdocs_pmtheater.model.timestamps.format_duration`:
-        days and hours, or hours and minutes, or minutes, or seconds.
+        ``1 d 0 h 11 min``, ``1 d 3 h``, ``2 h 05 min``, ``5 min``, ``30 s``.
         """
         minutes = int(delta.total_seconds() // 60)
         if minutes < 0:
@@ -177,6 +177,10 @@ class Labels:
         d = self.ngettext("%(num)s d", "%(num)s d", days) % {"num": days}
         h = self.ngettext("%(num)s h", "%(num)s h", hours) % {"num": hours}
         if days:
+            if minutes:  # a day or more keeps its minutes: 1 d 0 h 11 min (format 1.1)
+                m = self.ngettext("%(num)s min", "%(num)s min", minutes) % {"num": minutes}
+                return self.gettext("%(days)s %(hours)s %(minutes)s") % {
+                    "days": d, "hours": h, "minutes": m}
             return self.gettext("%(days)s %(hours)s") % {"days": d, "hours": h} \
                 if hours else d
         if hours:
@@ -188,6 +192,32 @@ class Labels:
         if minutes == 0 and seconds:
             return self.ngettext("%(num)s s", "%(num)s s", seconds) % {"num": seconds}
         return self.ngettext("%(num)s min", "%(num)s min", minutes) % {"num": minutes}
+
+    def days(self, days: int) -> str:
+        """A span known only to the day (a day-only end): ``≈ 2 d``."""
+        return "≈ " + self.ngettext("%(num)s d", "%(num)s d", days) % {"num": days}
+
+    def before_impact(self, span: str) -> str:
+        """``span`` (already in words) ending before impact began (format 1.1)."""
+        return self.gettext("%(duration)s before impact") % {"duration": span}
+
+    def since_start(self, incident: Any, name: str) -> str:
+        """``Incident.since_start_text`` in the site's words: exact to the minute, ``≈``
+        when an end is approximate, ``≈ N d`` when an end is a date alone; empty when the
+        milestone is not written."""
+        delta = incident.since_start(name)
+        if delta is None:
+            return ""
+        if name in incident.day_only or "started_at" in incident.day_only:
+            if delta < timedelta(0):
+                return self.before_impact(self.days(-delta.days))
+            return self.days(delta.days)
+        approximate = name in incident.approximate or "started_at" in incident.approximate
+        if delta < timedelta(0):
+            text = self.before_impact(self.duration(-delta))
+        else:
+            text = self.duration(delta)
+        return "≈ " + text if approximate else text
 
     def install(self, env: Environment) -> None:
         """Give ``env`` Jinja's i18n extension with this site's labels.
@@ -236,5 +266,5 @@ DYNAMIC_MESSAGES = (
     N_("Categories"), N_("Contributing factors"), N_("Root causes"), N_("Services"),
     N_("Tags"), N_("Action-item kinds"), N_("Started"),
     # milestones (partials/header.html)
-    N_("Detected"), N_("Mitigated"), N_("Resolved"),
+    N_("Impact started"), N_("Detected"), N_("Mitigated"), N_("Resolved"),
 )

@@ -286,6 +286,7 @@ def stage_site(project: Project, *, today: Any = None,
                           incidents_dir=production.incidents_dir,
                           drafts_hidden=options.drafts_hidden, index=index, root=root,
                           report=collect)
+    links.already_reported(production.reported_links)
     production.link_hook = lambda href, incident, page: links.field_href(href, incident, page,
                                                                          tree)
     production.folder_link_hook = lambda href, folder, page: links.folder_href(
