@@ -66,6 +66,11 @@ class PmTheaterConfig(Config):
     ``pagefind[bin]`` is installed (``mkdocs-pmtheater[search]``), else off with a note;
     ``true`` without it is a warning. Not run under ``mkdocs serve``."""
 
+    labels = c.DictOfItems(c.Type(str), default={})
+    """Replace any label the plugin writes, keyed by its English text (the message
+    catalogue's msgid): ``{"Call Sheet": "Follow-ups"}``. Wins over the translation of the
+    site's language; a label with placeholders (``%(num)d``) keeps them."""
+
     backlinks = c.Type(bool, default=True)
     """End each page named in a prop's ``page`` (a runbook, say) with the incidents that
     used it (template ``pmtheater/used-in.html``)."""
