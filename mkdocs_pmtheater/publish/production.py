@@ -134,8 +134,9 @@ def read_sources(
     is not read, and is a problem instead (:func:`~..load.loader.links_outside`)."""
     sources: list[Source] = []
     refused: list[Problem] = []
+    memo: dict[str, str] = {}
     for src_uri, abs_path, display, read in files:
-        if abs_path and links_outside(abs_path, folders):
+        if abs_path and links_outside(abs_path, folders, memo):
             refused.append(outside_problem(display))
         else:
             sources.append(Source(read(), src_uri, display))
