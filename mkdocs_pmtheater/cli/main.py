@@ -13,8 +13,11 @@ otherwise ``mkdocs.yml`` in the current folder; without any, the defaults
 With explicit PATHS the whole incidents folder is still read, so the checks
 across files see every incident, but only problems in the given files are
 reported, plus problems in other files that a given file causes (the other
-file of a duplicate id). Paths in messages are relative to the current folder,
-which is what pre-commit and GitHub expect.
+file of a duplicate id). The other files come from the validation cache
+(``load/cache.py``, ``.pmtheater-cache/``) when their bytes are unchanged,
+which gives the same answer in a fraction of the time; ``--no-cache`` skips it.
+Paths in messages are relative to the current folder, which is what pre-commit
+and GitHub expect.
 
 Exit status: 0 no problems, 1 problems found, 2 the command could not run
 (unreadable mkdocs.yml, bad options, bad arguments).
