@@ -225,7 +225,11 @@ def _site_checks(
 
 
 def _within(path: str, folder: str) -> bool:
-    return os.path.commonpath([folder, path]) == folder
+    # Both absolute and normalised (abspath, realpath): a prefix test says what
+    # commonpath would, at a tenth of its cost (it runs twice per incident file).
+    path, folder = os.path.normcase(path), os.path.normcase(folder)
+    return path == folder or path.startswith(folder if folder.endswith(os.sep)
+                                             else folder + os.sep)
 
 
 def links_outside(path: str, folders: Sequence[str],
