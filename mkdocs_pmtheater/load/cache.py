@@ -7,7 +7,7 @@ other file, the checks across files need only a little: its id (duplicates,
 and the ``id:`` line the message names), its status (a hidden draft has no
 page), whether it has problems that keep it off the site, its props' pages
 (checked against the files that exist today, so a deleted runbook is still
-found), what links can point at (action-item ids, the number of scenes), and
+found), what links can point at (action-item ids, scene numbers and ids), and
 its own problems at ``id``. That summary is kept per file in
 ``.pmtheater-cache/validate.json`` next to mkdocs.yml (:data:`CACHE_DIR`).
 
@@ -53,7 +53,7 @@ CACHE_DIR = ".pmtheater-cache"
 """The cache folder, next to mkdocs.yml (the project's folder). Safe to delete; keep it out
 of version control (``.gitignore``)."""
 CACHE_FILE = "validate.json"
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the shape of an entry changes."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ def summarize(loaded: LoadedFile) -> dict[str, Any]:
         "started_at": incident.started_at.isoformat(),
         "props": props,
         "items": [item.id for item in incident.action_items],
-        "scenes": len(incident.timeline),
+        "scenes": [getattr(scene, "id", None) for scene in incident.timeline],
         "id_problems": id_problems,
     }
 
@@ -149,10 +149,13 @@ def _valid(entry: Any) -> bool:
             and type(entry["started_at"]) is str and _is_position(entry["id_at"])):
         return False
     scenes, props, items = entry["scenes"], entry["props"], entry["items"]
-    # The schema allows at most 1,000 scenes: a bigger count is not ours.
-    if type(scenes) is not int or not 0 <= scenes <= MAX_SCENES or type(props) is not list \
+    # The schema allows at most 1,000 scenes: a longer list is not ours.
+    if type(scenes) is not list or len(scenes) > MAX_SCENES or type(props) is not list \
             or type(items) is not list:
         return False
+    for scene_id in scenes:
+        if scene_id is not None and type(scene_id) is not str:
+            return False
     last = -1
     for prop in props:
         if not (type(prop) is list and len(prop) == 4 and type(prop[0]) is int
@@ -177,8 +180,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 class Summarised(Incident):
     """An incident of another file, as its summary restores it for the checks across files:
-    id, status, start, props' pages; its action items (ids only) and scenes (numbers
-    only) are made when a link asks for them. Title, summary and severity are empty."""
+    id, status, start, props' pages; its action items (ids only) and scenes (numbers and
+    ids only) are made when a link asks for them. Title, summary and severity are empty."""
 
     @property  # type: ignore[override]
     def action_items(self) -> list[ActionItem]:
@@ -198,13 +201,32 @@ class Summarised(Incident):
         scenes = self.__dict__.get("_scenes")
         if scenes is None:
             scenes = self.__dict__["_scenes"] = [
-                Scene(number, _EPOCH, "", "", "")
-                for number in range(1, self.__dict__["_scene_count"] + 1)]
+                _scene(number, scene_id)
+                for number, scene_id in enumerate(self.__dict__["_scene_ids"], 1)]
         return scenes
 
     @timeline.setter
     def timeline(self, value: list[Scene]) -> None:
         self.__dict__["_scenes"] = value
+
+
+def _scene(number: int, scene_id: str | None) -> Scene:
+    """A stand-in scene: its number and id (what links to it need), the rest empty."""
+    made = object.__new__(Scene)
+    attributes: dict[str, Any] = {}
+    for f in fields(Scene):
+        if f.default_factory is not MISSING:  # type: ignore[misc]
+            attributes[f.name] = f.default_factory()  # type: ignore[misc]
+        elif f.default is not MISSING:
+            attributes[f.name] = f.default
+        else:  # required: at, at_text, the character(s), action
+            attributes[f.name] = _EPOCH if f.name == "at" else (
+                [] if "list" in str(f.type) else "")
+    attributes["number"] = number
+    if "id" in attributes:
+        attributes["id"] = scene_id
+    made.__dict__ = attributes
+    return made
 
 
 def _defaults() -> dict[str, Any]:
@@ -248,7 +270,7 @@ def restore(entry: dict[str, Any], src: str, display: str) -> LoadedFile:
         id=entry["id"], title="", severity="", summary="", source=src,
         started_at=datetime.fromisoformat(entry["started_at"]), status=entry["status"],
         setting=Setting(props=props) if props else None,
-        _item_ids=entry["items"], _scene_count=entry["scenes"])
+        _item_ids=entry["items"], _scene_ids=entry["scenes"])
     return LoadedFile(src, display, incident, problems, source)
 
 
