@@ -236,3 +236,32 @@ def test_links_and_props_that_need_other_files(site: Path, restores: Restores) -
     # A page deleted since the cache was written is missed by the summary of nobody:
     (site / "docs/runbooks/api-latency.md").unlink()
     assert same_answer(str(given.relative_to(site)), restores=restores)[2] == COUNT
+
+
+def test_links_to_a_cached_incident(site: Path, restores: Restores) -> None:
+    """Links in the given file to another incident's action item, scene number and scene id
+    resolve against its summary; links to what it does not have are reported as a full
+    check reports them."""
+    other = copy(site, "copy-0150.yaml")
+    text = other.read_text()
+    other.write_text(text.replace("timeline:\n- at:", "timeline:\n- id: rollback\n  at:", 1))
+    given = site / one_file(site)
+    validate(str(given.relative_to(site)))  # the cache now holds copy-0150's summary
+    links = ("[item](incident:INC-CACHE-0150#AI-2) [scene](incident:INC-CACHE-0150#scene-3) "
+             "[named](incident:INC-CACHE-0150#scene-rollback) "
+             "[no item](incident:INC-CACHE-0150#AI-99) "
+             "[no scene](incident:INC-CACHE-0150#scene-999) "
+             "[no id](incident:INC-CACHE-0150#scene-rollout) [nobody](incident:INC-NOPE)")
+    lines = given.read_text().splitlines(keepends=True)
+    start = next(n for n, line in enumerate(lines) if line.startswith("summary:"))
+    lines[start] = f"summary: {json.dumps(links)}\n"
+    while lines[start + 1].startswith("  "):  # the rest of the folded summary
+        del lines[start + 1]
+    given.write_text("".join(lines))
+    status, answer, from_cache = same_answer(str(given.relative_to(site)), restores=restores)
+    assert (status, from_cache) == (1, COUNT)
+    broken = sorted(p["field"].split("'")[1] for p in answer["problems"])
+    assert broken == ["incident:INC-CACHE-0150#AI-99", "incident:INC-CACHE-0150#scene-999",
+                      "incident:INC-CACHE-0150#scene-rollout", "incident:INC-NOPE"]
+    rollout = next(p for p in answer["problems"] if "rollout" in p["field"])
+    assert "scene-rollback" in rollout["hint"]

@@ -349,13 +349,24 @@ title: {title}
 severity: {severity}
 # draft (published with a banner) -> in-review -> published.
 status: draft
-# When impact began. Times without an offset are read in {zone}; replace
-# midnight with the real time.
+# The zone the team read its clocks in (an IANA name, not an abbreviation such
+# as CET): times without an offset are then read, and shown, in it.
+# timezone: Europe/Berlin
+# When impact began. Times without an offset are read in {zone}
+# (or in timezone, above); replace midnight with the real time. A date alone
+# means "that day, time unknown"; a leading ~ means "about": "~{today}T14:00".
 started_at: {today}T00:00:00
-# When it was detected, mitigated and resolved; they must not go backwards.
+# When it was detected, mitigated and resolved: started <= mitigated <=
+# resolved and detected <= mitigated (detected may come before started_at:
+# warning signs before impact).
 # detected_at: {today}T00:00:00
 # mitigated_at: {today}T00:00:00
 # resolved_at: {today}T00:00:00
+# More moments worth marking (they do not change time to detect/mitigate/resolve).
+# milestones:
+#   - at: {today}T00:00:00
+#     name: 95 % of traffic recovered
+#     note: Only the EU region was still degraded (Markdown).
 # services: [checkout-api]        # affected services
 # tags: [cache]                   # free labels
 # The story in a paragraph or two (Markdown).
@@ -374,12 +385,19 @@ summary: |
 
 # The Screenplay: what each character did, saw and believed, in time order.
 # timeline:
-#   - at: "00:05"                 # a bare time takes the date of the scene before
+#   - at: "00:05"                 # a bare time takes the date of the scene before; "~00:05": about
+#     id: channel-opened          # optional: link to it as incident:{id}#scene-channel-opened
 #     character: Incident Commander
 #     action: Opened the incident channel.
 #     observation: What they saw.
 #     belief: What they believed at that moment.
 #     plot_point: lead-up         # lead-up | climax | turning-point | resolution
+#   - at: "00:07"                 # no character: narration (the world, a third party)
+#     action: Customers start reporting failed payments on social media.
+#   - at: "00:09"
+#     character: [Incident Commander, System Itself]   # a joint action
+#     action: Roll back together.
+# Markdown fields may show files kept beside this YAML file: ![graph](graph.svg)
 
 # Stage Directions & Setting.
 # setting:
@@ -565,6 +583,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_render_parser(commands)
     add_import_command(commands)
+    from .items import add_parser as add_items  # who owes what (cli/items.py)
+
+    add_items(commands)
     return top
 
 

@@ -253,7 +253,7 @@ def restore(entry: dict[str, Any], src: str, display: str) -> LoadedFile:
                 for line, column, message, hint, blocking in entry["id_problems"]]
     source = SourceMap()
     if not entry["ok"]:
-        return LoadedFile(src, display, None, problems, source)
+        return LoadedFile(src, display, None, problems, source, summary_only=True)
     source.values[("id",)] = (entry["id_at"][0], entry["id_at"][1])
     props: list[Prop] = []
     for index, name, page, (line, column) in entry["props"]:
@@ -271,7 +271,7 @@ def restore(entry: dict[str, Any], src: str, display: str) -> LoadedFile:
         started_at=datetime.fromisoformat(entry["started_at"]), status=entry["status"],
         setting=Setting(props=props) if props else None,
         _item_ids=entry["items"], _scene_ids=entry["scenes"])
-    return LoadedFile(src, display, incident, problems, source)
+    return LoadedFile(src, display, incident, problems, source, summary_only=True)
 
 
 # -- the cache file -----------------------------------------------------------------

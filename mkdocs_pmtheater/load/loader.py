@@ -35,6 +35,12 @@ class LoadedFile:
     incident: Incident | None
     problems: list[Problem]
     source: SourceMap
+    text: str = ""
+    """The file's text, to place problems found later (links in its Markdown)."""
+    summary_only: bool = False
+    """Restored from ``pmtheater validate``'s cache (``load/cache.py``): the incident holds
+    only what other files' checks need, not its Markdown, so its own links are not
+    checked (its problems are not asked for)."""
 
 
 @dataclass
@@ -106,7 +112,8 @@ class IncidentLoader:
             return cached
         parsed = read_incident_yaml(raw, display)
         incident: Incident | None = None
-        problems = list(parsed.problems)
+        problems = [p for p in parsed.problems if p.blocking]
+        warnings = [p for p in parsed.problems if not p.blocking]  # text lost to a comment
         if not problems:
             problems = [*parsed.text_problems,
                         *schema_errors(parsed.data, parsed.source, display, self.severities)]
@@ -119,8 +126,9 @@ class IncidentLoader:
                 incident.source = src
             else:
                 incident = None
+        problems += warnings
         loaded = LoadedFile(src, display, incident, sorted(problems, key=Problem.sort_key),
-                            parsed.source)
+                            parsed.source, raw.decode("utf-8", "replace"))
         self._cache[key] = loaded
         return loaded
 

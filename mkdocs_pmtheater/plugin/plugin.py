@@ -93,6 +93,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             root=project_dir(config), report=lambda problem: theater.report([problem]),
         )
         self._link_extension.links = links = self.links
+        links.already_reported(theater.production.reported_links)
         self._site = site = MkDocsFiles(files)
         production = theater.production
         production.link_hook = lambda href, incident, page: links.field_href(

@@ -112,6 +112,7 @@ class Theater:
         self.catalogue = self.production.catalogue
         self.problem_texts: list[str] = []
         """Every problem reported in this build, as logged."""
+        self.production.report = self._render_problem
 
     @property
     def catalog(self) -> Catalog:
@@ -144,6 +145,7 @@ class Theater:
                 for f in files if not self.is_incident_file(f)
                 and f.inclusion is not InclusionLevel.EXCLUDED}
 
+
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for generated pages."""
         root = project_dir(self.config)
@@ -172,6 +174,11 @@ class Theater:
             log.warning(bad_epoch.text())
         self.report(sorted(production.problems, key=Problem.sort_key))
         return files
+
+    def _render_problem(self, problem: Problem) -> None:
+        """A problem found while a page is rendered: kept with the others, logged at once."""
+        self.production.problems.append(problem)
+        self.report([problem])
 
     def report(self, problems: Iterable[Problem]) -> None:
         """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:

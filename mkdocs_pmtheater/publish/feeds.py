@@ -28,13 +28,13 @@ import posixpath
 import re
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
-from .export import incidents_document, utc
+from .export import incidents_document, utc, written
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -47,7 +47,6 @@ FEED_SIZE = 20
 """How many post-mortems the Atom feed carries (the newest)."""
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_MARKUP = re.compile(r"[*_`#>|~]+|\]\([^)]*\)|[\[\]]")
 
 
 def schema_document(severities: Iterable[str]) -> str:
@@ -164,9 +163,9 @@ def _xml(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def plain_text(markdown_text: str, limit: int = 600) -> str:
-    """A Markdown summary reduced to its words, for the feed's plain-text summary."""
-    words = " ".join(_MARKUP.sub(" ", markdown_text).split())
+def plain_text(text: str, limit: int = 600) -> str:
+    """Plain words (see ``MarkdownFields.plain_texts``) cut for the feed's summary."""
+    words = " ".join(text.split())
     return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -193,8 +192,14 @@ def atom_document(
     site_link: str,
     absolute: bool,
     fallback_updated: datetime,
+    summaries: Mapping[str, str] | None = None,
 ) -> bytes:
-    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``."""
+    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``.
+
+    ``summaries`` gives the plain words of each summary, by its Markdown source;
+    a summary missing there is given as written.
+    """
+    summaries = summaries or {}
     etree.register_namespace("", ATOM)
 
     def sub(parent: etree.Element, tag: str, text: str | None = None,
@@ -218,12 +223,15 @@ def atom_document(
         sub(entry, "title", f"{incident.id}: {incident.title}")
         sub(entry, "id", url if absolute else _stable_id(f"incident:{incident.id}"))
         sub(entry, "link", rel="alternate", type="text/html", href=url)
-        sub(entry, "published", utc(incident.started_at))
-        sub(entry, "updated", utc(last_change(incident)))
+        # RFC 3339 allows the author's offset (1.1: keep the author's clock); a day-only
+        # start is midnight of that day on that clock, the nearest date-time Atom allows.
+        sub(entry, "published", written(incident.started_at, incident.zone))
+        sub(entry, "updated", written(last_change(incident), incident.zone))
         sub(entry, "category", term=_xml(incident.severity), label="Severity")
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))
-        sub(entry, "summary", plain_text(incident.summary), type="text")
+        sub(entry, "summary", plain_text(summaries.get(incident.summary, incident.summary)),
+            type="text")
     etree.indent(feed)
     return etree.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -243,13 +251,15 @@ def documents(
     site_name: str | None,
     site_url: str | None,
     site_author: str | None,
+    summaries: Mapping[str, str] | None = None,
 ) -> dict[str, str | bytes]:
     """The four files, by name (they are published under ``prefix``).
 
     ``published`` holds each playbill with its URL from the site's root
     (``incidents/inc-1/``), newest first. Without ``site_url`` the files give
     addresses relative to the site's root (``incidents.json``) or to the
-    prefix (the feed), since no absolute address is known.
+    prefix (the feed), since no absolute address is known. ``summaries`` gives the
+    plain words of each summary, by its Markdown source, for the feed.
     """
     site_url = site_url or ""
     base = site_url if site_url.endswith("/") else site_url + "/"
@@ -282,5 +292,6 @@ def documents(
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
+            summaries=summaries,
         ),
     }

@@ -262,9 +262,10 @@ def stage_site(project: Project, *, today: Any = None,
         else:
             site_files[src_uri] = display
     sources, refused = read_sources(incident_files, (str(docs_dir), root))
-    production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     problems: list[Problem] = []
     collect = report or problems.append
+    production.report = collect
+    production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     for problem in [*production.problems, *refused]:
         collect(problem)
 
@@ -284,6 +285,7 @@ def stage_site(project: Project, *, today: Any = None,
                           incidents_dir=production.incidents_dir,
                           drafts_hidden=options.drafts_hidden, index=index, root=root,
                           report=collect)
+    links.already_reported(production.reported_links)
     production.link_hook = lambda href, incident, page: links.field_href(href, incident, page,
                                                                          tree)
     production.folder_link_hook = lambda href, folder, page: links.folder_href(
