@@ -25,7 +25,7 @@ from markupsafe import Markup
 from ..model.incident import Incident
 from ..model.timestamps import format_duration
 from ..publish.outputs import Output
-from ..publish.urls import SiteFiles
+from ..publish.urls import SiteFiles, relative_link_resolver
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock
 from ..render.toc import TocEntry, sections
@@ -123,7 +123,7 @@ class Catalogue:
         self._env: Environment | None = None
         self.skip: Container[str] = ()
         self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
-            _link_resolver)
+            relative_link_resolver)
         """``(folder, page, site) -> resolver`` for links in incident Markdown from files
         in ``folder`` (the production sets one that knows ``incident:`` links)."""
         self.learning = Learning(related=related, categories=theme_categories or {})
@@ -339,18 +339,3 @@ class Catalogue:
             "severity_chart": chart("Median times by severity", severities),
             "times": metrics.durations,
         }
-
-
-def _link_resolver(folder: str, page: str, site: SiteFiles) -> Callable[[str], str | None]:
-    """Relative links in incident Markdown point from the incident file's folder."""
-
-    def resolve(href: str) -> str | None:
-        if "://" in href or href.startswith(("#", "/", "mailto:", "tel:", "incident:")):
-            return None
-        path, _, fragment = href.partition("#")
-        url = site.url(posixpath.normpath(posixpath.join(folder, path)), page)
-        if url is None:
-            return None
-        return f"{url}#{fragment}" if fragment else url
-
-    return resolve

@@ -25,6 +25,7 @@ from ..model.options import SiteOptions
 from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
+from ..render.toc import TocEntry
 from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
@@ -214,18 +215,18 @@ class Theater:
     # -- pages ---------------------------------------------------------------
     def playbill(self, page: Page, files: Files) -> str | None:
         """The body of a playbill page; None for other pages."""
-        rendered = self.production.playbill(page.file.src_uri, MkDocsFiles(files))
-        if rendered is None:
-            return None
-        body, sections = rendered
-        page.toc = mkdocs_toc(sections)
-        return body
+        return _with_toc(page, self.production.playbill(page.file.src_uri, MkDocsFiles(files)))
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
         """The body of a catalogue page (index, board, ...); None for other pages."""
-        rendered = self.production.catalogue_page(page.file.src_uri, MkDocsFiles(files))
-        if rendered is None:
-            return None
-        body, sections = rendered
-        page.toc = mkdocs_toc(sections)
-        return body
+        return _with_toc(page, self.production.catalogue_page(page.file.src_uri,
+                                                              MkDocsFiles(files)))
+
+
+def _with_toc(page: Page, rendered: tuple[str, list[TocEntry]] | None) -> str | None:
+    """The body of a rendered page, its sections given to MkDocs as the page's toc."""
+    if rendered is None:
+        return None
+    body, sections = rendered
+    page.toc = mkdocs_toc(sections)
+    return body

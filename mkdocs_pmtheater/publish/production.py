@@ -42,7 +42,7 @@ from ..render.toc import TocEntry
 from . import feeds
 from .addresses import AddressBook, Holder, clash, dest_of, page_address
 from .outputs import Output
-from .urls import SiteFiles
+from .urls import SiteFiles, relative_link_resolver
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -497,18 +497,12 @@ class Production:
                 return url
             return (folder_hook(target, "", page) or None) if folder_hook else None
 
+        plain = relative_link_resolver(source_dir, page, site)
+
         def resolve_link(href: str) -> str | None:
             """Links in incident Markdown are relative to the YAML file, as in the repo:
             the hook gives the URL, None to leave the link, "" for a dead one."""
-            if hook is not None:
-                return hook(href, incident, page)
-            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
-                return None
-            path, _, fragment = href.partition("#")
-            url = site.url(posixpath.normpath(posixpath.join(source_dir, path)), page)
-            if url is None:
-                return None
-            return f"{url}#{fragment}" if fragment else url
+            return hook(href, incident, page) if hook is not None else plain(href)
 
         loaded = self.catalog.files.get(incident.source)
 
