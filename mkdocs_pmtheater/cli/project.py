@@ -109,9 +109,12 @@ class Project:
         zone = site_zone(self.options.timezone)
         loader = IncidentLoader(tuple(self.options.severities), zone)
         config = self.config
+        theme = self.raw.get("theme") if isinstance(self.raw.get("theme"), dict) else {}
+        assert isinstance(theme, dict)
         site = Site(name=config["site_name"] or "", url=config["site_url"],
                     author=config["site_author"],
-                    directory_urls=bool(config["use_directory_urls"]))
+                    directory_urls=bool(config["use_directory_urls"]),
+                    language=str(theme.get("language") or theme.get("locale") or "en"))
         return Production(self.site_options(), loader, site=site,
                           templates=FileSystemLoader(str(TEMPLATES_DIR)), zone=zone)
 

@@ -188,7 +188,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         theater = self.theater
         if theater is not None and config.nav is None:
             place_catalogue(nav, files, theater.catalogue.files,
-                            title=self.config.catalogue.nav_title,
+                            title=theater.production.labels.gettext(self.config.catalogue.nav_title),
                             position=self.config.catalogue.nav_position)
         return nav
 

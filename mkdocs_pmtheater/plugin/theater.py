@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable
 from datetime import tzinfo
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
@@ -74,6 +75,16 @@ class MkDocsFiles:
         return found.url_relative_to(here)
 
 
+def theme_language(theme: Any) -> str:
+    """The theme's language: Material's ``language``, else the ``locale`` of MkDocs' own
+    themes (a ``babel.core.Locale`` or a string); English when neither is set."""
+    for key in ("language", "locale"):
+        value = theme.get(key) if hasattr(theme, "get") else None
+        if value:
+            return str(value)
+    return "en"
+
+
 def site_of(config: MkDocsConfig) -> Site:
     """The core's view of the site's settings."""
     return Site(
@@ -85,6 +96,7 @@ def site_of(config: MkDocsConfig) -> Site:
         markdown_extensions=config.markdown_extensions,
         markdown_configs=config.mdx_configs,
         material=config.theme.name == "material",
+        language=theme_language(config.theme),
         config_file=display_path(config.config_file_path, project_dir(config))
         if config.config_file_path else None,
     )

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
+from ..render.i18n import ENGLISH, N_, Labels
 from .export import incidents_document, utc, written
 
 SCHEMA = "schema.json"
@@ -110,11 +111,16 @@ def calendar_document(
     name: str,
     host: str,
     stamp: datetime,
+    labels: Labels = ENGLISH,
 ) -> str:
     """An iCalendar with one all-day event per open action item, on its due date.
 
-    ``entries`` are ``(incident, absolute playbill URL or None)``.
+    ``entries`` are ``(incident, absolute playbill URL or None)``; the description's
+    field names are in the site's language (``labels``).
     """
+    owner, priority, status, tracker = (labels.gettext(m) for m in (
+        N_("Owner: %(value)s"), N_("Priority: %(value)s"), N_("Status: %(value)s"),
+        N_("Tracker: %(value)s")))
     dtstamp = stamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     events: list[tuple[date, str, str, list[str]]] = []
     for incident, url in entries:
@@ -124,10 +130,10 @@ def calendar_document(
             link = f"{url}#{item.anchor}" if url else None
             description = "\n".join((
                 f"{incident.id}: {incident.title}",
-                f"Owner: {item.owner}",
-                f"Priority: {item.priority}",
-                f"Status: {item.status}",
-                *((f"Tracker: {item.tracker}",) if item.tracker else ()),
+                owner % {"value": item.owner},
+                priority % {"value": item.priority},
+                status % {"value": labels.gettext(item.status)},
+                *((tracker % {"value": item.tracker},) if item.tracker else ()),
                 *((link,) if link else ()),
             ))
             lines = [
@@ -192,6 +198,7 @@ def atom_document(
     site_link: str,
     absolute: bool,
     fallback_updated: datetime,
+    severity_label: str = "Severity",
     summaries: Mapping[str, str] | None = None,
 ) -> bytes:
     """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``.
@@ -227,7 +234,7 @@ def atom_document(
         # start is midnight of that day on that clock, the nearest date-time Atom allows.
         sub(entry, "published", written(incident.started_at, incident.zone))
         sub(entry, "updated", written(last_change(incident), incident.zone))
-        sub(entry, "category", term=_xml(incident.severity), label="Severity")
+        sub(entry, "category", term=_xml(incident.severity), label=severity_label)
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))
         sub(entry, "summary", plain_text(summaries.get(incident.summary, incident.summary)),
@@ -251,6 +258,7 @@ def documents(
     site_name: str | None,
     site_url: str | None,
     site_author: str | None,
+    labels: Labels = ENGLISH,
     summaries: Mapping[str, str] | None = None,
 ) -> dict[str, str | bytes]:
     """The four files, by name (they are published under ``prefix``).
@@ -276,22 +284,24 @@ def documents(
     feed_entries = [(i, base + u if site_url else relative_to_prefix(u))
                     for i, u in published if not i.is_draft][:FEED_SIZE]
     feed_path = f"{prefix}/{FEED}" if prefix else FEED
-    site_name = site_name or "Post-mortems"
+    site_name = site_name or labels.gettext(N_("Post-mortems"))
     return {
         SCHEMA: schema_document(severities),
         # Without site_url, playbill addresses are given relative to the site's root.
         INCIDENTS: incidents_document((i, absolute(u) or u) for i, u in published),
         CALENDAR: calendar_document(
             ((i, absolute(u)) for i, u in published),
-            name=f"{site_name}: action items", host=_site_host(site_url), stamp=stamp),
+            name=labels.gettext(N_("%(site)s: action items")) % {"site": site_name},
+            host=_site_host(site_url), stamp=stamp, labels=labels),
         FEED: atom_document(
             feed_entries,
-            title=f"{site_name}: post-mortems",
+            title=labels.gettext(N_("%(site)s: post-mortems")) % {"site": site_name},
             author=site_author or site_name,
             feed_url=base + feed_path if site_url else FEED,
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
+            severity_label=labels.gettext(N_("Severity")),
             summaries=summaries,
         ),
     }

@@ -36,6 +36,7 @@ from ..load.loader import (
 from ..model.incident import Incident
 from ..model.options import SiteOptions
 from ..model.problems import FieldPath, Problem, format_path
+from ..render.i18n import Labels
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
@@ -97,6 +98,9 @@ class Site:
     """How messages name the site's configuration file (mkdocs.yml, zensical.toml)."""
     material: bool = False
     """The theme is Material (or Zensical's, which shares its markup and CSS variables)."""
+    language: str = "en"
+    """The theme's language (``theme.language``, or ``theme.locale`` for the ``mkdocs``
+    theme): the labels' language (render/i18n.py; English when it has no catalogue)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,8 @@ class Production:
         self.incidents_dir = options.incidents_dir.strip("/")
         self.today = today or build_date(zone)
         self.clock = Clock(zone, options.timezone)
+        self.labels = Labels(site.language, options.labels)
+        """Every word the theater writes, in the site's language, with the site's overrides."""
         self.catalog = Catalog()
         self.pages: dict[str, GeneratedPage] = {}
         """Every generated page by src_uri: playbills (newest first), then catalogue pages."""
@@ -209,6 +215,7 @@ class Production:
             zone=zone,
             clock=self.clock,
             today=self.today,
+            labels=self.labels,
             related=options.related,
             theme_categories=dict(options.theme_categories),
         )
@@ -254,6 +261,8 @@ class Production:
             reserved=self.reserved_slugs(),
         )
         self.problems = self.catalog.problems
+        self.problems += [Problem(self.site.config_file or "mkdocs.yml", 0, 0, "labels", text,
+                                  "", blocking=False) for text in self.labels.problems]
         self.problems += self.claim_addresses(site_files, generator_outputs)
         publishing = []
         for incident in self.catalog.incidents:
@@ -445,7 +454,7 @@ class Production:
         return feeds.documents(
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
-            site_author=self.site.author, summaries=self.summaries)
+            site_author=self.site.author, summaries=self.summaries, labels=self.labels)
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
@@ -473,7 +482,7 @@ class Production:
         if self._renderer is None:
             self._renderer = PlaybillRenderer(
                 self.templates, self.fields(), self.clock, list(self.options.severities),
-                self.today, material=self.site.material,
+                self.today, material=self.site.material, labels=self.labels,
             )
         return self._renderer
 

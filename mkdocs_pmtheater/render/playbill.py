@@ -22,8 +22,8 @@ from markupsafe import Markup
 
 from ..model.incident import Incident
 from ..model.problems import FieldPath
-from ..model.timestamps import format_days, format_duration
 from .compact import CompactWhitespace
+from .i18n import ENGLISH, Labels
 from .markdown_fields import LinkResolver, MarkdownFields
 from .toc import TocEntry, sections
 
@@ -139,7 +139,7 @@ def spans_days(incident: Incident, clock: Clock) -> bool:
     return len({clock.day(m) for m in moments}) > 1
 
 
-def milestone_rows(incident: Incident) -> list[dict[str, Any]]:
+def milestone_rows(incident: Incident, words: Labels = ENGLISH) -> list[dict[str, Any]]:
     """The four fixed milestones and the extra ones, in time order, for the header table.
 
     Each row: ``label``, ``at``, ``approximate``, ``day_only``, ``since`` (text,
@@ -156,7 +156,7 @@ def milestone_rows(incident: Incident) -> list[dict[str, Any]]:
         rows.append({
             "label": label, "at": moment, "approximate": incident.is_approximate(name),
             "day_only": incident.is_day_only(name), "note": None, "fixed": True,
-            "since": incident.since_start_text(name) if name != "started_at" else "",
+            "since": words.since_start(incident, name) if name != "started_at" else "",
             "measure": verbs.get(name, ""), "order": order,
         })
     start_day_only = incident.is_day_only("started_at")
@@ -164,13 +164,13 @@ def milestone_rows(incident: Incident) -> list[dict[str, Any]]:
         delta = extra.at - incident.started_at
         if extra.day_only or start_day_only:
             days = (extra.at.astimezone(incident.zone).date() - incident.start_day).days
-            since = format_days(abs(days))
+            since = words.days(abs(days))
         else:
-            since = format_duration(abs(delta))
+            since = words.duration(abs(delta))
             if extra.approximate or incident.is_approximate("started_at"):
                 since = "≈ " + since
         if delta < timedelta(0):
-            since += " before impact"
+            since = words.before_impact(since)
         rows.append({
             "label": extra.name, "at": extra.at, "approximate": extra.approximate,
             "day_only": extra.day_only, "note": extra.note, "fixed": False, "since": since,
@@ -207,6 +207,7 @@ class PlaybillRenderer:
         today: date,
         *,
         material: bool,
+        labels: Labels = ENGLISH,
     ) -> None:
         # Templates do not change during a build (serve makes a new renderer per build),
         # so the partials need no freshness check on every include.
@@ -217,6 +218,12 @@ class PlaybillRenderer:
         self.severities = severities
         self.today = today
         self.material = material
+        self.labels = labels
+        labels.install(self.env)
+
+    def duration(self, delta: timedelta | None) -> str:
+        """A duration in the site's words; empty for none."""
+        return self.labels.duration(delta) if delta is not None else ""
 
     def severity_rank(self, severity: str) -> int:
         return self.severities.index(severity) + 1 if severity in self.severities else 0
@@ -257,8 +264,8 @@ class PlaybillRenderer:
             "clock": clock,
             "multi_day": spans_days(incident, clock),
             "utc_clock": UTC_CLOCK,
-            "milestones": milestone_rows(incident),
-            "duration": _duration,
+            "milestones": milestone_rows(incident, self.labels),
+            "duration": self.duration,
             "prop_url": prop_url,
             "today": self.today,
             "severity_rank": self.severity_rank(incident.severity),
@@ -267,10 +274,6 @@ class PlaybillRenderer:
         }
         body = self.env.get_template("pmtheater/playbill.html").render(context)
         return body, sections(body)
-
-
-def _duration(delta: timedelta | None) -> str:
-    return format_duration(delta) if delta is not None else ""
 
 
 def markdown_texts(incident: Incident) -> list[tuple[str, bool]]:
