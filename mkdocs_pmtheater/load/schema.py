@@ -15,11 +15,14 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:  # jsonschema is imported when a file fails the fast check: it costs
+    # a tenth of a second, a tenth of `pmtheater validate FILE`'s budget
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from ..model.problems import Problem, did_you_mean, excerpt, format_path, quoted
 from ..model.timestamps import (
@@ -55,6 +58,8 @@ def _parsed_schema() -> dict[str, Any]:
 
 @cache
 def _validator(severities: tuple[str, ...]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(severities))
 
 

@@ -138,8 +138,9 @@ def read_sources(
     is not read, and is a problem instead (:func:`~..load.loader.links_outside`)."""
     sources: list[Source] = []
     refused: list[Problem] = []
+    memo: dict[str, str] = {}
     for src_uri, abs_path, display, read in files:
-        if abs_path and links_outside(abs_path, folders):
+        if abs_path and links_outside(abs_path, folders, memo):
             refused.append(outside_problem(display))
         else:
             sources.append(Source(read(), src_uri, display))
@@ -298,6 +299,8 @@ class Production:
         problems: list[Problem] = []
         for incident, _src in publishing:
             loaded = self.catalog.files[incident.source]
+            if loaded.summary_only:  # validate's cache: only link targets, no Markdown
+                continue
             found = links.field_link_problems(loaded, incident, exists)
             self.reported_links |= {(p.file, href) for p, href in found}
             problems += [p for p, _href in found]

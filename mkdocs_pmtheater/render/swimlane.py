@@ -269,7 +269,9 @@ def swimlane(incident: Incident, clock: ShownClock, labels: Labels = ENGLISH) ->
             mark = (f'<path class="pmt-sl-plot" d="M{_num(cx)} {_num(cy - 8)}l8 8-8 8-8-8z"/>'
                     if plot else
                     f'<circle class="pmt-sl-scene" cx="{_num(cx)}" cy="{_num(cy)}" r="5"/>')
-            parts.append(f'<a href="#{scene.anchor}" aria-label="{escape(label)}">'
+            # xlink:href, not href: Material's and Zensical's instant navigation assign
+            # el.href for every [href] of a new page, which throws for SVG links.
+            parts.append(f'<a xlink:href="#{scene.anchor}" aria-label="{escape(label)}">'
                          f"<title>{escape(label)}: {escape(_clip(scene.action, 120))}</title>"
                          f"{mark}</a>")
     title = labels.gettext("The screenplay of %(id)s as a timeline") % {"id": incident.id}
