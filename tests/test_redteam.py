@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import SiteFactory, minimal_incident
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from conftest import BUILD_EPOCH, SiteFactory, minimal_incident
 
 HEAD = """\
 id: {id}
@@ -31,3 +37,54 @@ def test_script_link_targets_are_reported_not_dropped_silently(site: SiteFactory
     assert summary is not None
     assert not [a for a in summary.find_all("a") if a.get("href")], summary
     assert built.exists("incidents/ok-1/")
+
+
+ZENSICAL_TOML = '''[project]
+site_name = "Red team"
+site_url = "https://docs.example.test/"
+docs_dir = "docs"
+exclude_docs = """
+incidents/**/*.yaml
+"""
+[project.markdown_extensions]
+attr_list = {}
+md_in_html = {}
+pmtheater = {}
+'''
+RAW_LINKS = ('# Runbook\n\nA <a href="incident:NOPE-1">raw</a>, <a href="INCIDENT:OK-1">caps</a>, '
+             '<a href="&#105;ncident:NOPE-4">encoded</a> and <a href="incident:OK-1">good</a>.\n')
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": BUILD_EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_zensical_raw_html_incident_links_are_rewritten_and_reported(tmp_path: Path) -> None:
+    """Issue 9 item 8 for the Zensical route: ``render`` reports a raw ``<a href="incident:">``
+    that leads nowhere, and the ``pmtheater`` extension rewrites raw links as the plugin does."""
+    root = tmp_path / "site"
+    (root / "docs" / "incidents").mkdir(parents=True)
+    (root / "zensical.toml").write_text(ZENSICAL_TOML, encoding="utf-8")
+    (root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (root / "docs" / "runbook.md").write_text(RAW_LINKS, encoding="utf-8")
+    (root / "docs" / "incidents" / "ok.yaml").write_text(
+        minimal_incident("OK-1").lstrip(), encoding="utf-8")
+    rendered = _run(["mkdocs_pmtheater.cli", "render"], root)
+    assert rendered.returncode == 1, rendered.stdout + rendered.stderr
+    out = rendered.stdout + rendered.stderr
+    assert "docs/runbook.md:3:12: link 'incident:NOPE-1'" in out, out
+    assert "link 'incident:NOPE-4'" in out, out
+    assert "OK-1" not in out.replace("Did you mean 'OK-1'", ""), out
+    # "Referenced by" on the playbill counts raw links too.
+    playbill = (root / "docs" / "incidents" / "ok-1.md").read_text(encoding="utf-8")
+    assert 'href="../runbook.md"' in playbill
+    built = _run(["zensical", "build", "--clean"], root)
+    assert built.returncode == 0, built.stdout + built.stderr
+    page = BeautifulSoup((root / "site" / "runbook" / "index.html").read_text(encoding="utf-8"),
+                         "html.parser").select_one("article")
+    assert page is not None
+    links = {a.get_text(): a.get("href") for a in page.find_all("a") if a.get_text()}
+    assert links["good"] == links["caps"] == "../incidents/ok-1/", links
+    assert links["raw"] is None and links["encoded"] is None, links
