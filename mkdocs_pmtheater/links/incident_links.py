@@ -45,6 +45,7 @@ from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
 from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path
 from ..publish.urls import SiteFiles
+from ..render.markdown_fields import is_safe_url
 from ..render.playbill import markdown_fields
 
 SCHEME = "incident"
@@ -407,6 +408,14 @@ class IncidentLinks:
     def _field_link_issue(
         self, href: str, base: str, exists: Callable[[str], bool]
     ) -> tuple[str, str]:
+        if not is_safe_url(href):
+            # The sanitiser drops such a target (it could run script in the site's
+            # origin); say so, or the author sees words that are not a link and no reason.
+            return ("this link uses a scheme that can run script or load content the site "
+                    "does not vouch for (javascript:, data:, vbscript:, ...), so it is shown "
+                    "as its words only",
+                    "link to an http(s) or mailto: address, a page of this site or "
+                    "incident:ID instead")
         found = self.resolve(href, base)
         if isinstance(found, Broken):
             return found.message, found.hint

@@ -85,6 +85,11 @@ MAX_INLINE_WORK = 300_000_000
 100 KB paragraph with 3,000 markup characters or a paragraph of a hundred
 links is well within it, 10 KB of unclosed links (quadratic in Python-Markdown)
 is not."""
+MAX_FIELDS_INLINE_WORK = 3 * MAX_INLINE_WORK
+"""Largest :func:`inline_work` of all the fields of one incident together (about three
+seconds): a 1 MB file of a few hundred fields, each just within
+:data:`MAX_INLINE_WORK`, would otherwise take minutes. Fields past it are shown as
+plain text, wherever they are shown."""
 
 LinkResolver = Callable[[str], str | None]
 ProblemCallback = Callable[[tuple[str, bool], str, str], None]
@@ -357,6 +362,9 @@ class MarkdownFields:
         self.plain_fast_path = all(_leaves_plain_text_alone(e) for e in kept)
         """False when an extension might change plain words (abbr, or one we don't know)."""
         self._solo_passes = 0
+        self._over_budget: set[tuple[str, bool]] = set()
+        """Fields shown as plain text on their playbill for :data:`MAX_FIELDS_INLINE_WORK`:
+        shown so wherever else they appear (citations on the hall of fame), at no cost."""
         """Counts passes of their own, whose ids get a prefix of their own (pmt-user-2-...)."""
 
     def _convert(self, text: str) -> str:
@@ -393,6 +401,8 @@ class MarkdownFields:
         out: dict[tuple[str, bool], Markup] = {}
         unrendered: set[tuple[str, bool]] = set()
         wanted: list[tuple[str, bool]] = []
+        # One incident's fields come with on_problem: they share a budget.
+        spent = 0 if on_problem is not None else None
         for key in dict.fromkeys(texts):
             text, inline = key
             if self.plain_fast_path and _PLAIN.fullmatch(text):
@@ -427,6 +437,20 @@ class MarkdownFields:
                                "it would stall the build, so it is shown as plain text",
                                "shorten it, or put long pasted output in a file and link it")
                 continue
+            if (spent is None and key in self._over_budget) or (
+                    spent is not None and spent + work > MAX_FIELDS_INLINE_WORK):
+                out[key] = _escaped(text, inline)
+                unrendered.add(key)
+                if on_problem is not None:
+                    on_problem(key, "the Markdown fields of this incident together have so "
+                               "much markup (links, emphasis, line breaks) that rendering "
+                               "them all would stall the build, so this one is shown as "
+                               "plain text", "shorten the fields, or put long pasted output "
+                               "in a file and link it")
+                self._over_budget.add(key)
+                continue
+            if spent is not None:
+                spent += work
             wanted.append(key)
         if not wanted:
             return out, unrendered

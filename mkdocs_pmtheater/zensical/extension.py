@@ -40,6 +40,7 @@ from typing import Any
 
 from markdown import Markdown
 from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from ..links.incident_links import BROKEN_CLASS, LINK_CLASS, LinkingPage
@@ -221,6 +222,39 @@ class _Links(Treeprocessor):
             links.end_page()
 
 
+class _RawLinks(Postprocessor):
+    """Raw HTML ``<a href="incident:...">`` on a hand-written page: the tree never holds it
+    (Python-Markdown stashes raw HTML until the end), so the finished page is read with an
+    HTML parser, as the MkDocs plugin does (``IncidentLinks.page_raw_html``)."""
+
+    def __init__(self, md: Markdown, extension: PmTheaterExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, text: str) -> str:
+        try:
+            return self._run(text)
+        except Exception as exc:  # a crash here would abort the whole Zensical build
+            self.extension.site(self.md).report(Problem("pmtheater", 0, 0, "",
+                                                 f"incident links were left as written: {exc!r}"))
+            return text
+
+    def _run(self, text: str) -> str:
+        page = _page_of(self.md)
+        if page is None:
+            return text
+        staged = self.extension.site(self.md).current()
+        if staged is None:
+            return text
+        return staged.links.page_raw_html(text, _linking_page(staged, page), staged.tree)
+
+
+def _linking_page(staged: StagedSite, page: str) -> LinkingPage:
+    source = staged.project.docs_dir / page
+    display = display_path(str(source), str(staged.project.root))
+    return LinkingPage(page, display, lambda: source.read_text("utf-8-sig"))
+
+
 class _UsedIn(Treeprocessor):
     """Appends the block as raw HTML at the very end of the page. A treeprocessor, not a
     postprocessor: ``toc`` runs the postprocessors on every heading's text as well."""
@@ -300,6 +334,8 @@ class PmTheaterExtension(Extension):
         # Last of all (after toc, 5, and any link processor, 0): the block's heading is
         # added to the toc's tokens by hand (_add_to_toc).
         md.treeprocessors.register(_UsedIn(md, self), "pmtheater_used_in", -100)
+        # After raw HTML is put back (30), before entities are restored (20).
+        md.postprocessors.register(_RawLinks(md, self), "pmtheater_raw_links", 25)
 
 
 def makeExtension(**kwargs: Any) -> PmTheaterExtension:

@@ -306,7 +306,7 @@ def render_site(project: Project, *, today: Any = None) -> tuple[list[Output], l
     """
     staged = stage_site(project, today=today)
     production, tree, problems = staged.production, staged.tree, staged.problems
-    titles = _record_page_links(project.docs_dir, staged.site_files, staged.links)
+    titles = _record_page_links(project.docs_dir, staged.site_files, staged.links, tree)
 
     outputs: list[Output] = []
     referrers = staged.index.referrers()
@@ -341,11 +341,11 @@ def _attribute(text: str) -> str:
             .replace(">", "&gt;"))
 
 
-def _record_page_links(docs_dir: Path, site_files: dict[str, str], links: IncidentLinks
-                       ) -> dict[str, str]:
+def _record_page_links(docs_dir: Path, site_files: dict[str, str], links: IncidentLinks,
+                       tree: DocsTree) -> dict[str, str]:
     """Find the incident links of every hand-written page (for "Referenced by"), reporting
-    broken ones as the build does; returns each page's title (front matter ``title`` or
-    its first ``#`` heading)."""
+    broken ones as the build does, raw HTML ``<a href="incident:...">`` included; returns
+    each page's title (front matter ``title`` or its first ``#`` heading)."""
     titles: dict[str, str] = {}
     extension = IncidentLinkExtension()
     extension.links = links
@@ -361,10 +361,12 @@ def _record_page_links(docs_dir: Path, site_files: dict[str, str], links: Incide
         title = _TITLE.search(text)
         if title:
             titles[src_uri] = (title.group(1) or title.group(2)).strip().strip("'\"")
-        links.begin_page(LinkingPage(src_uri, display, lambda t=text: t))
+        page = LinkingPage(src_uri, display, lambda t=text: t)
+        links.begin_page(page)
         md.reset()
-        md.convert(_without_front_matter(text))
+        converted = md.convert(_without_front_matter(text))
         links.end_page()
+        links.page_raw_html(converted, page, tree)
     return titles
 
 
