@@ -35,13 +35,19 @@ def counting(raw, file):
     print("PMT-PARSE " + file, file=sys.stderr, flush=True)
     return real(raw, file)
 loader.read_incident_yaml = counting
+import mkdocs.utils
+real_write = mkdocs.utils.write_file
+def logging_write(content, output_path):
+    print("PMT-WRITE " + output_path, file=sys.stderr, flush=True)
+    return real_write(content, output_path)
+mkdocs.utils.write_file = logging_write
 from mkdocs.__main__ import cli
 cli(sys.argv[1:])
 """
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, dirty: bool = False) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -49,7 +55,7 @@ class Server:
         env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [sys.executable, "-c", COUNTING_SERVE, "serve", "-a", f"127.0.0.1:{self.port}",
-             "-f", str(root / "mkdocs.yml")],
+             "-f", str(root / "mkdocs.yml"), *(["--dirty"] if dirty else [])],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.log: list[str] = []
@@ -63,6 +69,18 @@ class Server:
 
     def parses(self) -> list[str]:
         return [line.split(" ", 1)[1] for line in list(self.log) if line.startswith("PMT-PARSE ")]
+
+    def writes(self) -> list[str]:
+        """Pages written to the site folder, as ``incidents/inc-a/index.html``."""
+        return [self._in_site(line.split(" ", 1)[1]) for line in list(self.log)
+                if line.startswith("PMT-WRITE ")]
+
+    @staticmethod
+    def _in_site(path: str) -> str:
+        parts = Path(path).parts
+        # mkdocs serve writes into a temporary folder: /tmp/mkdocs_XXXX/...
+        start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
+        return "/".join(parts[start + 1:])
 
     def builds(self) -> int:
         return sum("Documentation built in" in line for line in list(self.log))
@@ -99,15 +117,16 @@ class Server:
         self._reader.join(timeout=5)
 
 
-@pytest.fixture
-def server(site: SiteFactory) -> Iterator[tuple[SiteFactory, Server]]:
+@pytest.fixture(params=[False], ids=["serve"])
+def server(site: SiteFactory, request: pytest.FixtureRequest
+           ) -> Iterator[tuple[SiteFactory, Server]]:
     site.incident("a.yaml", minimal_incident("INC-A", "First title"))
     site.incident("b.yaml", minimal_incident("INC-B", "Bee outage"))
     site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
     site.page("runbook.md", "# Runbook\n\nSee [the A outage](incident:INC-A).\n")
     site.config["site_url"] = None
     site.build()  # writes mkdocs.yml (and checks the site builds)
-    running = Server(site.root)
+    running = Server(site.root, dirty=request.param)
     try:
         running.wait_for("the first build", lambda: running.get("")[0] == 200)
         yield site, running
@@ -190,3 +209,56 @@ def test_serve_updates_backlinks_when_a_page_changes(server: tuple[SiteFactory, 
     srv.wait_for("the backlink to move", lambda: "Runbook" in referrers("inc-b"))
     assert referrers("inc-a") == ""
 
+
+
+@pytest.mark.parametrize("server", [True], ids=["dirty"], indirect=True)
+def test_dirty_serve_rebuilds_only_changed_playbills(server: tuple[SiteFactory, Server]) -> None:
+    """Under ``mkdocs serve --dirty`` a playbill whose YAML did not change is not written
+    again; the edited one, the catalogue pages and playbills whose "Referenced by"
+    changed are."""
+    site, srv = server
+    first = srv.writes()
+    assert {"incidents/inc-a/index.html", "incidents/inc-b/index.html",
+            "incidents/inc-c/index.html", "incidents/index.html"} <= set(first)
+
+    def referrers(slug: str) -> str:
+        html = srv.get(f"incidents/{slug}/")[1]
+        match = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>', html,
+                          re.S)
+        return match.group(0) if match else ""
+
+    # 1. An edit to one incident: its playbill and the index are written, no other playbill.
+    before = len(srv.writes())
+    builds = srv.builds()
+    save(site, "a.yaml", minimal_incident("INC-A", "Second title"))
+    srv.wait_for("the new title", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                 == "Second title")
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    assert "Second title" in srv.get("incidents/")[1]
+    written = srv.writes()[before:]
+    assert "incidents/inc-a/index.html" in written
+    assert "incidents/index.html" in written
+    assert "incidents/inc-b/index.html" not in written
+    assert "incidents/inc-c/index.html" not in written
+    assert title_of(srv.get("incidents/inc-b/")[1]) == "Bee outage"  # still served
+
+    # 2. A page now links to B instead of A: both playbills' "Referenced by" change, so
+    #    both are rebuilt; C is not.
+    before, builds = len(srv.writes()), srv.builds()
+    site.page("runbook.md", "# Runbook\n\nSee [the B outage](incident:INC-B).\n")
+    srv.wait_for("the backlink to move", lambda: "Runbook" in referrers("inc-b"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    assert referrers("inc-a") == ""
+    written = srv.writes()[before:]
+    assert {"incidents/inc-a/index.html", "incidents/inc-b/index.html"} <= set(written)
+    assert "incidents/inc-c/index.html" not in written
+
+    # 3. An incident whose text starts linking to C: C's "Referenced by" lists it.
+    before, builds = len(srv.writes()), srv.builds()
+    save(site, "b.yaml", minimal_incident("INC-B", "Bee outage")
+         + "impact: Like [the sea one](incident:INC-C).\n")
+    srv.wait_for("the backlink from B", lambda: "Bee outage" in referrers("inc-c"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    written = srv.writes()[before:]
+    assert "incidents/inc-a/index.html" not in written
+    assert not [line for line in srv.log if "Traceback" in line]

@@ -23,6 +23,7 @@ from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
+from .dirty import DirtyPlaybills
 from .nav import place_catalogue
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, project_dir
@@ -39,11 +40,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._link_index = LinkIndex()
         self._link_extension = IncidentLinkExtension()
         self._serve_problems: ServeProblems | None = None
+        self.dirty: DirtyPlaybills | None = None
+        """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
         and with it the loader's content cache and the index of links between pages."""
         self._serve_problems = ServeProblems() if command == "serve" else None
+        self.dirty = DirtyPlaybills() if command == "serve" and dirty else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -105,6 +109,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                    used_in=self.config.backlinks)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
+        if self.dirty is not None:
+            watched = [*config.theme.dirs]
+            if config.config_file_path:
+                watched.append(config.config_file_path)
+            self.dirty.plan(theater, files, self._link_index, watched)
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
@@ -180,6 +189,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return f"{output[:head_end]}{tags}\n{output[head_end:]}"
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.theater is not None and self.dirty is not None:
+            self.dirty.written(self.theater)
         if self.theater is not None and config.strict:
             self.theater.strict_failure()
 

@@ -25,6 +25,7 @@ from ..model.options import SiteOptions
 from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
+from .dirty import PlaybillFile
 from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
@@ -155,7 +156,9 @@ class Theater:
         for file in [f for f in files if self.is_incident_file(f)]:
             files.remove(file)
         for page in production.pages.values():
-            file = File.generated(self.config, page.src_uri, content=page.markdown,
+            # Playbills can stay unmodified under `mkdocs serve --dirty` (dirty.py).
+            kind = File if page.incident is None else PlaybillFile
+            file = kind.generated(self.config, page.src_uri, content=page.markdown,
                                   inclusion=InclusionLevel.NOT_IN_NAV)
             if page.edit_source is not None:
                 file.edit_uri = page.edit_source
