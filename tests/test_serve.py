@@ -41,6 +41,12 @@ def logging_write(content, output_path):
     print("PMT-WRITE " + output_path, file=sys.stderr, flush=True)
     return real_write(content, output_path)
 mkdocs.utils.write_file = logging_write
+from mkdocs_pmtheater.render.playbill import PlaybillRenderer
+real_render = PlaybillRenderer.render
+def counting_render(self, incident, *args, **kwargs):
+    print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
+    return real_render(self, incident, *args, **kwargs)
+PlaybillRenderer.render = counting_render
 from mkdocs.__main__ import cli
 cli(sys.argv[1:])
 """
@@ -81,6 +87,11 @@ class Server:
         # mkdocs serve writes into a temporary folder: /tmp/mkdocs_XXXX/...
         start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
         return "/".join(parts[start + 1:])
+
+    def renders(self) -> list[str]:
+        """Ids of the incidents whose playbill body was rendered, in order."""
+        return [line.split(" ", 1)[1] for line in list(self.log)
+                if line.startswith("PMT-RENDER ")]
 
     def builds(self) -> int:
         return sum("Documentation built in" in line for line in list(self.log))
@@ -262,3 +273,40 @@ def test_dirty_serve_rebuilds_only_changed_playbills(server: tuple[SiteFactory, 
     written = srv.writes()[before:]
     assert "incidents/inc-a/index.html" not in written
     assert not [line for line in srv.log if "Traceback" in line]
+
+
+def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
+    """Plain ``mkdocs serve`` rebuilds every page, but renders only the edited playbill
+    again; a reused body still reports its problems and still counts as a backlink."""
+    site.incident("a.yaml", minimal_incident("INC-A", "First title"))
+    site.incident("b.yaml", minimal_incident("INC-B", "Bee outage")
+                  + "impact: Like [the sea one](incident:INC-C) and [this](incident:INC-NOPE).\n")
+    site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
+    site.config["site_url"] = None
+    site.build()
+    srv = Server(site.root)
+    try:
+        srv.wait_for("the first build", lambda: srv.builds() >= 1)
+        assert sorted(srv.renders()) == ["INC-A", "INC-B", "INC-C"]
+
+        def warnings_for_b() -> int:
+            return sum("docs/incidents/b.yaml" in line and "INC-NOPE" in line
+                       for line in list(srv.log))
+
+        assert warnings_for_b() == 1
+        rendered, builds = len(srv.renders()), srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title"))
+        srv.wait_for("the new title", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                     == "Second title")
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        assert srv.renders()[rendered:] == ["INC-A"]
+        assert warnings_for_b() == 2  # the reused body's problem is logged again
+        status, html = srv.get("incidents/inc-b/")
+        assert status == 200 and title_of(html) == "Bee outage"
+        assert "the sea one" in html
+        referenced = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>',
+                               srv.get("incidents/inc-c/")[1], re.S)
+        assert referenced is not None and "Bee outage" in referenced.group(0)
+        assert not [line for line in srv.log if "Traceback" in line]
+    finally:
+        srv.stop()

@@ -70,6 +70,18 @@ def _watched_mtimes(paths: Iterable[str | Path]) -> tuple[tuple[str, float], ...
     return tuple(sorted(found))
 
 
+def site_key(theater: Theater, files: Iterable[File], watched: Iterable[str]) -> Any:
+    """Everything site-wide a playbill's HTML depends on, but the other incidents: the
+    playbills' addresses, the site's other files, the watched files' modification times
+    (templates, mkdocs.yml), "today" and the options. Comparable with ``==``."""
+    # Titles are left out: a playbill shows another incident only in links to it, and
+    # the playbills linking to a changed incident are rebuilt.
+    playbills = tuple((src, i.slug, i.source) for src, i in theater.playbills.items())
+    others = tuple(sorted(f.src_uri for f in files if not isinstance(f, PlaybillFile)))
+    return (playbills, others, _watched_mtimes(watched), theater.today,
+            theater.options, theater.config.site_url, theater.config.use_directory_urls)
+
+
 class DirtyPlaybills:
     """What the last ``--dirty`` build published, to tell which playbills are still fresh."""
 
@@ -85,15 +97,6 @@ class DirtyPlaybills:
         self.rebuilt: list[str] = []
         """Playbills (src_uri) this build rebuilt (for the serve benchmark and tests)."""
 
-    def site_key(self, theater: Theater, files: Iterable[File], watched: Iterable[str]) -> Any:
-        """Everything site-wide a playbill's HTML depends on, but the other incidents."""
-        # Titles are left out: a playbill shows another incident only in links to it, and
-        # the playbills linking to a changed incident are rebuilt (see plan).
-        playbills = tuple((src, i.slug, i.source) for src, i in theater.playbills.items())
-        others = tuple(sorted(f.src_uri for f in files if not isinstance(f, PlaybillFile)))
-        return (playbills, others, _watched_mtimes(watched), theater.today,
-                theater.options, theater.config.site_url, theater.config.use_directory_urls)
-
     def plan(self, theater: Theater, files: Iterable[File], index: LinkIndex,
              watched: Iterable[str]) -> None:
         """Called once the playbill files exist (``on_files``): decide what must be rebuilt.
@@ -103,7 +106,7 @@ class DirtyPlaybills:
         """
         files = list(files)
         self._index, self._now_referrers, self.rebuilt = index, None, []
-        key = self.site_key(theater, files, watched)
+        key = site_key(theater, files, watched)
         same_site = key == self._site_key
         self._site_key = key
         if not same_site:

@@ -23,8 +23,9 @@ from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
-from .dirty import DirtyPlaybills
+from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
+from .rendercache import RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, project_dir
 
@@ -41,6 +42,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._link_extension = IncidentLinkExtension()
         self._serve_problems: ServeProblems | None = None
         self.dirty: DirtyPlaybills | None = None
+        self.render_cache: RenderCache | None = None
+        """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
         """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -48,6 +51,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         and with it the loader's content cache and the index of links between pages."""
         self._serve_problems = ServeProblems() if command == "serve" else None
         self.dirty = DirtyPlaybills() if command == "serve" and dirty else None
+        self.render_cache = RenderCache() if command == "serve" else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -109,11 +113,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                    used_in=self.config.backlinks)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
+        watched = [*config.theme.dirs]
+        if config.config_file_path:
+            watched.append(config.config_file_path)
         if self.dirty is not None:
-            watched = [*config.theme.dirs]
-            if config.config_file_path:
-                watched.append(config.config_file_path)
             self.dirty.plan(theater, files, self._link_index, watched)
+        if self.render_cache is not None:
+            self.render_cache.begin_build(site_key(theater, files, watched), theater.playbills)
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
@@ -147,7 +153,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         raw_fields = links if self.config.allow_html else None
         src_uri = page.file.src_uri
         site = MkDocsFiles(files)
-        body = self.theater.playbill(page, files)
+        cache = self.render_cache
+        body = self.theater.playbill(page, files, None if cache is None
+                                     else (cache, self._link_index))
         if body is not None:
             if raw_fields is not None:
                 incident = self.theater.playbills[src_uri]

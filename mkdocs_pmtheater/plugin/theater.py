@@ -19,6 +19,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from ..links.incident_links import LinkIndex
 from ..load.loader import Catalog, IncidentLoader
 from ..model.incident import Incident
 from ..model.options import SiteOptions
@@ -26,6 +27,7 @@ from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
 from .dirty import PlaybillFile
+from .rendercache import RenderCache
 from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
@@ -113,6 +115,8 @@ class Theater:
         self.catalogue = self.production.catalogue
         self.problem_texts: list[str] = []
         """Every problem reported in this build, as logged."""
+        self.recording: list[Problem] | None = None
+        """While a playbill renders: the problems it reports (kept with a cached body)."""
 
     @property
     def catalog(self) -> Catalog:
@@ -180,6 +184,8 @@ class Theater:
         """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
         with ``-q`` MkDocs neither prints nor counts warnings (see :meth:`strict_failure`)."""
         for problem in problems:
+            if self.recording is not None:
+                self.recording.append(problem)
             self.problem_texts.append(problem.text())
             log.warning(self.problem_texts[-1])
 
@@ -208,12 +214,30 @@ class Theater:
                     f"mode (see the {seen} above)")
 
     # -- pages ---------------------------------------------------------------
-    def playbill(self, page: Page, files: Files) -> str | None:
-        """The body of a playbill page; None for other pages."""
-        rendered = self.production.playbill(page.file.src_uri, MkDocsFiles(files))
-        if rendered is None:
-            return None
-        body, sections = rendered
+    def playbill(self, page: Page, files: Files,
+                 cache: tuple[RenderCache, LinkIndex] | None = None) -> str | None:
+        """The body of a playbill page; None for other pages. With ``cache`` (``mkdocs
+        serve``), an unchanged incident's body comes from the last build (rendercache.py)."""
+        src = page.file.src_uri
+        incident = self.playbills.get(src)
+        entry = None
+        if cache is not None and incident is not None:
+            entry = cache[0].get(src, incident, self.catalog.by_slug, cache[1])
+        if entry is not None:
+            self.report(entry.problems)  # logged on every build, as when it is rendered
+            body, sections = entry.body, entry.sections
+        else:
+            self.recording = []
+            try:
+                rendered = self.production.playbill(src, MkDocsFiles(files))
+            finally:
+                problems, self.recording = self.recording, None
+            if rendered is None:
+                return None
+            body, sections = rendered
+            if cache is not None and incident is not None:
+                cache[0].put(src, incident, body, sections, cache[1], self.catalog.by_slug,
+                             problems)
         page.toc = mkdocs_toc(sections)
         return body
 
