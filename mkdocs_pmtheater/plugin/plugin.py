@@ -6,6 +6,7 @@ import gc
 import html
 import re
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -25,7 +26,7 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
-from .rendercache import RenderCache
+from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, project_dir
 
@@ -43,6 +44,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serve_problems: ServeProblems | None = None
         self.dirty: DirtyPlaybills | None = None
         self.render_cache: RenderCache | None = None
+        self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
         """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
 
@@ -52,6 +54,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serve_problems = ServeProblems() if command == "serve" else None
         self.dirty = DirtyPlaybills() if command == "serve" and dirty else None
         self.render_cache = RenderCache() if command == "serve" else None
+        # Compiled templates for the theme's, the playbills' and the catalogue's Jinja
+        # environments (one cache each: their options differ), kept across rebuilds.
+        self._bytecode = ({role: MemoryBytecodeCache() for role in ("theme", "playbill",
+                                                                     "catalogue")}
+                          if command == "serve" else None)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -113,7 +120,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                    used_in=self.config.backlinks)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
-        watched = [*config.theme.dirs]
+        if self._bytecode is not None:
+            theater.renderer().env.bytecode_cache = self._bytecode["playbill"]
+            theater.catalogue.environment().bytecode_cache = self._bytecode["catalogue"]
+        # What can change a playbill's HTML during a serve: our templates, the site's
+        # overrides and mkdocs.yml (the installed theme's thousands of files do not).
+        watched = [str(TEMPLATES_DIR)]
+        if config.theme.custom_dir:
+            watched.append(config.theme.custom_dir)
         if config.config_file_path:
             watched.append(config.config_file_path)
         if self.dirty is not None:
@@ -195,6 +209,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                             site_name=config.site_name or "", url=url)
         head_end = output.index("</head>")
         return f"{output[:head_end]}{tags}\n{output[head_end:]}"
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
+               ) -> Environment | None:
+        if self._bytecode is not None:
+            env.bytecode_cache = self._bytecode["theme"]
+        return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.theater is not None and self.dirty is not None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2.bccache import Bucket, BytecodeCache
+
 from ..links.incident_links import LinkIndex
 from ..model.incident import Incident
 from ..model.problems import Problem
@@ -77,3 +79,25 @@ class RenderCache:
         """Keep what rendering ``src`` gave (its links are read from ``index``)."""
         links = tuple((slug, by_slug.get(slug)) for slug in index.pages.get(src, ()))
         self._entries[src] = Rendered(incident, body, sections, links, tuple(problems))
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled Jinja templates kept in memory across the builds of one ``mkdocs serve``.
+
+    MkDocs and the theater make new Jinja environments for every build, which compiled
+    every template again (about a second of each rebuild). Jinja checks each entry
+    against the template's source (a checksum), so an edited template is compiled
+    again. One instance per environment: environments with other options or
+    extensions compile the same source differently.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
