@@ -8,6 +8,7 @@ is bounded.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -300,6 +301,10 @@ def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
                      == "Second title")
         srv.wait_for("the build to end", lambda: srv.builds() > builds)
         assert srv.renders()[rendered:] == ["INC-A"]
+        # incidents.json reuses the lines of B and C, and has A's new one.
+        data = json.loads(srv.get("incidents/incidents.json")[1])
+        assert sorted(i["title"] for i in data["incidents"]) == ["Bee outage", "Sea outage",
+                                                                 "Second title"]
         assert warnings_for_b() == 2  # the reused body's problem is logged again
         status, html = srv.get("incidents/inc-b/")
         assert status == 200 and title_of(html) == "Bee outage"

@@ -20,6 +20,7 @@ from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
+from ..publish.export import IncidentLines
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
@@ -45,6 +46,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.dirty: DirtyPlaybills | None = None
         self.render_cache: RenderCache | None = None
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
+        self._incident_lines: IncidentLines = {}
         """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
         """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
 
@@ -94,6 +96,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._link_extension not in config.markdown_extensions:
             config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
         self.theater = Theater(SiteOptions.from_config(self.config), config, self._loader, zone)
+        if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
+            self.theater.production.incident_lines = self._incident_lines
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:

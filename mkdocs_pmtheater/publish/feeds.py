@@ -22,6 +22,7 @@ and does its own escaping and line folding (tests read the result with the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import posixpath
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
-from .export import incidents_document, utc
+from .export import IncidentLines, incidents_document, utc
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -51,6 +52,14 @@ _MARKUP = re.compile(r"[*_`#>|~]+|\]\([^)]*\)|[\[\]]")
 
 
 def schema_document(severities: Iterable[str]) -> str:
+    """schema.json's text for these severity levels."""
+    return _schema_text(tuple(severities))
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_text(severities: tuple[str, ...]) -> str:
+    # An indented dump runs in pure Python: about a second per build on a busy machine,
+    # for the same text every time (and on every `mkdocs serve` rebuild).
     return json.dumps(load_schema(list(severities)), ensure_ascii=False, indent=2) + "\n"
 
 
@@ -243,8 +252,13 @@ def documents(
     site_name: str | None,
     site_url: str | None,
     site_author: str | None,
+    incident_lines: IncidentLines | None = None,
 ) -> dict[str, str | bytes]:
     """The four files, by name (they are published under ``prefix``).
+
+    ``incident_lines`` (kept by ``mkdocs serve`` across rebuilds) reuses the
+    ``incidents.json`` line of each incident that did not change (see
+    :func:`~.export.incidents_document`).
 
     ``published`` holds each playbill with its URL from the site's root
     (``incidents/inc-1/``), newest first. Without ``site_url`` the files give
@@ -270,7 +284,8 @@ def documents(
     return {
         SCHEMA: schema_document(severities),
         # Without site_url, playbill addresses are given relative to the site's root.
-        INCIDENTS: incidents_document((i, absolute(u) or u) for i, u in published),
+        INCIDENTS: incidents_document(((i, absolute(u) or u) for i, u in published),
+                                      lines=incident_lines),
         CALENDAR: calendar_document(
             ((i, absolute(u)) for i, u in published),
             name=f"{site_name}: action items", host=_site_host(site_url), stamp=stamp),

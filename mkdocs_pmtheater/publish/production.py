@@ -41,6 +41,7 @@ from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
 from . import feeds
 from .addresses import AddressBook, Holder, clash, dest_of, page_address
+from .export import IncidentLines
 from .outputs import Output
 from .urls import SiteFiles
 
@@ -189,6 +190,8 @@ class Production:
         """``(href, folder of the text, page) -> URL``, silent (``IncidentLinks.folder_href``):
         for props naming incident files and for citations on catalogue pages."""
         self._renderer: PlaybillRenderer | None = None
+        self.incident_lines: IncidentLines | None = None
+        """``incidents.json`` lines to reuse, kept by ``mkdocs serve`` across rebuilds."""
         self.catalogue = Catalogue(
             templates=templates,
             prefix=self.prefix,
@@ -399,7 +402,7 @@ class Production:
         return feeds.documents(
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
-            site_author=self.site.author)
+            site_author=self.site.author, incident_lines=self.incident_lines)
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
