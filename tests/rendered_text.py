@@ -3,7 +3,9 @@
 Plain-text fields are shown exactly as written. Markdown fields are shown as
 Python-Markdown renders them with the site's own extensions and with raw HTML
 turned off (the contract: raw HTML in an incident is shown as text), reduced to
-the text a reader sees. Both are compared with whitespace collapsed, because
+the text a reader sees; except that a field over the documented limits of
+``render/markdown_fields.py`` (nesting depth, lines, markup work) is shown as
+written. Both are compared with whitespace collapsed, because
 HTML collapses it too.
 """
 
@@ -16,6 +18,14 @@ from pathlib import Path
 import markdown
 from bs4 import BeautifulSoup
 from mkdocs.config import load_config
+
+from mkdocs_pmtheater.render.markdown_fields import (
+    MAX_INLINE_WORK,
+    MAX_LINES,
+    MAX_NESTING,
+    inline_work,
+    nesting_depth,
+)
 
 _SKIPPED_EXTENSIONS = {"pymdownx.snippets"}
 
@@ -37,6 +47,9 @@ def markdown_text(config_file: Path) -> Callable[[str], str]:
             registry.deregister(name)
 
     def visible(source: str) -> str:
+        if (nesting_depth(source) > MAX_NESTING or source.count("\n") >= MAX_LINES
+                or inline_work(source) > MAX_INLINE_WORK):
+            return squash(source)  # the contract: shown as written, with a warning
         md.reset()
         return squash(BeautifulSoup(md.convert(source), "html.parser").get_text())
 

@@ -2,8 +2,9 @@
 
 axe-core (an npm package, installed in tests/browser by scripts/setup) is
 injected into the built example site's pages in headless Chromium: a playbill,
-the post-mortem index, the action-item board and the hall of fame, each in
-Material's light ("default") and dark ("slate") palettes. The whole page is
+the post-mortem index, the action-item board, the hall of fame, the metrics
+and the themes pages, each in Material's light ("default") and dark ("slate")
+palettes. The whole page is
 checked, the theme's header, navigation and sidebars included, except two
 parts of Material's own markup that no plugin controls (THEME_PARTS): the
 search dialog, which has no accessible name, and the footer's copyright
@@ -29,6 +30,8 @@ PAGES = {
     "index": "incidents/",
     "board": "incidents/action-items/",
     "hall-of-fame": "incidents/hall-of-fame/",
+    "metrics": "incidents/metrics/",
+    "themes": "incidents/themes/",
 }
 BLOCKING = ("serious", "critical")
 THEME_PARTS = [[".md-search"], [".md-copyright"]]

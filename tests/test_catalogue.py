@@ -203,7 +203,8 @@ def test_hall_of_fame_holds_every_award(example_site: BuiltSite) -> None:
 
 def test_metrics_page_has_charts_and_the_numbers(example_site: BuiltSite) -> None:
     soup = example_site.html("incidents/metrics/")
-    assert len(soup.select("svg.pmt-chart-svg")) == 2
+    assert len(soup.select("figure.pmt-chart:not(.pmt-strip) svg.pmt-chart-svg")) == 2
+    assert len(soup.select("figure.pmt-strip svg.pmt-chart-svg")) == 6  # 3 measures × 2
     assert soup.select_one("#by-quarter") and soup.select_one("#by-severity")
     per_incident = soup.select("#per-incident ~ div table tbody tr")
     assert {r.td.get_text() for r in per_incident} == {d["id"] for d in example_incidents()}
@@ -221,7 +222,7 @@ def test_catalogue_section_in_the_automatic_nav(example_site: BuiltSite) -> None
         ] for s in sections
     }
     assert titles["Post-mortems"] == ["Post-mortem index", "Action items", "Hall of fame",
-                                      "Metrics"]
+                                      "Metrics", "Themes"]
     assert not soup.select('.md-nav--primary a[href*="inc-2024-031"]'), "playbills stay out"
 
 

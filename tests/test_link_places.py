@@ -227,3 +227,29 @@ def test_no_incident_link_is_left_raw_anywhere(site: SiteFactory, allow_html: bo
             assert "incident:INC-2" in text, "the data keeps the Markdown as written"
         else:
             assert "incident:" not in text.lower(), name
+
+
+def test_action_item_anchors_never_take_an_anchor_of_the_page(site: SiteFactory) -> None:
+    site.incident("a.yaml", """
+        id: INC-9
+        title: Items named like sections
+        severity: SEV3
+        started_at: 2024-03-14T14:02:00Z
+        summary: See [the rollback item](incident:INC-9#rollback) and [impact](#ai-impact).
+        impact: Checkout was slow.
+        action_items:
+          - {id: impact, title: Measure the impact, owner: "@a", due: 2030-01-01}
+          - {id: rollback, title: Practise rollbacks, owner: "@a", due: 2030-01-01}
+          - {id: AI-3, title: Keep the old style, owner: "@a", due: 2030-01-01}
+        """)
+    built = site.build(strict=True)
+    soup = built.html("incidents/inc-9/")
+    ids = [tag["id"] for tag in soup.select("[id]")]
+    assert len(ids) == len(set(ids)), "duplicate ids on the playbill"
+    assert soup.select_one("tr#ai-impact") is not None
+    assert soup.select_one("tr#ai-rollback") is not None
+    assert soup.select_one("tr#ai-3") is not None
+    # The section keeps its own anchor.
+    assert soup.select_one("#impact").name != "tr"
+    links = {a.get_text(): a["href"] for a in soup.select(".pmt-story a")}
+    assert links["the rollback item"].endswith("#ai-rollback")

@@ -23,7 +23,7 @@ def test_playbill_carries_open_graph_and_twitter_tags(site: SiteFactory) -> None
         started_at: 2024-03-14T14:02:00Z
         review_date: 2024-03-20
         summary: |
-          A million cache keys expired together and checkout failed for one request
+          A **million** cache keys expired together and checkout failed for one request
           in four.
         """)
     built = site.build(strict=True)

@@ -201,6 +201,8 @@ def repair(data: dict[str, Any], number: str) -> dict[str, Any]:
         item["id"] = item_id[:64]
         if "due" in item:
             item["due"] = _real_date(item["due"])
+        if "done_on" in item:
+            item["done_on"] = _real_date(item["done_on"])
     for prop in data.get("setting", {}).get("props", []):
         if "page" in prop:
             prop["page"] = PAGE
@@ -264,7 +266,11 @@ def shown_instants(soup: BeautifulSoup, selector: str) -> set[datetime]:
 
 def check_playbill(built: BuiltSite, d: dict[str, Any], md) -> list[str]:
     slug = d["id"].lower()
-    soup = built.html(f"incidents/{slug}/")
+    return check_article(built.html(f"incidents/{slug}/"), d, md)
+
+
+def check_article(soup: BeautifulSoup, d: dict[str, Any], md) -> list[str]:
+    """What a playbill (the page, or the renderer's body alone) fails to show of ``d``."""
     article = soup.select_one("article.pmt-playbill")
     if article is None:
         return [f"{d['id']}: no playbill"]
@@ -293,7 +299,9 @@ def check_board(board: BeautifulSoup, d: dict[str, Any]) -> list[str]:
     for item in d.get("action_items", []):
         if item.get("status", "open") not in OPEN:
             continue
-        link = board.select_one(f'.pmt-card a[href$="{slug}/#{item["id"].lower()}"]')
+        anchor = item["id"].lower()
+        anchor = anchor if anchor.startswith("ai-") else f"ai-{anchor}"  # the documented rule
+        link = board.select_one(f'.pmt-card a[href$="{slug}/#{anchor}"]')
         card = link.find_parent("li") if link else None
         if card is None:
             problems.append(f"{d['id']}#{item['id']}: not on the board")

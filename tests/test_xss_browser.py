@@ -200,18 +200,45 @@ def open_page(chromium, url: str) -> tuple[Any, list[str]]:
     return page, dialogs
 
 
+# Material's configuration is its own script element, and every id, name or form that
+# incident Markdown produced is in the pmt-user- namespace (no DOM clobbering).
+MARKDOWN_CONTAINERS = (".pmt-summary, .pmt-impact, .pmt-cast td, .pmt-environment, "
+                       ".pmt-setting li, .pmt-action, .pmt-observation, .pmt-belief, "
+                       ".pmt-plot dd, .pmt-critique li, .pmt-item-notes, .pmt-award-citation")
+FIND_CLOBBERING = """(containers) => {
+  const found = [];
+  const config = document.getElementById('__config');
+  if (!config || config.tagName !== 'SCRIPT' || !JSON.parse(config.textContent).base)
+    found.push('__config is not the theme config');
+  if (document.querySelectorAll('#__config').length !== 1) found.push('two #__config');
+  if (typeof document.getElementById !== 'function') found.push('document clobbered');
+  for (const box of document.querySelectorAll(containers)) {
+    for (const el of box.querySelectorAll('*')) {
+      if (el.id && !el.id.startsWith('pmt-user-')) found.push(`${el.tagName}#${el.id}`);
+      for (const name of ['name', 'form', 'for']) {
+        const value = el.getAttribute(name);
+        if (value !== null && !value.startsWith('pmt-user-')) found.push(`${el.tagName} ${name}`);
+      }
+    }
+  }
+  return found;
+}"""
+
+
 def assert_nothing_ran(page, dialogs: list[str]) -> None:
     ran = page.evaluate("() => [top.__pwned, window.__pwned, top.__dialogs]")
     assert ran == [None, None, None], f"script ran: {ran}"
     assert dialogs == []
     assert page.evaluate(FIND_ACTIVE) == []
+    assert page.evaluate(FIND_CLOBBERING, MARKDOWN_CONTAINERS) == []
 
 
 def test_the_payload_list_covers_the_cheat_sheet_kinds() -> None:
     assert len(PAYLOADS) >= 40
     text = "\n".join(PAYLOADS).lower()
     for kind in ("<script", "onerror", "javascript:", "<svg", "&#", "{:", "data:", "<!--",
-                 "](", "vbscript:"):
+                 "](", "vbscript:", "#__config", "name=", "form=", "[^", "- - - - ",
+                 "> > > > ", "[x]([x]("):
         assert kind in text, kind
 
 
@@ -274,6 +301,7 @@ CATALOGUE = {
     "board": "incidents/action-items/",
     "hall-of-fame": "incidents/hall-of-fame/",
     "metrics": "incidents/metrics/",
+    "themes": "incidents/themes/",
 }
 
 

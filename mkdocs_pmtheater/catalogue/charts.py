@@ -191,3 +191,96 @@ def month_range(first: str, last: str) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+# -- distributions ----------------------------------------------------------------
+LOG_TICKS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"), (14400, "4 h"),
+             (86400, "1 d"), (604800, "1 w"), (2592000, "30 d"))
+STRIP_ROW = 34
+
+
+@dataclass(frozen=True)
+class Spread:
+    """p25, median and p75 of one group, and how many values they rest on."""
+
+    n: int
+    p25: float
+    median: float
+    p75: float
+
+
+def spread(values: Sequence[float]) -> Spread | None:
+    """Quartiles by linear interpolation between order statistics (Hyndman & Fan type 7,
+    ``statistics.quantiles(method="inclusive")``); None for no values."""
+    import statistics
+
+    if not values:
+        return None
+    if len(values) == 1:
+        return Spread(1, values[0], values[0], values[0])
+    p25, median, p75 = statistics.quantiles(values, n=4, method="inclusive")
+    return Spread(len(values), p25, median, p75)
+
+
+def strip_plot(
+    title: str,
+    groups: Sequence[tuple[str, Sequence[float]]],
+    fmt: Callable[[float], str],
+) -> Markup:
+    """One row per group: every value a dot (seconds, log scale), the p25–p75 box, the
+    median as a bar, and ``n`` at the right. Skewed durations spread out on a log
+    scale; a mean would be pulled by the few long outages, so none is drawn."""
+    import math
+
+    every = [v for _, values in groups for v in values]
+    if not every:
+        return Markup("")
+    low = min(60.0, max(1.0, min(every)))
+    high = max(max(every), low * 10)
+    left, right = 120, 64
+    plot_w = WIDTH - left - right
+    span = math.log10(high) - math.log10(low)
+
+    def x(value: float) -> float:
+        return left + plot_w * (math.log10(max(value, low)) - math.log10(low)) / span
+
+    height = TOP + STRIP_ROW * len(groups) + BOTTOM
+    parts = []
+    for seconds, text in LOG_TICKS:
+        if low <= seconds <= high:
+            parts.append(f'<line class="pmt-grid" x1="{_num(x(seconds))}" x2="{_num(x(seconds))}" '
+                         f'y1="{TOP}" y2="{height - BOTTOM}"/><text class="pmt-tick" '
+                         f'x="{_num(x(seconds))}" y="{height - 8}" text-anchor="middle">'
+                         f"{escape(text)}</text>")
+    for row, (group, values) in enumerate(groups):
+        y = TOP + STRIP_ROW * row + STRIP_ROW / 2
+        parts.append(f'<text class="pmt-tick" x="{left - 8}" y="{_num(y + 4)}" '
+                     f'text-anchor="end">{escape(group)}</text>')
+        stats = spread(values)
+        if stats is None:
+            parts.append(f'<text class="pmt-tick" x="{left + 4}" y="{_num(y + 4)}">no data'
+                         f"</text>")
+            continue
+        described = (f"{group}: n = {stats.n}, p25 {fmt(stats.p25)}, median "
+                     f"{fmt(stats.median)}, p75 {fmt(stats.p75)}")
+        dots = []
+        for n, value in enumerate(sorted(values)):
+            # A fixed spread of heights (not random) so close values stay visible
+            # and the bytes stay the same.
+            dy = ((n * 7) % 5 - 2) * 3
+            dots.append(f'<circle class="pmt-dot" cx="{_num(x(value))}" cy="{_num(y + dy)}" '
+                        f'r="2.5"/>')
+        x25, x75, xm = x(stats.p25), x(stats.p75), x(stats.median)
+        parts.append(
+            f"<g><title>{escape(described)}</title>"
+            f'<rect class="pmt-box" x="{_num(x25)}" y="{_num(y - 10)}" '
+            f'width="{_num(max(x75 - x25, 1))}" height="20"/>{"".join(dots)}'
+            f'<line class="pmt-median" x1="{_num(xm)}" x2="{_num(xm)}" y1="{_num(y - 12)}" '
+            f'y2="{_num(y + 12)}"/><text class="pmt-tick" x="{WIDTH - right + 6}" '
+            f'y="{_num(y + 4)}">n = {stats.n}</text></g>'
+        )
+    return Markup(
+        f'<svg class="pmt-chart-svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}'
+        "</svg>"
+    )

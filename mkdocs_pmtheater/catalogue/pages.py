@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -31,6 +30,7 @@ from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
+from .learning import Learning
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
@@ -39,8 +39,6 @@ SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
 """The same data as a script, for pages opened from ``file://`` (Material's ``offline``
 plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
-_MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
-_MD_MARKUP = re.compile(r"[*_`#>\[\]|~]+")
 
 
 @dataclass(frozen=True)
@@ -58,12 +56,8 @@ KINDS: dict[str, PageKind] = {
     "hall-of-fame": PageKind("hall-of-fame", "Hall of fame", "pmtheater/hall-of-fame.html",
                              False),
     "metrics": PageKind("metrics", "Metrics", "pmtheater/metrics.html", False),
+    "themes": PageKind("themes", "Themes", "pmtheater/themes.html", False),
 }
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown reduced to its words, for the filter box."""
-    return " ".join(_MD_MARKUP.sub(" ", _MD_LINK_TARGET.sub("]", markdown_text)).split())
 
 
 def page_markdown(kind: PageKind) -> str:
@@ -100,6 +94,8 @@ class Catalogue:
         zone: tzinfo,
         clock: Clock,
         today: date,
+        related: bool = True,
+        theme_categories: dict[str, list[str]] | None = None,
     ) -> None:
         self.templates = templates
         self.prefix = prefix
@@ -115,12 +111,17 @@ class Catalogue:
         self.files: dict[str, PageKind] = {}
         """Catalogue pages to generate, by src_uri, in nav order."""
         self._people: People | None = None
+        self.summaries: dict[str, str] = {}
+        """Plain words of each summary, by its Markdown (set by the build before add_files);
+        a summary missing here is searched as written."""
         self._env: Environment | None = None
         self.skip: Container[str] = ()
         self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
             _link_resolver)
         """``(folder, page, site) -> resolver`` for links in incident Markdown from files
         in ``folder`` (the production sets one that knows ``incident:`` links)."""
+        self.learning = Learning(related=related, categories=theme_categories or {})
+        """Related incidents, themes and follow-through: computed once per build."""
 
     # -- files ---------------------------------------------------------------
     def slugs(self) -> set[str]:
@@ -141,6 +142,7 @@ class Catalogue:
         self.sources = {i.id: src for src, i in incidents.items()}
         self.files = {}
         self.skip = skip
+        self.learning.reset(self.incidents)
         for kind in self.kinds:
             src_uri = self.src_uri(kind.slug)
             if src_uri not in skip:
@@ -165,7 +167,7 @@ class Catalogue:
     def search_data(self) -> str:
         """``{id: "summary and people"}``: what the filter box searches beyond the table."""
         data = {
-            i.id: plain_text(i.summary) + " " + " ".join(views.people_of(i))
+            i.id: " ".join((self.summaries.get(i.summary, i.summary), *views.people_of(i)))
             for i in self.incidents
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
@@ -215,6 +217,9 @@ class Catalogue:
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, site,
                                                                                  fields))
+        context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
+                                                  severities=self.severities,
+                                                  people=self.people()))
         body = self.environment().get_template(kind.template).render(context)
         return body, ([] if kind.wide else sections(body))
 
@@ -296,6 +301,9 @@ class Catalogue:
                 for (text, _), html in renderer.render(chunk, resolve).items():
                     out.setdefault(text, html)
         return out
+
+    def _context_themes(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
+        return {}  # all from self.learning
 
     def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)

@@ -536,6 +536,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_render_parser(commands)
     add_import_command(commands)
+    from .items import add_parser as add_items  # who owes what (cli/items.py)
+
+    add_items(commands)
     return top
 
 

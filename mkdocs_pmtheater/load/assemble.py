@@ -301,6 +301,7 @@ class _Assembler:
                     tracker=item.get("tracker"),
                     notes=item.get("notes"),
                     incident_id=incident_id,
+                    done_on=self.date(("action_items", index, "done_on"), item.get("done_on")),
                 )
             )
         return items

@@ -45,6 +45,8 @@ _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_TAG + t for t in ("null", "bool", "int", "float", "str")}
 _KEEP_AS_TEXT = {_TAG + "timestamp"}
 _STR = _TAG + "str"
+_TAG_KINDS = {_TAG + "int": "a whole number", _TAG + "float": "a number",
+              _TAG + "bool": "true or false", _TAG + "null": "an empty value"}
 _MAP_TAGS = {None, "!", _TAG + "map"}
 _SEQ_TAGS = {None, "!", _TAG + "seq"}
 
@@ -161,9 +163,12 @@ class _Reader:
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            message = f"cannot read this value: {excerpt(exc, 200)}"
-            if tag in (_TAG + "int", _TAG + "float"):
+        except (yaml.YAMLError, ValueError, OverflowError, KeyError) as exc:
+            # An explicit tag can name a type the text is not ('!!bool maybe' raises
+            # KeyError, '!!int abc' ValueError); Python refuses integers of > 4,300 digits.
+            message = (f"cannot read {quoted(event.value, 40)} as "
+                       f"{_TAG_KINDS.get(tag, _short_tag(tag))}")
+            if tag in (_TAG + "int", _TAG + "float") and "digits" in str(exc):
                 message = f"cannot read the number {quoted(event.value, 20)}: it is too long"
             self.problem(_pos(event.start_mark), path, message,
                          "put the value in quotes if it is meant as text")
@@ -500,6 +505,10 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check the indentation and quoting on this line and the one before it"
     lines = split_lines(text)
+    if line > len(lines):
+        # At the end of a file without a final line break, libyaml gives up on the line
+        # after the last one, which no editor can show: point at the end of the last line.
+        line, column = len(lines), len(lines[-1]) + 1
     opened = _unclosed_opening(exc, lines, line, column)
     if opened is not None:
         what, (line_opened, column_opened) = opened

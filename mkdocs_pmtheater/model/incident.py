@@ -120,10 +120,16 @@ class ActionItem:
     tracker: str | None = None
     notes: str | None = None
     incident_id: str = ""
+    done_on: date | None = None
+    """When it was done (optional): follow-through counts "done by the due date" from it."""
 
     @property
     def anchor(self) -> str:
-        return self.id.lower()
+        """The item's anchor on the playbill: its id in lower case, with ``ai-`` in front
+        unless it starts with that (``AI-2`` -> ``ai-2``, ``search`` -> ``ai-search``), so an
+        item never takes an id of the page (``impact``, ``call-sheet``, ``scene-1``)."""
+        anchor = self.id.lower()
+        return anchor if anchor.startswith("ai-") else f"ai-{anchor}"
 
     @property
     def is_open(self) -> bool:
@@ -194,5 +200,7 @@ class Incident:
         return [item for item in self.action_items if item.is_open]
 
     def action_item(self, item_id: str) -> ActionItem | None:
+        """The item with this id (compared without case) or this anchor; None if none."""
         wanted = item_id.lower()
-        return next((i for i in self.action_items if i.anchor == wanted), None)
+        return next((i for i in self.action_items if wanted in (i.id.lower(), i.anchor)),
+                    None)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .incident import SEVERITY_DEFAULT
 
-CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics")
+CATALOGUE_PAGES = ("index", "action-items", "hall-of-fame", "metrics", "themes")
 DRAFT_MODES = ("publish", "hide")
 
 
@@ -38,6 +38,10 @@ class SiteOptions:
     nav_title: str = "Post-mortems"
     nav_position: int | None = None
     people: dict[str, list[str]] = field(default_factory=dict)
+    related: bool = True
+    """End each playbill with "Previously on…", its most related incidents."""
+    theme_categories: dict[str, list[str]] = field(default_factory=dict)
+    """``themes.categories``: category -> words that put a contributing factor in it."""
 
     @classmethod
     def from_config(cls, config: Any) -> SiteOptions:
@@ -56,6 +60,9 @@ class SiteOptions:
             nav_title=catalogue.nav_title,
             nav_position=catalogue.nav_position,
             people={str(k): [str(n) for n in v] for k, v in dict(config.people).items()},
+            related=bool(config.related),
+            theme_categories={str(k): [str(w) for w in v]
+                              for k, v in dict(config.themes.categories).items()},
         )
 
     @property

@@ -23,6 +23,15 @@ class CatalogueConfig(Config):
     last); unset = at the end. Ignored when mkdocs.yml has an explicit ``nav``."""
 
 
+class ThemesConfig(Config):
+    """``themes:``: how the Themes page groups contributing factors."""
+
+    categories = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
+    """Category -> words or phrases that put a factor in it, e.g.
+    ``{technical: [cache, config], human: [fatigue], process: [review], external: [vendor]}``;
+    empty: the page shows the words and phrases themselves."""
+
+
 class PmTheaterConfig(Config):
     enabled = c.Type(bool, default=True)
     """Turn the plugin off without removing it, e.g. ``enabled: !ENV [PMTHEATER, true]``."""
@@ -54,3 +63,9 @@ class PmTheaterConfig(Config):
     backlinks = c.Type(bool, default=True)
     """End each page named in a prop's ``page`` (a runbook, say) with the incidents that
     used it (template ``pmtheater/used-in.html``)."""
+
+    related = c.Type(bool, default=True)
+    """End each playbill with "Previously on…": up to five related incidents."""
+
+    themes = c.SubConfig(ThemesConfig)
+    """The Themes catalogue page: optional categories for contributing factors."""

@@ -40,7 +40,8 @@ class Rendered:
     sections: list[TocEntry]
     links: tuple[tuple[str, Incident | None], ...]
     """Slugs the body links to, with the incident each was then."""
-    problems: tuple[Problem, ...]
+    problems: tuple[tuple[Problem, bool], ...]
+    """What rendering reported; True: the production found it (it keeps a list)."""
 
 
 class RenderCache:
@@ -75,7 +76,8 @@ class RenderCache:
         return entry
 
     def put(self, src: str, incident: Incident, body: str, sections: list[TocEntry],
-            index: LinkIndex, by_slug: dict[str, Incident], problems: list[Problem]) -> None:
+            index: LinkIndex, by_slug: dict[str, Incident],
+            problems: list[tuple[Problem, bool]]) -> None:
         """Keep what rendering ``src`` gave (its links are read from ``index``)."""
         links = tuple((slug, by_slug.get(slug)) for slug in index.pages.get(src, ()))
         self._entries[src] = Rendered(incident, body, sections, links, tuple(problems))

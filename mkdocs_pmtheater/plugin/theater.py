@@ -117,6 +117,9 @@ class Theater:
         """Every problem reported in this build, as logged."""
         self.recording: list[Problem] | None = None
         """While a playbill renders: the problems it reports (kept with a cached body)."""
+        self.rendering_problems: list[Problem] = []
+        """Of those, the ones the production found (kept in its problems too)."""
+        self.production.report = self._render_problem
 
     @property
     def catalog(self) -> Catalog:
@@ -180,6 +183,13 @@ class Theater:
         self.report(sorted(production.problems, key=Problem.sort_key))
         return files
 
+    def _render_problem(self, problem: Problem) -> None:
+        """A problem found while a page is rendered: kept with the others, logged at once."""
+        self.production.problems.append(problem)
+        self.report([problem])
+        if self.recording is not None:  # replayed the same way with a cached body
+            self.rendering_problems.append(problem)
+
     def report(self, problems: Iterable[Problem]) -> None:
         """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
         with ``-q`` MkDocs neither prints nor counts warnings (see :meth:`strict_failure`)."""
@@ -224,14 +234,21 @@ class Theater:
         if cache is not None and incident is not None:
             entry = cache[0].get(src, incident, self.catalog.by_slug, cache[1])
         if entry is not None:
-            self.report(entry.problems)  # logged on every build, as when it is rendered
+            # Logged on every build, as when it is rendered.
+            for problem, in_production in entry.problems:
+                if in_production:
+                    self._render_problem(problem)
+                else:
+                    self.report([problem])
             body, sections = entry.body, entry.sections
         else:
-            self.recording = []
+            self.recording, self.rendering_problems = [], []
             try:
                 rendered = self.production.playbill(src, MkDocsFiles(files))
             finally:
-                problems, self.recording = self.recording, None
+                ours = {id(p) for p in self.rendering_problems}
+                problems = [(p, id(p) in ours) for p in self.recording]
+                self.recording = None
             if rendered is None:
                 return None
             body, sections = rendered

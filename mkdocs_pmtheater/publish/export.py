@@ -78,6 +78,7 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         },
         "action_items": [
             {"id": i.id, "title": i.title, "owner": i.owner, "due": day(i.due),
+             "done_on": day(i.done_on),
              "priority": i.priority, "status": i.status, "kind": i.kind,
              "tracker": i.tracker, "notes": i.notes, "open": i.is_open}
             for i in incident.action_items

@@ -29,7 +29,7 @@ import posixpath
 import re
 import uuid
 import xml.etree.ElementTree as etree
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -48,7 +48,6 @@ FEED_SIZE = 20
 """How many post-mortems the Atom feed carries (the newest)."""
 ATOM = "http://www.w3.org/2005/Atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_MARKUP = re.compile(r"[*_`#>|~]+|\]\([^)]*\)|[\[\]]")
 
 
 def schema_document(severities: Iterable[str]) -> str:
@@ -173,9 +172,9 @@ def _xml(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def plain_text(markdown_text: str, limit: int = 600) -> str:
-    """A Markdown summary reduced to its words, for the feed's plain-text summary."""
-    words = " ".join(_MARKUP.sub(" ", markdown_text).split())
+def plain_text(text: str, limit: int = 600) -> str:
+    """Plain words (see ``MarkdownFields.plain_texts``) cut for the feed's summary."""
+    words = " ".join(text.split())
     return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -202,8 +201,14 @@ def atom_document(
     site_link: str,
     absolute: bool,
     fallback_updated: datetime,
+    summaries: Mapping[str, str] | None = None,
 ) -> bytes:
-    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``."""
+    """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``.
+
+    ``summaries`` gives the plain words of each summary, by its Markdown source;
+    a summary missing there is given as written.
+    """
+    summaries = summaries or {}
     etree.register_namespace("", ATOM)
 
     def sub(parent: etree.Element, tag: str, text: str | None = None,
@@ -232,7 +237,8 @@ def atom_document(
         sub(entry, "category", term=_xml(incident.severity), label="Severity")
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))
-        sub(entry, "summary", plain_text(incident.summary), type="text")
+        sub(entry, "summary", plain_text(summaries.get(incident.summary, incident.summary)),
+            type="text")
     etree.indent(feed)
     return etree.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -252,6 +258,7 @@ def documents(
     site_name: str | None,
     site_url: str | None,
     site_author: str | None,
+    summaries: Mapping[str, str] | None = None,
     incident_lines: IncidentLines | None = None,
 ) -> dict[str, str | bytes]:
     """The four files, by name (they are published under ``prefix``).
@@ -263,7 +270,8 @@ def documents(
     ``published`` holds each playbill with its URL from the site's root
     (``incidents/inc-1/``), newest first. Without ``site_url`` the files give
     addresses relative to the site's root (``incidents.json``) or to the
-    prefix (the feed), since no absolute address is known.
+    prefix (the feed), since no absolute address is known. ``summaries`` gives the
+    plain words of each summary, by its Markdown source, for the feed.
     """
     site_url = site_url or ""
     base = site_url if site_url.endswith("/") else site_url + "/"
@@ -297,5 +305,6 @@ def documents(
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
+            summaries=summaries,
         ),
     }

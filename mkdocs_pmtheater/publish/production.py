@@ -35,7 +35,7 @@ from ..load.loader import (
 )
 from ..model.incident import Incident
 from ..model.options import SiteOptions
-from ..model.problems import Problem
+from ..model.problems import FieldPath, Problem, format_path
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
@@ -192,6 +192,13 @@ class Production:
         self._renderer: PlaybillRenderer | None = None
         self.incident_lines: IncidentLines | None = None
         """``incidents.json`` lines to reuse, kept by ``mkdocs serve`` across rebuilds."""
+        self._fields: MarkdownFields | None = None
+        self.summaries: dict[str, str] = {}
+        """Plain words of each published summary (by its Markdown source), taken from
+        the rendered HTML: the meta description, the feed and the index's filter use them."""
+        self.report: Callable[[Problem], None] = lambda problem: self.problems.append(problem)
+        """Receives the problems found while rendering a page (a field Markdown cannot
+        render); the MkDocs adapter logs them at once."""
         self.catalogue = Catalogue(
             templates=templates,
             prefix=self.prefix,
@@ -201,6 +208,8 @@ class Production:
             zone=zone,
             clock=self.clock,
             today=self.today,
+            related=options.related,
+            theme_categories=dict(options.theme_categories),
         )
 
     # -- addresses -------------------------------------------------------------
@@ -373,10 +382,14 @@ class Production:
         ``site_files`` holds every file of the site except the incident files (they
         are not published as themselves).
         """
-        for incident, src_uri in self.check(sources, site_files,
-                                            generator_outputs=generator_outputs):
+        publishing = self.check(sources, site_files, generator_outputs=generator_outputs)
+        # Descriptions, the feed and the index's filter use the words a reader sees.
+        self.summaries = self.fields().plain_texts(i.summary for i, _ in publishing)
+        self.catalogue.summaries = self.summaries
+        for incident, src_uri in publishing:
             self.playbills[src_uri] = incident
-            self.pages[src_uri] = GeneratedPage(src_uri, page_source(incident), incident)
+            self.pages[src_uri] = GeneratedPage(
+                src_uri, page_source(incident, self.summaries.get(incident.summary)), incident)
         self.catalogue.plan(self.playbills, skip=self.shadowed)
         for src_uri, markdown in self.catalogue.pages():
             self.pages[src_uri] = GeneratedPage(src_uri, markdown,
@@ -402,7 +415,8 @@ class Production:
         return feeds.documents(
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
-            site_author=self.site.author, incident_lines=self.incident_lines)
+            site_author=self.site.author, summaries=self.summaries,
+            incident_lines=self.incident_lines)
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
@@ -416,16 +430,21 @@ class Production:
                 if self.data_path(name) not in self.shadowed]
 
     # -- pages -----------------------------------------------------------------
-    def renderer(self) -> PlaybillRenderer:
-        if self._renderer is None:
-            fields = MarkdownFields(
+    def fields(self) -> MarkdownFields:
+        """The renderer of incident Markdown, configured like the site (one per build)."""
+        if self._fields is None:
+            self._fields = MarkdownFields(
                 self.site.markdown_extensions,
                 self.site.markdown_configs,
                 allow_html=self.options.allow_html,
             )
+        return self._fields
+
+    def renderer(self) -> PlaybillRenderer:
+        if self._renderer is None:
             self._renderer = PlaybillRenderer(
-                self.templates, fields, self.clock, list(self.options.severities), self.today,
-                material=self.site.material,
+                self.templates, self.fields(), self.clock, list(self.options.severities),
+                self.today, material=self.site.material,
             )
         return self._renderer
 
@@ -462,8 +481,20 @@ class Production:
                 return None
             return f"{url}#{fragment}" if fragment else url
 
+        loaded = self.catalog.files.get(incident.source)
+
+        def on_problem(path: FieldPath, message: str, hint: str) -> None:
+            display = loaded.display if loaded else incident.source
+            line, column = loaded.source.locate(path) if loaded else (0, 0)
+            self.report(Problem(display, line, column, format_path(path), message, hint))
+
+        def url_of(other: Incident) -> str:
+            return site.url(self.catalogue.sources.get(other.id, ""), page) or ""
+
+        # "Previously on…" and the swimlane (catalogue/learning.py), computed once per build.
+        learned = self.catalogue.learning.playbill_extra(incident, url_of, self.clock)
         return self.renderer().render(incident, prop_url=prop_url, resolve_link=resolve_link,
-                                      extra=extra)
+                                      extra={**learned, **(extra or {})}, on_problem=on_problem)
 
     def catalogue_page(self, page: str, site: SiteFiles) -> tuple[str, list[TocEntry]] | None:
         """The HTML body of catalogue page ``page`` and its sections; None for other pages."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -20,12 +21,15 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 
 from ..model.incident import Incident
+from ..model.problems import FieldPath
 from ..model.timestamps import format_duration
 from .compact import CompactWhitespace
 from .markdown_fields import LinkResolver, MarkdownFields
 from .toc import TocEntry, sections
 
 _DESCRIPTION_LENGTH = 200
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+"""Code points YAML reads as line breaks or refuses; escaped in front matter."""
 
 
 def safe_title(text: str) -> str:
@@ -38,24 +42,35 @@ def safe_title(text: str) -> str:
     return html.escape(" ".join(text.split()).replace("<", "\uff1c").replace(">", "\uff1e"))
 
 
-def plain_description(markdown_text: str) -> str:
-    words = " ".join(markdown_text.split())
+def plain_description(text: str) -> str:
+    """``text`` (plain words, see ``MarkdownFields.plain_texts``) cut for a meta description."""
+    words = " ".join(text.split())
     if len(words) > _DESCRIPTION_LENGTH:
         words = words[: _DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0] + "…"
     return html.escape(words)
 
 
-def page_source(incident: Incident) -> str:
-    """The generated page's Markdown: front matter only."""
+def page_source(incident: Incident, summary_text: str | None = None) -> str:
+    """The generated page's Markdown: front matter only.
+
+    ``summary_text`` is the summary's words as a reader sees them (no Markdown
+    markers); without it the summary's source is used. The front matter is JSON,
+    which is YAML too, with the code points YAML reads as line breaks (U+0085,
+    U+2028, U+2029) or refuses (C1 controls, DEL, U+FFFE, U+FFFF) written as
+    ``\\uXXXX`` escapes, which both read back as the same character: every
+    value survives intact.
+    """
     meta: dict[str, Any] = {
         "title": safe_title(f"{incident.id}: {incident.title}"),
-        "description": plain_description(incident.summary),
+        "description": plain_description(
+            incident.summary if summary_text is None else summary_text),
         "pmtheater_incident": incident.id,
     }
     if incident.tags:
         meta["tags"] = [html.escape(t) for t in incident.tags]
     # JSON is YAML too, and json writes it about thirty times faster than PyYAML.
-    return "---\n" + json.dumps(meta, ensure_ascii=False, sort_keys=True) + "\n---\n"
+    text = json.dumps(meta, ensure_ascii=False, sort_keys=True)
+    return "---\n" + _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n---\n"
 
 
 class Clock:
@@ -118,9 +133,24 @@ class PlaybillRenderer:
         prop_url: Callable[[str], str | None],
         resolve_link: LinkResolver | None = None,
         extra: dict[str, Any] | None = None,
+        on_problem: Callable[[FieldPath, str, str], None] | None = None,
     ) -> tuple[str, list[TocEntry]]:
-        """The playbill body (HTML) and its sections, for the page's table of contents."""
-        rendered = self.fields.render(markdown_texts(incident), resolve_link)
+        """The playbill body and its table of contents.
+
+        A Markdown field that cannot be rendered is shown as plain text and passed to
+        ``on_problem`` as ``(field path, message, hint)`` (once per text, at its first
+        field), so the build can warn at its line.
+        """
+        fields = markdown_fields(incident)
+        first_path: dict[tuple[str, bool], FieldPath] = {}
+        for path, text, inline in fields:
+            first_path.setdefault((text, inline), path)
+
+        def problem(key: tuple[str, bool], message: str, hint: str) -> None:
+            if on_problem is not None:
+                on_problem(first_path[key], message, hint)
+
+        rendered = self.fields.render([(t, i) for _, t, i in fields], resolve_link, problem)
 
         def md(text: str | None, inline: bool = False) -> Markup:
             return rendered[(text, inline)] if text else Markup("")
@@ -146,27 +176,46 @@ def _duration(delta: timedelta | None) -> str:
 
 def markdown_texts(incident: Incident) -> list[tuple[str, bool]]:
     """Every Markdown field of an incident as ``(text, inline)``, in page order."""
-    texts: list[tuple[str, bool]] = [(incident.summary, False)]
+    return [(text, inline) for _, text, inline in markdown_fields(incident)]
+
+
+def markdown_fields(incident: Incident) -> list[tuple[FieldPath, str, bool]]:
+    """Every Markdown field of an incident as ``(field path, text, inline)``, in page order.
+
+    The path is the field's place in the incident file (``("timeline", 2, "belief")``),
+    for warnings at its line.
+    """
+    fields: list[tuple[FieldPath, str, bool]] = [(("summary",), incident.summary, False)]
     if incident.impact:
-        texts.append((incident.impact, False))
-    texts.extend((c.notes, False) for c in incident.cast if c.notes)
+        fields.append((("impact",), incident.impact, False))
+    fields.extend((("cast", n, "notes"), c.notes, False)
+                  for n, c in enumerate(incident.cast) if c.notes)
     setting = incident.setting
     if setting:
         if setting.environment:
-            texts.append((setting.environment, False))
-        texts.extend((c, True) for c in setting.conditions)
-    for scene in incident.timeline:
-        texts.extend((t, True) for t in (scene.action, scene.observation, scene.belief) if t)
+            fields.append((("setting", "environment"), setting.environment, False))
+        fields.extend((("setting", "conditions", n), c, True)
+                      for n, c in enumerate(setting.conditions))
+    for n, scene in enumerate(incident.timeline):
+        fields.extend((("timeline", n, key), text, True)
+                      for key, text in (("action", scene.action),
+                                        ("observation", scene.observation),
+                                        ("belief", scene.belief)) if text)
     if incident.plot:
-        texts.extend((text, False) for _, _, text in incident.plot.points())
+        fields.extend((("plot", key), text, False) for key, _, text in incident.plot.points())
     review = incident.review
     if review:
-        for _, _, answers in review.prompts():
-            texts.extend((a, True) for a in answers)
-        for why in review.five_whys:
-            texts.extend(((why.why, True), (why.because, True)))
-        texts.extend((a, True) for a in review.root_causes)
-        texts.extend((a, True) for a in review.contributing_factors)
-    texts.extend((i.notes, False) for i in incident.action_items if i.notes)
-    texts.extend((a.citation, False) for a in incident.awards if a.citation)
-    return texts
+        for key, _, answers in review.prompts():
+            fields.extend((("review", key, n), a, True) for n, a in enumerate(answers))
+        for n, why in enumerate(review.five_whys):
+            fields.extend(((("review", "five_whys", n, "why"), why.why, True),
+                           (("review", "five_whys", n, "because"), why.because, True)))
+        fields.extend((("review", "root_causes", n), a, True)
+                      for n, a in enumerate(review.root_causes))
+        fields.extend((("review", "contributing_factors", n), a, True)
+                      for n, a in enumerate(review.contributing_factors))
+    fields.extend((("action_items", n, "notes"), i.notes, False)
+                  for n, i in enumerate(incident.action_items) if i.notes)
+    fields.extend((("awards", n, "citation"), a.citation, False)
+                  for n, a in enumerate(incident.awards) if a.citation)
+    return fields

@@ -262,9 +262,10 @@ def stage_site(project: Project, *, today: Any = None,
         else:
             site_files[src_uri] = display
     sources, refused = read_sources(incident_files, (str(docs_dir), root))
-    production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     problems: list[Problem] = []
     collect = report or problems.append
+    production.report = collect
+    production.stage(sources, site_files, generator_outputs=ZENSICAL_OUTPUTS)
     for problem in [*production.problems, *refused]:
         collect(problem)
 

@@ -1,0 +1,156 @@
+"""Learning from incidents: what the pages add beyond each playbill on its own.
+
+Holds, for one build, the related incidents ("Previously on…"), the themes,
+follow-through and the distributions of response times, each computed once
+(on first use) from the published incidents and handed to the templates as
+plain data or inline SVG. Imports nothing from MkDocs: the adapters pass URLs
+in as functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta, tzinfo
+from html import escape
+from typing import Any
+
+from markupsafe import Markup
+
+from ..model.incident import Incident
+from ..model.timestamps import format_duration
+from ..render.swimlane import ShownClock, swimlane
+from . import charts, metrics
+from .followthrough import FollowThroughReport, age_days, days_overdue, follow_through
+from .people import People
+from .related import Related, related_incidents
+from .themes import Theme, ThemesReport, themes
+
+
+def _fmt_seconds(value: float) -> str:
+    return format_duration(timedelta(seconds=round(value)))
+
+
+class Learning:
+    """Per-build computations behind "Previously on…", Themes, follow-through and spreads."""
+
+    def __init__(self, *, related: bool = True,
+                 categories: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.enabled_related = related
+        self.categories = dict(categories or {})
+        self.incidents: list[Incident] = []
+        self._related: dict[str, list[Related]] | None = None
+        self._themes: ThemesReport | None = None
+
+    def reset(self, incidents: Sequence[Incident]) -> None:
+        """The published incidents of this build (hidden drafts already left out)."""
+        self.incidents = list(incidents)
+        self._related = None
+        self._themes = None
+
+    # -- playbills -----------------------------------------------------------
+    def related_to(self, incident: Incident) -> list[Related]:
+        if not self.enabled_related:
+            return []
+        if self._related is None:
+            self._related = related_incidents(self.incidents)
+        return self._related.get(incident.id, [])
+
+    def playbill_extra(self, incident: Incident, url_of: Callable[[Incident], str],
+                       clock: ShownClock) -> dict[str, Any]:
+        """What ``previously-on.html`` and ``screenplay.html`` need for one playbill."""
+        return {
+            "previously_on": [(r, url_of(r.incident)) for r in self.related_to(incident)],
+            "swimlane": swimlane(incident, clock),
+        }
+
+    # -- catalogue pages ----------------------------------------------------
+    def themes(self, zone: tzinfo) -> ThemesReport:
+        if self._themes is None:
+            self._themes = themes(self.incidents, zone, self.categories)
+        return self._themes
+
+    def follow_through(self, today: date, zone: tzinfo,
+                       people: People | None = None) -> FollowThroughReport:
+        if people is None:
+            return follow_through(self.incidents, today, zone)
+        return follow_through(self.incidents, today, zone, people.key, people.display)
+
+    def page_context(self, slug: str, *, zone: tzinfo, today: date,
+                     severities: Sequence[str], people: People) -> dict[str, Any]:
+        """Extra template values for the catalogue page ``slug``."""
+        if slug == "action-items":
+            return {
+                "followthrough": self.follow_through(today, zone, people),
+                "age_days": lambda incident: age_days(incident, today, zone),
+                "days_overdue": lambda item: days_overdue(item, today),
+            }
+        if slug == "metrics":
+            return {
+                "followthrough": self.follow_through(today, zone, people),
+                "spreads": self.spreads(zone, severities),
+            }
+        if slug == "themes":
+            report = self.themes(zone)
+            return {"themes": report, "trend": lambda t: trend(t, report.quarters)}
+        return {}
+
+    def spreads(self, zone: tzinfo, severities: Sequence[str]) -> list[dict[str, Any]]:
+        """Per measure: the values per quarter and per severity, drawn and tabulated."""
+        rank = {s: n for n, s in enumerate(severities)}
+        out = []
+        for key, label in metrics.MEASURES:
+            by_quarter: dict[str, list[float]] = {}
+            by_severity: dict[str, list[float]] = {}
+            for incident in self.incidents:
+                value = metrics.durations(incident)[key]
+                if value is None:
+                    continue
+                seconds = max(0.0, value.total_seconds())
+                by_quarter.setdefault(metrics.quarter_of(incident.started_at, zone),
+                                      []).append(seconds)
+                by_severity.setdefault(incident.severity, []).append(seconds)
+            quarters = sorted(by_quarter)
+            sevs = sorted(by_severity, key=lambda s: (rank.get(s, len(rank)), s))
+            rows_q = [(q, charts.spread(by_quarter[q])) for q in quarters]
+            rows_s = [(s, charts.spread(by_severity[s])) for s in sevs]
+            out.append({
+                "key": key,
+                "label": label,
+                "by_quarter": rows_q,
+                "by_severity": rows_s,
+                "quarter_chart": charts.strip_plot(
+                    f"{label} per incident, by quarter",
+                    [(q, by_quarter[q]) for q in quarters], _fmt_seconds),
+                "severity_chart": charts.strip_plot(
+                    f"{label} per incident, by severity",
+                    [(s, by_severity[s]) for s in sevs], _fmt_seconds),
+                "fmt": _fmt_seconds,
+            })
+        return out
+
+
+def trend(theme: Theme, quarters: Sequence[str]) -> Markup:
+    """A small bar per quarter (incidents of the theme), oldest left; numbers in the table."""
+    if not quarters:
+        return Markup("")
+    width, height = 160, 28
+    top = max(theme.per_quarter.values(), default=1)
+    slot = width / len(quarters)
+    bars = []
+    for n, quarter in enumerate(quarters):
+        count = theme.per_quarter.get(quarter, 0)
+        if not count:
+            continue
+        h = max(2.0, (height - 4) * count / top)
+        bars.append(f'<rect class="pmt-trend-bar" x="{charts._num(n * slot + slot * 0.1)}" '
+                    f'y="{charts._num(height - h)}" width="{charts._num(max(slot * 0.8, 1))}" '
+                    f'height="{charts._num(h)}"><title>{escape(quarter)}: {count}</title></rect>')
+    described = ", ".join(f"{q}: {theme.per_quarter[q]}" for q in quarters
+                          if theme.per_quarter.get(q))
+    return Markup(
+        f'<svg class="pmt-trend" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(theme.label)} by quarter: '
+        f'{escape(described)}" xmlns="http://www.w3.org/2000/svg">'
+        f'<line class="pmt-axis" x1="0" x2="{width}" y1="{height - 0.5}" '
+        f'y2="{height - 0.5}"/>{"".join(bars)}</svg>'
+    )

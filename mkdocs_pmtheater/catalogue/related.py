@@ -1,0 +1,252 @@
+"""Related incidents ("Previously on…"): what else looked like this one.
+
+Each incident becomes a sparse weighted vector of *features*:
+
+* ``service``, ``tag``: the values as written, compared without case;
+* ``actor``: people in the cast (``@Priya`` is ``@priya``);
+* ``factor``: words and two-word phrases of the contributing factors and root
+  causes (normalised by :mod:`.words`, so "cache keys expired" meets
+  "Cache key expiry" on "cache key");
+* ``text``: words and two-word phrases of the title, summary and critique,
+  TF-IDF weighted and cut to the strongest :data:`TEXT_TERMS` per incident.
+
+Every feature is weighted by its inverse document frequency (rare shared
+things say more than common ones); two incidents score, for each kind, the
+cosine of their vectors of that kind, and the score is the sum of those
+cosines weighted by :data:`KIND_WEIGHT`: symmetric, between 0 and 1, the same
+for the same sources. Candidates come from an inverted index (feature -> incidents), so
+incidents that share nothing are never compared. A feature held by more than
+``cap`` incidents (a service with hundreds of incidents) would make that
+O(n²); for those, each incident is only paired with its ``cap // 2``
+neighbours in time on each side of that feature's posting list (fewer still
+the more common the feature is, as its IDF falls), which keeps the work
+O(n · features · cap) and prefers look-alikes close in time. The pairing is
+symmetric (a is within b's window exactly when b is within a's), so a pair's
+score is the same from both sides.
+
+Ties are broken by id; the list holds at most ``limit`` incidents scoring at
+least ``threshold``. The caller passes only the incidents the site publishes
+(hidden drafts never appear).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..model.incident import Incident
+from .people import name_key
+from .words import label, phrases
+
+KIND_WEIGHT = {"text": 0.45, "factor": 0.40, "tag": 0.08, "service": 0.05, "actor": 0.02}
+"""Each kind's share of the score (they add up to 1). What happened (the words of the
+write-up, its factors and root causes) says more than where (services, tags), and who
+was on call says least: the same on-call engineer meets many unrelated incidents. The
+shares of services and tags are small because their cosine is all or nothing (two
+incidents of one service score 1), while two write-ups of the same failure share only
+some of their words (a cosine of 0.1 to 0.3 is already close)."""
+TEXT_TERMS = 16
+"""Strongest text (and factor) terms kept per incident: enough for the gist, and bounds
+the work and the vector's length (a long critique must not dilute its services)."""
+FACTOR_TERMS = 32
+"""The same for factor and root-cause words and phrases (fewer, and each says more)."""
+CAP = 48
+"""Posting lists longer than this are paired by time window only (see the module doc)."""
+LIMIT = 5
+THRESHOLD = 0.015
+"""Below this score, two incidents share only noise (a common word, one person)."""
+REASON_KINDS = ("service", "factor", "tag", "actor", "text")
+
+
+@dataclass(frozen=True)
+class Related:
+    """One entry of an incident's "Previously on…" list."""
+
+    incident: Incident
+    score: float
+    """Cosine similarity, 0..1."""
+    reasons: tuple[str, ...]
+    """What the two share, in words, strongest first ("same service checkout-api")."""
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+@dataclass
+class _Vector:
+    weights: dict[str, float] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    """Feature -> how it is shown in a reason (the service or phrase as written)."""
+
+
+def _critique(incident: Incident) -> list[str]:
+    review = incident.review
+    if review is None:
+        return []
+    texts = [a for _, _, answers in review.prompts() for a in answers]
+    texts += [t for w in review.five_whys for t in (w.why, w.because)]
+    return texts + review.root_causes + review.contributing_factors
+
+
+def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]:
+    """Feature -> raw weight (before IDF), and how each is shown."""
+    raw: dict[str, float] = {}
+    shown: dict[str, str] = {}
+
+    def add(key: str, weight: float, text: str) -> None:
+        if key not in raw:
+            shown[key] = text
+        raw[key] = max(raw.get(key, 0.0), weight)
+
+    for service in incident.services:
+        add("service\0" + label(service), 1.0, " ".join(service.split()))
+    for tag in incident.tags:
+        add("tag\0" + label(tag), 1.0, " ".join(tag.split()))
+    for member in incident.cast:
+        if member.actor:
+            add("actor\0" + name_key(member.actor), 1.0, " ".join(member.actor.split()))
+    review = incident.review
+    if review is not None:
+        for text in review.contributing_factors + review.root_causes:
+            for key, written in phrases(text).items():
+                # Phrases say more than single words.
+                add("factor\0" + key, 1.0, written)
+    counts: Counter[str] = Counter()
+    written_as: dict[str, str] = {}
+    for text, boost in [(incident.title, 2), (incident.summary, 1)] + [
+            (t, 1) for t in _critique(incident)]:
+        for key, written in phrases(text).items():
+            counts[key] += boost
+            written_as.setdefault(key, written)
+    for key, count in counts.items():
+        add("text\0" + key, 1.0 + math.log(count), written_as[key])
+    return raw, shown
+
+
+def _kind(feature: str) -> str:
+    return feature.split("\0", 1)[0]
+
+
+def related_incidents(
+    incidents: Sequence[Incident],
+    *,
+    limit: int = LIMIT,
+    cap: int = CAP,
+    threshold: float = THRESHOLD,
+) -> dict[str, list[Related]]:
+    """Incident id -> its most related other incidents, most related first.
+
+    O(n · features · cap) time, O(n · candidates) memory; deterministic.
+    """
+    ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
+    raws = [_raw_features(i) for i in ordered]
+    n = len(ordered)
+    df: Counter[str] = Counter()
+    for raw, _ in raws:
+        df.update(raw.keys())  # counts of incidents, not sums of weights
+    idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
+    vectors: list[_Vector] = []
+    for raw, shown in raws:
+        weights = {f: w * idf[f] for f, w in raw.items()}
+        # Each kind scaled to length sqrt(share), measured on all its features: the dot
+        # product of two incidents is then the share-weighted sum of one cosine per kind,
+        # between 0 and 1.
+        lengths: dict[str, float] = {}
+        for feature, weight in weights.items():
+            kind = _kind(feature)
+            lengths[kind] = lengths.get(kind, 0.0) + weight * weight
+        for feature in weights:
+            kind = _kind(feature)
+            weights[feature] *= math.sqrt(KIND_WEIGHT[kind] / lengths[kind])
+        # Only features another incident has can score; of the words, keep the strongest.
+        for feature in [f for f in weights if df[f] < 2]:
+            del weights[feature]
+        for kind, keep in (("text\0", TEXT_TERMS), ("factor\0", FACTOR_TERMS)):
+            terms = sorted((f for f in weights if f.startswith(kind)),
+                           key=lambda f: (-weights[f], f))
+            for dropped in terms[keep:]:
+                del weights[dropped]
+        vector = _Vector(weights, shown)
+        vectors.append(vector)
+
+    postings: dict[str, list[int]] = {}
+    for index, vector in enumerate(vectors):  # in time order, so each list is too
+        for feature in vector.weights:
+            postings.setdefault(feature, []).append(index)
+
+    # One dict of pair sums keyed a * n + b (a < b): half the work of two per-incident maps.
+    pairs: dict[int, float] = {}
+    half = max(1, cap // 2)
+    rare = math.log(1.0 + n)
+    for feature in sorted(postings):
+        members = postings[feature]
+        if len(members) < 2:
+            continue
+        # Common features say little (low IDF): pair them with fewer neighbours.
+        window = (len(members) if len(members) <= cap
+                  else max(2, round(half * idf[feature] / rare)))
+        weights = [vectors[m].weights[feature] for m in members]
+        for pos, a in enumerate(members):
+            wa = weights[pos]
+            base = a * n
+            for off, b in enumerate(members[pos + 1: pos + 1 + window], start=pos + 1):
+                key = base + b
+                pairs[key] = pairs.get(key, 0.0) + wa * weights[off]
+    scores: list[dict[int, float]] = [{} for _ in range(n)]
+    for key, total in pairs.items():
+        a, b = divmod(key, n)
+        scores[a][b] = total
+        scores[b][a] = total
+
+    out: dict[str, list[Related]] = {}
+    ids = [(i.id.casefold(), i.id) for i in ordered]
+    for a, row in enumerate(scores):
+        candidates = [(score, b) for b, score in row.items() if score >= threshold]
+        # Rounded so that sums in another order cannot swap near-equal neighbours.
+        ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
+                                 key=lambda sb: (-sb[0], ids[sb[1]]))
+        out[ordered[a].id] = [Related(ordered[b], score, reasons(vectors[a], vectors[b]))
+                              for score, b in ranked if score >= threshold]
+    return out
+
+
+def reasons(a: _Vector, b: _Vector, most: int = 3) -> tuple[str, ...]:
+    """What two incidents share, in words: strongest features of each kind, kinds in order."""
+    shared = [f for f in a.weights if f in b.weights]
+    by_kind: dict[str, list[str]] = {}
+    # Phrases first: "cache expiry" says more than "cache" and "expiry" apart.
+    for feature in sorted(shared, key=lambda f: (" " not in f, -a.weights[f] * b.weights[f],
+                                                 f)):
+        by_kind.setdefault(_kind(feature), []).append(feature)
+    texts: list[str] = []
+    for kind in REASON_KINDS:
+        features = _no_overlap(by_kind.get(kind, []), a.shown)[:most]
+        if not features:
+            continue
+        values = ", ".join(a.shown[f] for f in features)
+        if kind in ("service", "tag"):
+            texts.append(f"same {kind}{'s' if len(features) > 1 else ''} {values}")
+        elif kind == "actor":
+            texts.append(f"same people: {values}")
+        elif kind == "factor":
+            texts.append(f"both: {values}")
+        else:
+            texts.append(f"both mention {values}")
+    return tuple(texts)
+
+
+def _no_overlap(features: Iterable[str], shown: dict[str, str]) -> list[str]:
+    """Drop a word already said inside a chosen phrase ("cache" after "cache expiry")."""
+    chosen: list[str] = []
+    said: set[str] = set()
+    for feature in features:
+        words = set(shown[feature].split())
+        if words <= said:
+            continue
+        chosen.append(feature)
+        said |= words
+    return chosen
