@@ -105,7 +105,8 @@ def save(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def measure(root: Path, mode: str, edits: int, timeout: float) -> dict[str, Any]:
+def measure(root: Path, mode: str, edits: int, timeout: float,
+            log: Path | None = None) -> dict[str, Any]:
     incidents = sorted((root / "docs" / "incidents").glob("*/inc-*.yaml"))
     # Incidents spread over the site (not only the first), each edited once.
     chosen = [incidents[(i * 7919) % len(incidents)] for i in range(edits)]
@@ -138,6 +139,8 @@ def measure(root: Path, mode: str, edits: int, timeout: float) -> dict[str, Any]
         tracebacks = sum("Traceback" in line for line in serve.log)
     finally:
         serve.stop()
+        if log is not None:
+            log.write_text("\n".join(serve.log) + "\n")
     visible = statistics.median(max(r["playbill_s"], r["index_s"]) for r in rows)
     return {"mode": mode, "first_build_s": first, "edits": rows, "median_visible_s": visible,
             "target_s": TARGETS[mode], "met": visible <= TARGETS[mode], "tracebacks": tracebacks}
@@ -153,13 +156,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds any one wait may take (the first build is long)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--log", type=Path, help="write mkdocs serve's log here (one file per "
+                                                 "mode: the name gets the mode's suffix)")
     args = parser.parse_args()
     root = prepare(args.out, "plugin", args.count, args.seed)
     results = []
     for mode in args.modes:
         print(f"mkdocs serve{' --dirty' if mode == 'dirty' else ''}, {args.count} incidents: "
               f"first build …", flush=True)
-        result = measure(root, mode, args.edits, args.timeout)
+        log = args.log.with_suffix(f".{mode}.log") if args.log else None
+        result = measure(root, mode, args.edits, args.timeout, log)
         results.append(result)
         print(f"  first build {result['first_build_s']:.1f} s")
         for row in result["edits"]:
