@@ -312,6 +312,15 @@ def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
         referenced = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>',
                                srv.get("incidents/inc-c/")[1], re.S)
         assert referenced is not None and "Bee outage" in referenced.group(0)
+
+        # A new summary: its plain words (kept across rebuilds by text) are fresh.
+        builds = srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title").replace(
+            "Something broke and we fixed it.", "The **cache** kept *nothing* stale."))
+        srv.wait_for("the new description", lambda: 'content="The cache kept nothing stale.'
+                     in srv.get("incidents/inc-a/")[1])
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        assert 'content="Something broke and we fixed it.' in srv.get("incidents/inc-b/")[1]
         assert not [line for line in srv.log if "Traceback" in line]
     finally:
         srv.stop()

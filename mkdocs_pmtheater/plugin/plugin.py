@@ -47,6 +47,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.render_cache: RenderCache | None = None
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         self._incident_lines: IncidentLines = {}
+        self._summary_cache: dict[str, dict[str, str]] = {}
         """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
         """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
 
@@ -98,6 +99,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self.theater = Theater(SiteOptions.from_config(self.config), config, self._loader, zone)
         if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
             self.theater.production.incident_lines = self._incident_lines
+            self.theater.production.summary_cache = self._summary_cache
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
