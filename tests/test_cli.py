@@ -14,7 +14,8 @@ import pytest
 import yaml
 from conftest import EXAMPLE_SITE, REPO, SiteFactory, minimal_incident
 
-from mkdocs_pmtheater.cli.main import github_annotation, next_id, slugify
+from mkdocs_pmtheater.cli.new import next_id, slugify
+from mkdocs_pmtheater.cli.validate import github_annotation
 from mkdocs_pmtheater.load.schema import load_schema
 from mkdocs_pmtheater.model.problems import Problem
 
@@ -183,6 +184,26 @@ def test_validate_reads_the_plugin_options(site: SiteFactory) -> None:
     bad = pmtheater("validate", cwd=site.root)
     assert bad.returncode == 2
     assert "plugins.pmtheater.drafts" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_validate_reads_zensical_toml(tmp_path: Path) -> None:
+    """A site with only a zensical.toml: its [project.plugins.pmtheater] options count."""
+    (tmp_path / "zensical.toml").write_text(
+        '[project]\nsite_name = "Z"\n\n[project.plugins.pmtheater]\n'
+        'incidents_dir = "postmortems"\nseverities = ["P0", "P1"]\n', encoding="utf-8")
+    folder = tmp_path / "docs" / "postmortems"
+    folder.mkdir(parents=True)
+    (folder / "x.yaml").write_text(minimal_incident("INC-1").replace("SEV3", "P1"),
+                                   encoding="utf-8")
+    done = pmtheater("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 incident file" in done.stderr
+    given = pmtheater("validate", "docs/postmortems/x.yaml", cwd=tmp_path)
+    assert given.returncode == 0, given.stdout + given.stderr
+    (folder / "y.yaml").write_text(minimal_incident("INC-2"), encoding="utf-8")  # SEV3
+    bad = pmtheater("validate", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "docs/postmortems/y.yaml" in bad.stdout and "severity" in bad.stdout
 
 
 def test_validate_missing_file(tmp_path: Path) -> None:

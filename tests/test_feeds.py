@@ -67,6 +67,8 @@ action_items:
 def feeds_site(site: SiteFactory) -> SiteFactory:
     site.page("runbooks/x.md", "# The runbook\n")  # the summary links to it
     site.incident("2024/checkout.yaml", ITEMS)
+    # The summary links to it, relative to the YAML file (1.1 warns about missing files).
+    site.page("incidents/runbooks/x.md", "# X\n")
     site.incident("2025/draft.yaml", DRAFT)
     site.incident("2023/old.yaml", minimal_incident("INC-2023-001", "Old & <odd>").replace(
         "2024-03-14", "2023-01-02"))

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -42,7 +43,12 @@ from test_catalogue import card_items, follow, incident_of
 from test_nothing_lost import MILESTONES, OPEN, REVIEW_LISTS, check_hall, check_playbill
 from test_zensical import copy_example
 
-from mkdocs_pmtheater.model.timestamps import parse_date, parse_timestamp
+from mkdocs_pmtheater.model.timestamps import (
+    is_date_only,
+    parse_date,
+    parse_timestamp,
+    split_approximate,
+)
 
 PLATFORMS = ("mkdocs", "properdocs", "zensical")
 CATALOGUE = ("incidents/", "incidents/action-items/", "incidents/hall-of-fame/",
@@ -217,30 +223,48 @@ def leaves(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
 
 
 def value_problems(article, data: dict[str, Any]) -> list[str]:
-    """Every scalar of the file, shown: this catches a key the per-section checks miss."""
+    """Every scalar of the file, shown: this catches a key the per-section checks miss.
+
+    Times follow format 1.1: read in the incident's own zone when it names one, ``~``
+    marks an approximate time, and a date alone is a day whose time is unknown.
+    """
     md = visible_markdown()
     text = squash(article.get_text())
-    instants = {datetime.fromisoformat(t["datetime"]) for t in article.select("time[datetime]")
-                if "T" in t["datetime"]}
+    zone = ZoneInfo(data["timezone"]) if data.get("timezone") else timezone.utc
+    stamps = [t["datetime"] for t in article.select("time[datetime]")]
+    instants = {datetime.fromisoformat(s) for s in stamps if "T" in s}
+    days = {s for s in stamps if "T" not in s}
+
+    def stamp_shown(value: str) -> bool:
+        written = split_approximate(str(value))[0]
+        if is_date_only(written):
+            return written[:10] in days
+        return parse_timestamp(written, zone) in instants
+
     problems = []
     for path, value in leaves(data):
         keys = [p for p in path if isinstance(p, str)]
         last = keys[-1]
         where = ".".join(str(p) for p in path)
-        if last in MILESTONES:
-            shown = parse_timestamp(value, timezone.utc) in instants
+        if last in MILESTONES or keys == ["milestones", "at"]:
+            shown = stamp_shown(value)
         elif keys == ["timeline", "at"]:
-            time = article.select_one(f"#scene-{path[1] + 1} time[datetime]")
-            at = datetime.fromisoformat(time["datetime"]) if time else None
-            bare = BARE_TIME.match(value)
-            if at is None:
+            anchor = article.select_one(f"#scene-{path[1] + 1}")
+            scene = anchor if anchor is None or anchor.name == "li" else anchor.find_parent("li")
+            time = scene.select_one("time[datetime]") if scene is not None else None
+            written = split_approximate(str(value))[0]
+            bare = BARE_TIME.match(written)
+            if time is None:
                 shown = False
-            elif bare:  # a bare time is on the site's clock (UTC in the example)
+            elif is_date_only(written):
+                shown = time["datetime"] == written[:10]
+            elif bare:  # a bare time is on the clock of the scene before (1.1: its zone)
+                at = datetime.fromisoformat(time["datetime"])
                 hms = tuple(int(g or 0) for g in bare.groups())
-                shown = (at.astimezone(timezone.utc).hour, at.minute, at.second) == hms
+                shown = hms in {(c.hour, c.minute, c.second) for c in (at, at.astimezone(zone))}
             else:
-                shown = at == parse_timestamp(value, timezone.utc)
-        elif last in ("review_date", "due"):
+                shown = datetime.fromisoformat(time["datetime"]) == parse_timestamp(written, zone)
+        elif last in ("review_date", "due", "done_on"):
             shown = parse_date(value).isoformat() in text
         elif last in MARKDOWN_KEYS or (isinstance(path[-1], int)
                                        and last in (*REVIEW_LISTS, "conditions")):

@@ -108,9 +108,10 @@ def test_playbill_and_metrics_show_real_durations(site: SiteFactory) -> None:
     assert "03:10 EDT" in page.get_text() and "01:50 EST" in page.get_text()
     exported = json.loads((built.site_dir / "incidents" / "incidents.json").read_text())
     [entry] = [i for i in exported["incidents"] if i["id"] == "INC-DST-1"]
-    assert entry["resolved_at"] == "2024-03-10T07:20:00Z"
-    assert [s["at"] for s in entry["timeline"]] == ["2024-03-10T06:50:00Z",
-                                                   "2024-03-10T07:10:00Z"]
+    # Format 1.1: on the incident's clock (here the site's zone), with its offset.
+    assert entry["resolved_at"] == "2024-03-10T03:20:00-04:00"
+    assert [s["at"] for s in entry["timeline"]] == ["2024-03-10T01:50:00-05:00",
+                                                   "2024-03-10T03:10:00-04:00"]
     metrics = " ".join(built.html("incidents/metrics/").get_text(" ").split())
     assert "50 min" in metrics and "1 h 50 min" not in metrics
 
@@ -252,7 +253,7 @@ def test_every_message_quotes_long_values_shortly() -> None:
     title: Long values everywhere
     severity: {long}
     started_at: 2024-03-14T14:02:00.{"1" * 5000}Z
-    detected_at: 2024-03-14T14:00:00.{"2" * 5000}Z
+    mitigated_at: 2024-03-14T14:00:00.{"2" * 5000}Z
     summary: s
     {long[:900]}: unknown key
     cast:

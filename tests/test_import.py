@@ -57,7 +57,8 @@ summary: |
   Checkout failed for one request in four.
 services: [checkout-api,   pricing-service]
 cast:
-  - role: On-Call Engineer     # first responder
+  # first responder
+  - role: On-Call Engineer
     actor: "@priya"
   - role: PagerDuty
 # The screenplay, retyped by hand so far

@@ -39,7 +39,7 @@ def test_swimlane_marks_go_to_their_scenes(chromium, site_url: str) -> None:
         marks = page.locator("svg.pmt-swimlane a")
         assert marks.count() == 3
         for n in (3, 1, 2):
-            page.locator(f'svg.pmt-swimlane a[href="#scene-{n}"]').first.click()
+            page.locator(f'svg.pmt-swimlane a[*|href="#scene-{n}"]').first.click()
             assert page.evaluate("location.hash") == f"#scene-{n}"
             box = page.locator(f"#scene-{n}").bounding_box()
             assert box is not None and 0 <= box["y"] < 900  # scrolled into view

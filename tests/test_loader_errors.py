@@ -68,9 +68,10 @@ CASES: list[tuple[str, str | bytes, int, str, str, str]] = [
      + "cast:\n  - role: IC\ntimeline:\n  - at: '14:30'\n    character: IC\n    action: a\n"
      "  - at: '14:10'\n    character: IC\n    action: b\n", 12, "timeline[1].at",
      "scene 2 (14:10) is earlier than scene 1 (14:30, line 9)", "never rolls over midnight"),
+    # 1.1: detected_at may come before started_at; mitigated_at may not.
     ("milestone-order.yaml", minimal_incident("X-14")
-     + "detected_at: 2024-03-14T13:00:00Z\n", 6, "detected_at",
-     "the time in detected_at (2024-03-14T13:00:00Z) is before started_at "
+     + "mitigated_at: 2024-03-14T13:00:00Z\n", 6, "mitigated_at",
+     "the time in mitigated_at (2024-03-14T13:00:00Z) is before started_at "
      "(2024-03-14T14:02:00Z, line 4)",
      "milestones go forward"),
     ("open-item-no-due.yaml", minimal_incident("X-15")

@@ -120,7 +120,7 @@ EXPECTED: dict[str, list[Expect]] = {
     ],
     "schema-control-character": [E(3, 8, "title", "control character U+0007")],
     # Checks across fields of one file.
-    "cross-milestones-backwards": [E(6, 14, "detected_at", "is before started_at")],
+    "cross-milestones-backwards": [E(6, 15, "mitigated_at", "is before started_at")],
     "cross-impossible-date": [E(5, 13, "started_at", "day is out of range for month")],
     "cross-impossible-due-date": [E(25, 10, "action_items[0].due", "'2024-06-31' is not a real")],
     "cross-scenes-out-of-order": [E(18, 9, "timeline[1].at", "scene 2 (13:59) is earlier than")],

@@ -17,12 +17,19 @@ import yaml
 from bs4 import BeautifulSoup
 from conftest import BUILD_EPOCH, EXAMPLE_SITE, SiteFactory, build_site, minimal_incident
 
-from mkdocs_pmtheater.model.timestamps import parse_bare_time, parse_timestamp
+from mkdocs_pmtheater.model.timestamps import (
+    is_date_only,
+    parse_bare_time,
+    parse_timestamp,
+    site_zone,
+    split_approximate,
+)
 
 MARKDOWN_KEYS = {"summary", "impact", "notes", "action", "observation", "belief",
                  "environment", "lead_up", "climax", "turning_point", "resolution",
                  "citation", "why", "because", "went_well", "got_lucky", "could_improve",
-                 "detection", "process", "root_causes", "contributing_factors", "conditions"}
+                 "detection", "process", "root_causes", "contributing_factors", "conditions",
+                 "note"}
 TIME_KEYS = {"started_at", "detected_at", "mitigated_at", "resolved_at", "at"}
 _MD = markdown.Markdown(extensions=["attr_list", "tables"])
 
@@ -40,21 +47,32 @@ def visible(value: str, key: str) -> str:
     return normalize(BeautifulSoup(html, "html.parser").get_text(" "))
 
 
-def expected_strings(data: Any, key: str = "") -> list[tuple[str, str]]:
-    """(key, text) for every scalar in an incident, as a reader should see it."""
+def expected_strings(data: Any, key: str = "", zone: Any = None) -> list[tuple[str, str]]:
+    """(key, text) for every scalar in an incident, as a reader should see it.
+
+    Times are shown in the incident's own ``timezone`` (format 1.1), else UTC (the
+    example site's zone); a date alone as the date; ``~`` as "≈" before the time.
+    """
+    if zone is None:
+        zone = site_zone(data.get("timezone", "UTC")) if isinstance(data, dict) else timezone.utc
     out: list[tuple[str, str]] = []
     if isinstance(data, dict):
         for k, v in data.items():
-            out += expected_strings(v, k)
+            out += expected_strings(v, k, zone)
     elif isinstance(data, list):
         for v in data:
-            out += expected_strings(v, key)
+            out += expected_strings(v, key, zone)
     elif key in TIME_KEYS:
-        if parse_bare_time(str(data)) is not None:
-            out.append((key, str(data)[:5]))
+        text, _approximate = split_approximate(str(data))
+        if parse_bare_time(text) is not None:
+            out.append((key, text[:5]))
+        elif is_date_only(text):
+            out.append((key, text))
         else:
-            moment = parse_timestamp(str(data), timezone.utc).astimezone(timezone.utc)
+            moment = parse_timestamp(text, zone).astimezone(zone)
             out.append((key, moment.strftime("%H:%M")))
+    elif key == "timezone":
+        out.append((key, str(data)))
     elif isinstance(data, date | datetime):
         out.append((key, data.isoformat()))
     elif data is not None:

@@ -156,7 +156,7 @@ def save(site: SiteFactory, name: str, text: str) -> None:
 
 
 def title_of(html: str) -> str:
-    match = re.search(r'<h1 id="playbill">(.*?)</h1>', html, re.S)
+    match = re.search(r'<h1 id="playbill"[^>]*>(.*?)</h1>', html, re.S)
     return match.group(1).strip() if match else ""
 
 

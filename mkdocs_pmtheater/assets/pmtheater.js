@@ -30,6 +30,14 @@
 (function () {
   "use strict";
 
+  /* A count in the site's language: the template puts the translated pattern in
+     data-pmt-format (the English one is the fallback, for templates overridden
+     before the labels were translated). */
+  function counted(element, english, shown, total) {
+    var pattern = (element && element.getAttribute("data-pmt-format")) || english;
+    return pattern.split("%(shown)s").join(String(shown)).split("%(total)s").join(String(total));
+  }
+
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var extraData = {};  // URL -> Promise of the index's summary data, kept across pages
 
@@ -435,7 +443,7 @@
           }
         }
       }
-      var label = matched + " of " + n;
+      var label = counted(output, "%(shown)s of %(total)s", matched, n);
       if (output.textContent !== label) output.textContent = label;
       if (empty) empty.hidden = matched !== 0;
     }
@@ -470,7 +478,7 @@
       if (more) {
         more.hidden = wanted >= matched;
         var note = more.querySelector(".pmt-more-note");
-        if (note && !more.hidden) note.textContent = "Showing " + wanted + " of " + matched + " matches.";
+        if (note && !more.hidden) note.textContent = counted(note, "Showing %(shown)s of %(total)s matches.", wanted, matched);
       }
     }
 
@@ -667,7 +675,8 @@
       }
       board.hidden = view === "owner";
       ownerView.hidden = view !== "owner";
-      output.textContent = shown + " of " + cards.length + " open items";
+      output.textContent = counted(output, "%(shown)s of %(total)s open items", shown,
+                                   cards.length);
       if (empty) empty.hidden = shown !== 0;
     }
 

@@ -136,8 +136,10 @@ def grouped_bars(
     fmt: Callable[[float], str],
     *,
     duration: bool = True,
+    no_data: str = "no data",
 ) -> Markup:
-    """Side-by-side bars per category; a missing value leaves a gap."""
+    """Side-by-side bars per category; a missing value leaves a gap (described as
+    ``no_data``, in the site's language)."""
     top = max((v for c in categories for v in values.get(c, {}).values() if v is not None),
               default=0)
     y_max, grid = _axis(top, DURATION_STEPS if duration else COUNT_STEPS, fmt)
@@ -155,10 +157,12 @@ def grouped_bars(
         for n, s in enumerate(series):
             value = values.get(category, {}).get(s.key)
             if value is None:
-                described.append(f"{s.label}: no data")
+                described.append(f"{s.label}: {no_data}")
                 continue
             described.append(f"{s.label} {fmt(value)}")
-            height = PLOT_H * value / y_max
+            # A negative median (detection before impact, format 1.1) draws no bar; its
+            # label still says it.
+            height = PLOT_H * max(value, 0) / y_max
             rects.append(f'<rect class="{s.css}" x="{_num(x0 + n * bar)}" '
                          f'y="{_num(TOP + PLOT_H - height)}" width="{_num(bar)}" '
                          f'height="{_num(height)}"/>')
@@ -226,10 +230,14 @@ def strip_plot(
     title: str,
     groups: Sequence[tuple[str, Sequence[float]]],
     fmt: Callable[[float], str],
+    *,
+    no_data: str = "no data",
+    median: str = "median",
 ) -> Markup:
     """One row per group: every value a dot (seconds, log scale), the p25–p75 box, the
     median as a bar, and ``n`` at the right. Skewed durations spread out on a log
-    scale; a mean would be pulled by the few long outages, so none is drawn."""
+    scale; a mean would be pulled by the few long outages, so none is drawn. ``no_data``
+    and ``median`` are those words in the site's language."""
     import math
 
     every = [v for _, values in groups for v in values]
@@ -258,10 +266,10 @@ def strip_plot(
                      f'text-anchor="end">{escape(group)}</text>')
         stats = spread(values)
         if stats is None:
-            parts.append(f'<text class="pmt-tick" x="{left + 4}" y="{_num(y + 4)}">no data'
-                         f"</text>")
+            parts.append(f'<text class="pmt-tick" x="{left + 4}" y="{_num(y + 4)}">'
+                         f"{escape(no_data)}</text>")
             continue
-        described = (f"{group}: n = {stats.n}, p25 {fmt(stats.p25)}, median "
+        described = (f"{group}: n = {stats.n}, p25 {fmt(stats.p25)}, {median} "
                      f"{fmt(stats.median)}, p75 {fmt(stats.p75)}")
         dots = []
         for n, value in enumerate(sorted(values)):

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from ..model.incident import Incident
 from ..model.timestamps import format_duration
+from ..render.i18n import ENGLISH, Labels
 from ..render.swimlane import ShownClock, swimlane
 from . import charts, metrics
 from .followthrough import FollowThroughReport, age_days, days_overdue, follow_through
@@ -34,8 +35,10 @@ class Learning:
     """Per-build computations behind "Previously on…", Themes, follow-through and spreads."""
 
     def __init__(self, *, related: bool = True,
-                 categories: Mapping[str, Sequence[str]] | None = None) -> None:
+                 categories: Mapping[str, Sequence[str]] | None = None,
+                 labels: Labels = ENGLISH) -> None:
         self.enabled_related = related
+        self.labels = labels
         self.categories = dict(categories or {})
         self.incidents: list[Incident] = []
         self._related: dict[str, list[Related]] | None = None
@@ -52,7 +55,7 @@ class Learning:
         if not self.enabled_related:
             return []
         if self._related is None:
-            self._related = related_incidents(self.incidents)
+            self._related = related_incidents(self.incidents, labels=self.labels)
         return self._related.get(incident.id, [])
 
     def playbill_extra(self, incident: Incident, url_of: Callable[[Incident], str],
@@ -60,7 +63,7 @@ class Learning:
         """What ``previously-on.html`` and ``screenplay.html`` need for one playbill."""
         return {
             "previously_on": [(r, url_of(r.incident)) for r in self.related_to(incident)],
-            "swimlane": swimlane(incident, clock),
+            "swimlane": swimlane(incident, clock, self.labels),
         }
 
     # -- catalogue pages ----------------------------------------------------
@@ -98,6 +101,13 @@ class Learning:
         """Per measure: the values per quarter and per severity, drawn and tabulated."""
         rank = {s: n for n, s in enumerate(severities)}
         out = []
+
+        def _fmt_seconds(value: float) -> str:
+            return self.labels.duration(timedelta(seconds=round(value)))
+
+        words = {"no_data": self.labels.gettext("no data"),
+                 "median": self.labels.gettext("median")}
+
         for key, label in metrics.MEASURES:
             by_quarter: dict[str, list[float]] = {}
             by_severity: dict[str, list[float]] = {}
@@ -119,11 +129,13 @@ class Learning:
                 "by_quarter": rows_q,
                 "by_severity": rows_s,
                 "quarter_chart": charts.strip_plot(
-                    f"{label} per incident, by quarter",
-                    [(q, by_quarter[q]) for q in quarters], _fmt_seconds),
+                    self.labels.gettext("%(measure)s per incident, by quarter")
+                    % {"measure": self.labels.gettext(label)},
+                    [(q, by_quarter[q]) for q in quarters], _fmt_seconds, **words),
                 "severity_chart": charts.strip_plot(
-                    f"{label} per incident, by severity",
-                    [(s, by_severity[s]) for s in sevs], _fmt_seconds),
+                    self.labels.gettext("%(measure)s per incident, by severity")
+                    % {"measure": self.labels.gettext(label)},
+                    [(s, by_severity[s]) for s in sevs], _fmt_seconds, **words),
                 "fmt": _fmt_seconds,
             })
         return out

@@ -23,7 +23,7 @@ MEASURES: tuple[tuple[str, str], ...] = (
 
 
 def quarter_of(moment: datetime, zone: tzinfo) -> str:
-    """``2024-Q1``, in the site's zone."""
+    """``2024-Q1``, in ``zone`` (an incident's own zone: catalogue pages date it by that)."""
     local = moment.astimezone(zone)
     return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
@@ -95,7 +95,7 @@ def group_medians(
 
 def by_quarter(incidents: Iterable[Incident], zone: tzinfo) -> list[GroupMedians]:
     """Oldest quarter first."""
-    return group_medians(incidents, lambda i: quarter_of(i.started_at, zone))
+    return group_medians(incidents, lambda i: quarter_of(i.started_at, i.zone))
 
 
 def by_severity(incidents: Iterable[Incident], severities: Sequence[str]) -> list[GroupMedians]:

@@ -23,11 +23,11 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 
 from ..model.incident import Incident
-from ..model.timestamps import format_duration
 from ..publish.outputs import Output
-from ..publish.urls import SiteFiles
+from ..publish.urls import SiteFiles, relative_link_resolver
+from ..render.i18n import ENGLISH, N_, Labels
 from ..render.markdown_fields import MarkdownFields
-from ..render.playbill import Clock
+from ..render.playbill import Clock, safe_title
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
 from .learning import Learning
@@ -51,18 +51,21 @@ class PageKind:
 
 
 KINDS: dict[str, PageKind] = {
-    "index": PageKind("index", "Post-mortem index", "pmtheater/index.html", True),
-    "action-items": PageKind("action-items", "Action items", "pmtheater/board.html", True),
-    "hall-of-fame": PageKind("hall-of-fame", "Hall of fame", "pmtheater/hall-of-fame.html",
-                             False),
-    "metrics": PageKind("metrics", "Metrics", "pmtheater/metrics.html", False),
-    "themes": PageKind("themes", "Themes", "pmtheater/themes.html", False),
+    "index": PageKind("index", N_("Post-mortem index"), "pmtheater/index.html", True),
+    "action-items": PageKind("action-items", N_("Action items"), "pmtheater/board.html",
+                             True),
+    "hall-of-fame": PageKind("hall-of-fame", N_("Hall of fame"),
+                             "pmtheater/hall-of-fame.html", False),
+    "metrics": PageKind("metrics", N_("Metrics"), "pmtheater/metrics.html", False),
+    "themes": PageKind("themes", N_("Themes"), "pmtheater/themes.html", False),
 }
 
 
-def page_markdown(kind: PageKind) -> str:
+def page_markdown(kind: PageKind, labels: Labels = ENGLISH) -> str:
+    """The page's Markdown source: front matter only, its title in the site's language."""
     meta: dict[str, Any] = {
-        "title": kind.title,
+        # Themes print page titles unescaped; the site's own label may hold any text.
+        "title": safe_title(labels.gettext(kind.title)),
         "pmtheater_catalogue": kind.slug,
         # Material's search: these pages only repeat what the playbills say.
         "search": {"exclude": True},
@@ -74,10 +77,6 @@ def page_markdown(kind: PageKind) -> str:
 
 def _minutes(delta: timedelta | None) -> str:
     return "" if delta is None else str(int(delta.total_seconds() // 60))
-
-
-def _duration(delta: timedelta | None) -> str:
-    return "–" if delta is None else format_duration(delta)
 
 
 class Catalogue:
@@ -96,8 +95,10 @@ class Catalogue:
         today: date,
         related: bool = True,
         theme_categories: dict[str, list[str]] | None = None,
+        labels: Labels = ENGLISH,
     ) -> None:
         self.templates = templates
+        self.labels = labels
         self.prefix = prefix
         self.kinds = [KINDS[p] for p in dict.fromkeys(pages)]
         self.aliases = people
@@ -117,10 +118,11 @@ class Catalogue:
         self._env: Environment | None = None
         self.skip: Container[str] = ()
         self.link_resolver: Callable[[str, str, SiteFiles], Callable[[str], str | None]] = (
-            _link_resolver)
+            relative_link_resolver)
         """``(folder, page, site) -> resolver`` for links in incident Markdown from files
         in ``folder`` (the production sets one that knows ``incident:`` links)."""
-        self.learning = Learning(related=related, categories=theme_categories or {})
+        self.learning = Learning(related=related, categories=theme_categories or {},
+                                 labels=labels)
         """Related incidents, themes and follow-through: computed once per build."""
 
     # -- files ---------------------------------------------------------------
@@ -150,7 +152,7 @@ class Catalogue:
 
     def pages(self) -> list[tuple[str, str]]:
         """``(src_uri, Markdown source)`` of each catalogue page to generate, in nav order."""
-        return [(src_uri, page_markdown(kind)) for src_uri, kind in self.files.items()]
+        return [(src_uri, page_markdown(kind, self.labels)) for src_uri, kind in self.files.items()]
 
     def data_outputs(self) -> list[Output]:
         """The index's search data file, when the index is built."""
@@ -178,6 +180,7 @@ class Catalogue:
             self._env = Environment(loader=self.templates,
                                     autoescape=select_autoescape(default=True),
                                     trim_blocks=True, lstrip_blocks=True)
+            self.labels.install(self._env)
         return self._env
 
     def people(self) -> People:
@@ -207,9 +210,9 @@ class Catalogue:
             "today": self.today,
             "severities": self.severities,
             "sev_rank": self.severity_rank,
-            "duration": _duration,
+            "duration": self.duration,
             "minutes": _minutes,
-            "title": kind.title,
+            "title": self.labels.gettext(kind.title),
             "nav": self.page_links(page, site),
             "index_url": (site.url(self.src_uri("index"), page) or "")
             if self.src_uri("index") in self.files else "",
@@ -223,6 +226,15 @@ class Catalogue:
         body = self.environment().get_template(kind.template).render(context)
         return body, ([] if kind.wide else sections(body))
 
+    def duration(self, delta: timedelta | None) -> str:
+        """A median or a span in the site's words, exact to the minute; a dash for none; a
+        negative one (detection before impact, format 1.1) says so instead of a minus."""
+        if delta is None:
+            return "–"
+        if delta < timedelta(0):
+            return self.labels.before_impact(self.labels.duration(-delta))
+        return self.labels.duration(delta)
+
     def severity_rank(self, severity: str) -> int:
         rank = self.severities.index(severity) + 1 if severity in self.severities else 5
         return min(rank, 5)
@@ -233,7 +245,7 @@ class Catalogue:
         for src_uri, kind in self.files.items():
             target = site.url(src_uri, page)
             if target is not None:
-                links.append((kind.title, target, src_uri == page))
+                links.append((self.labels.gettext(kind.title), target, src_uri == page))
         return links
 
     def _severity_series(self) -> list[charts.Series]:
@@ -246,7 +258,7 @@ class Catalogue:
         extra = sorted({i.severity for i in self.incidents} - known)
         series += [charts.Series(s, s, "pmt-c5") for s in extra]
         chart = charts.stacked_bars(
-            "Incidents per month by severity", months.months,
+            self.labels.gettext(N_("Incidents per month by severity")), months.months,
             charts.month_labels(months.months), series, months.counts,
         ) if months.months else Markup("")
         return {
@@ -308,7 +320,7 @@ class Catalogue:
     def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)
         severities = metrics.by_severity(self.incidents, self.severities)
-        series = [charts.Series(name, label, f"pmt-m{n}")
+        series = [charts.Series(name, self.labels.gettext(label), f"pmt-m{n}")
                   for n, (name, label) in enumerate(metrics.MEASURES, start=1)]
 
         def chart(title: str, rows: list[metrics.GroupMedians],
@@ -318,7 +330,8 @@ class Catalogue:
             values = {r.label: {k: (v.total_seconds() if v is not None else None)
                                 for k, v in r.medians.items()} for r in rows}
             return charts.grouped_bars(title, categories or [r.label for r in rows], series,
-                                       values, lambda s: format_duration(timedelta(seconds=s)))
+                                       values, lambda s: self.labels.duration(timedelta(seconds=s)),
+                                       no_data=self.labels.gettext(N_("no data")))
 
         timeline = (metrics.quarter_range(quarters[0].label, quarters[-1].label)
                     if quarters else [])
@@ -329,22 +342,9 @@ class Catalogue:
             "overall": metrics.overall(self.incidents),
             "quarters": quarters,
             "by_severity": severities,
-            "quarter_chart": chart("Median times by quarter", quarters, timeline),
-            "severity_chart": chart("Median times by severity", severities),
+            "quarter_chart": chart(self.labels.gettext(N_("Median times by quarter")), quarters,
+                                   timeline),
+            "severity_chart": chart(self.labels.gettext(N_("Median times by severity")),
+                                    severities),
             "times": metrics.durations,
         }
-
-
-def _link_resolver(folder: str, page: str, site: SiteFiles) -> Callable[[str], str | None]:
-    """Relative links in incident Markdown point from the incident file's folder."""
-
-    def resolve(href: str) -> str | None:
-        if "://" in href or href.startswith(("#", "/", "mailto:", "tel:", "incident:")):
-            return None
-        path, _, fragment = href.partition("#")
-        url = site.url(posixpath.normpath(posixpath.join(folder, path)), page)
-        if url is None:
-            return None
-        return f"{url}#{fragment}" if fragment else url
-
-    return resolve

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..model.incident import Incident
+from ..render.i18n import ENGLISH, Labels
 from .people import name_key
 from .words import label, phrases
 
@@ -137,6 +138,7 @@ def related_incidents(
     limit: int = LIMIT,
     cap: int = CAP,
     threshold: float = THRESHOLD,
+    labels: Labels = ENGLISH,
 ) -> dict[str, list[Related]]:
     """Incident id -> its most related other incidents, most related first.
 
@@ -209,12 +211,14 @@ def related_incidents(
         # Rounded so that sums in another order cannot swap near-equal neighbours.
         ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
                                  key=lambda sb: (-sb[0], ids[sb[1]]))
-        out[ordered[a].id] = [Related(ordered[b], score, reasons(vectors[a], vectors[b]))
+        out[ordered[a].id] = [Related(ordered[b], score, reasons(vectors[a], vectors[b],
+                                                                 labels=labels))
                               for score, b in ranked if score >= threshold]
     return out
 
 
-def reasons(a: _Vector, b: _Vector, most: int = 3) -> tuple[str, ...]:
+def reasons(a: _Vector, b: _Vector, most: int = 3, *,
+            labels: Labels = ENGLISH) -> tuple[str, ...]:
     """What two incidents share, in words: strongest features of each kind, kinds in order."""
     shared = [f for f in a.weights if f in b.weights]
     by_kind: dict[str, list[str]] = {}
@@ -228,14 +232,18 @@ def reasons(a: _Vector, b: _Vector, most: int = 3) -> tuple[str, ...]:
         if not features:
             continue
         values = ", ".join(a.shown[f] for f in features)
-        if kind in ("service", "tag"):
-            texts.append(f"same {kind}{'s' if len(features) > 1 else ''} {values}")
+        if kind == "service":
+            texts.append(labels.ngettext("same service %(values)s", "same services %(values)s",
+                                         len(features)) % {"values": values})
+        elif kind == "tag":
+            texts.append(labels.ngettext("same tag %(values)s", "same tags %(values)s",
+                                         len(features)) % {"values": values})
         elif kind == "actor":
-            texts.append(f"same people: {values}")
+            texts.append(labels.gettext("same people: %(values)s") % {"values": values})
         elif kind == "factor":
-            texts.append(f"both: {values}")
+            texts.append(labels.gettext("both: %(values)s") % {"values": values})
         else:
-            texts.append(f"both mention {values}")
+            texts.append(labels.gettext("both mention %(values)s") % {"values": values})
     return tuple(texts)
 
 

@@ -34,7 +34,7 @@ def facets(incidents: Sequence[Incident], severities: Sequence[str], zone: tzinf
     sev = Counter(i.severity for i in incidents)
     services = Counter(s for i in incidents for s in dict.fromkeys(i.services))
     tags = Counter(t for i in incidents for t in dict.fromkeys(i.tags))
-    years = Counter(str(i.started_at.astimezone(zone).year) for i in incidents)
+    years = Counter(str(i.start_day.year) for i in incidents)  # the incident's own zone (1.1)
     status = Counter(i.status for i in incidents)
     rank = {s: n for n, s in enumerate(severities)}
     status_order = {"published": 0, "in-review": 1, "draft": 2}
@@ -79,7 +79,7 @@ def per_month(incidents: Iterable[Incident], zone: tzinfo) -> MonthCounts:
 
     counts: dict[str, Counter[str]] = {}
     for incident in incidents:
-        month = incident.started_at.astimezone(zone).strftime("%Y-%m")
+        month = incident.start_day.strftime("%Y-%m")  # the incident's own zone (1.1)
         counts.setdefault(month, Counter())[incident.severity] += 1
     if not counts:
         return MonthCounts([], {})
@@ -144,7 +144,7 @@ def board(incidents: Iterable[Incident], today: date, zone: tzinfo, people: Peop
     totals = QuarterTotals("All")
     quarters: dict[str, QuarterTotals] = {}
     for incident in incidents:
-        quarter = quarter_of(incident.started_at, zone)
+        quarter = quarter_of(incident.started_at, incident.zone)
         for item in incident.action_items:
             row = quarters.setdefault(quarter, QuarterTotals(quarter))
             if not item.is_open:

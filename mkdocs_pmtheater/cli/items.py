@@ -113,7 +113,8 @@ def render(rows: list[Owed], fmt: str, today: date) -> str:
 
 
 def cmd_items(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .main import _project, check_site  # the shared project loading of the command
+    from .common import project_for as _project
+    from .validate import check_site
 
     cwd = Path.cwd()
     project = _project(args, cwd)

@@ -13,6 +13,7 @@ list the build uses.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,20 @@ from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils.yaml import yaml_load
 from yaml_env_tag import construct_env_tag
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
 from ..model.timestamps import site_zone
 from ..plugin.config import PmTheaterConfig
 from ..publish.production import TEMPLATES_DIR, Production, Site
 
-CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
+CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml", "zensical.toml")
+"""A site's configuration files, in the order the commands look for them (``pmtheater
+render`` looks for ``zensical.toml`` first, as Zensical does)."""
 PLUGIN_NAME = "pmtheater"
 
 
@@ -49,7 +57,7 @@ _ForgivingLoader.add_multi_constructor("!", lambda *_: None)
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest mkdocs.yml in ``start`` or a folder above it."""
+    """The nearest configuration (:data:`CONFIG_NAMES`) in ``start`` or a folder above it."""
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         for name in CONFIG_NAMES:
@@ -101,9 +109,12 @@ class Project:
         zone = site_zone(self.options.timezone)
         loader = IncidentLoader(tuple(self.options.severities), zone)
         config = self.config
+        theme = self.raw.get("theme") if isinstance(self.raw.get("theme"), dict) else {}
+        assert isinstance(theme, dict)
         site = Site(name=config["site_name"] or "", url=config["site_url"],
                     author=config["site_author"],
-                    directory_urls=bool(config["use_directory_urls"]))
+                    directory_urls=bool(config["use_directory_urls"]),
+                    language=str(theme.get("language") or theme.get("locale") or "en"))
         return Production(self.site_options(), loader, site=site,
                           templates=FileSystemLoader(str(TEMPLATES_DIR)), zone=zone)
 
@@ -131,10 +142,33 @@ class Project:
         return file
 
 
+def read_zensical_toml(path: Path) -> dict[str, Any]:
+    """The site settings of ``zensical.toml``: its ``[project]`` table, as Zensical reads it
+    (MkDocs' setting names; our options in ``[project.plugins.pmtheater]``).
+
+    Raises :class:`ProjectError` when the file cannot be read or is not TOML.
+    """
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise ProjectError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{path}: not valid TOML: {exc}") from None
+    settings = document.get("project", document)
+    if not isinstance(settings, dict):
+        raise ProjectError(f"{path}: [project] must be a table of settings")
+    return settings
+
+
 def load_project(config_file: Path | None, cwd: Path) -> Project:
-    """The project of ``config_file``; without one, ``cwd`` with MkDocs' and our defaults."""
+    """The project of ``config_file`` (mkdocs.yml or zensical.toml); without one, ``cwd``
+    with MkDocs' and our defaults. Raises :class:`ProjectError`."""
     raw: dict[str, Any] = {}
     root = cwd
+    if config_file is not None and config_file.suffix.lower() == ".toml":
+        settings = read_zensical_toml(config_file)
+        return project_from_settings(settings, config_file.resolve().parent, config_file)
     if config_file is not None:
         root = config_file.resolve().parent
         try:

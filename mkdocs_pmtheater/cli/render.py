@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,12 +35,7 @@ from ..model.problems import Problem
 from ..publish.outputs import Output
 from ..zensical.pages import render_site
 from ..zensical.writer import MANIFEST_NAME, WriteResult, write_outputs
-from .project import Project, ProjectError, load_project, project_from_settings
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .project import Project, ProjectError, load_project
 
 RENDER_CONFIG_NAMES = ("zensical.toml", "mkdocs.yml", "mkdocs.yaml")
 """Looked for in the current folder, in this order (Zensical's own order)."""
@@ -52,24 +46,6 @@ class RenderError(Exception):
 
 
 # -- the site --------------------------------------------------------------------------
-def read_zensical_toml(path: Path) -> dict[str, Any]:
-    """The site settings of ``zensical.toml``: its ``[project]`` table, as Zensical reads it.
-
-    Raises :class:`RenderError` when the file cannot be read or is not TOML.
-    """
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise RenderError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RenderError(f"{path}: not valid TOML: {exc}") from None
-    settings = document.get("project", document)
-    if not isinstance(settings, dict):
-        raise RenderError(f"{path}: [project] must be a table of settings")
-    return settings
-
-
 def find_site_config(args_config: str | None, cwd: Path) -> Path | None:
     """``-f`` when given (it must exist), else the first of RENDER_CONFIG_NAMES in ``cwd``."""
     if args_config:
@@ -83,9 +59,6 @@ def find_site_config(args_config: str | None, cwd: Path) -> Path | None:
 def load_site(config_file: Path | None, cwd: Path) -> Project:
     """The project of ``config_file`` (TOML or YAML); without one, the defaults under ``cwd``."""
     try:
-        if config_file is not None and config_file.suffix.lower() == ".toml":
-            settings = read_zensical_toml(config_file)
-            return project_from_settings(settings, config_file.resolve().parent, config_file)
         return load_project(config_file, cwd)
     except ProjectError as exc:
         raise RenderError(str(exc)) from None

@@ -44,7 +44,13 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..model.timestamps import on_same_day, parse_bare_time, parse_date, parse_timestamp
+from ..model.timestamps import (
+    on_same_day,
+    parse_bare_time,
+    parse_date,
+    parse_timestamp,
+    split_approximate,
+)
 from . import ImportFailure
 from .cast import CastEntry
 
@@ -104,10 +110,10 @@ def render_cast(entries: Iterable[CastEntry], dash: int, key: int, nl: str = "\n
     out = []
     for entry in entries:
         first = " " * dash + "-" + " " * (key - dash - 1)
-        text = f"{first}role:{yaml_scalar(entry.role, key + 2, nl)}"
-        if entry.review:
-            text += "  " + REVIEW
-        text += nl
+        # The marker goes on a line of its own: a comment after a plain value on the same
+        # line is one the loader warns about (text an author may have lost to it).
+        text = f"{' ' * dash}{REVIEW}{nl}" if entry.review else ""
+        text += f"{first}role:{yaml_scalar(entry.role, key + 2, nl)}{nl}"
         if entry.actor:
             text += f"{' ' * key}actor:{yaml_scalar(entry.actor, key + 2, nl)}{nl}"
         out.append(text)
@@ -250,10 +256,11 @@ def _value(node: Node | None) -> str | None:
 def _resolve(text: str, previous: datetime | None, zone: tzinfo
              ) -> tuple[datetime | None, bool]:
     """The time a scene's ``at`` means, and whether it was a bare time."""
+    text = split_approximate(text)[0]  # "~06:50" (format 1.1): ordered as written
     try:
         clock = parse_bare_time(text)
         if clock is not None:
-            return (on_same_day(previous, clock) if previous else None), True
+            return (on_same_day(previous, clock).instant if previous else None), True
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):  # a day: its start, for ordering
             day = parse_date(text)
             return datetime(day.year, day.month, day.day, tzinfo=zone), False
@@ -459,7 +466,7 @@ def _keep_bare_time(incident: IncidentText, place: int, before: Scene, edit: Any
         return []
     clock = parse_bare_time(_time_text(old.at_node.value))
     assert clock is not None
-    meant = on_same_day(before.at, clock)
+    meant = on_same_day(before.at, clock).instant
     if meant == old.at and meant.utcoffset() == old.at.utcoffset():
         return []
     approx = "~" if old.at_node.value.strip().startswith("~") else ""

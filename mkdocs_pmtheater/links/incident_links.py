@@ -41,10 +41,11 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from ..load.loader import INCIDENT_SUFFIXES, Catalog
+from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
 from ..model.incident import Incident
-from ..model.problems import FieldPath, Problem, did_you_mean, format_path
+from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path
 from ..publish.urls import SiteFiles
+from ..render.playbill import markdown_fields
 
 SCHEME = "incident"
 BROKEN_CLASS = "pmt-broken-link"
@@ -53,6 +54,26 @@ LINK_CLASS = "pmt-incident-link"
 _SCENE = re.compile(r"scene-(\d+)")
 _LINE_ANCHOR = re.compile(r"L\d+(?:C\d+)?(?:-L?\d+(?:C\d+)?)?")
 """``#L12`` or ``#L12-L20``: a line of the file on the repository host; dropped on the site."""
+PLAYBILL_ANCHORS = frozenset({
+    "playbill", "the-story", "impact", "cast-of-characters", "stage-directions-setting",
+    "props", "contributing-conditions", "the-screenplay", "plot-points", "the-critique",
+    "five-whys", "root-causes", "contributing-factors", "call-sheet", "awards-ceremony",
+    "referenced-by",
+})
+"""The fixed section anchors of a playbill (templates/pmtheater/partials), besides
+the anchors of scenes and action items."""
+# Links in incident Markdown, found without rendering it (so ``pmtheater validate``
+# runs the same check as the build). Linear-time: an inline link or image is found
+# by its "](" (each match starts there and its target stops at a space or a
+# parenthesis, so matches never overlap); a reference definition is anchored at
+# the start of its line.
+_MD_LINK = re.compile(r"\]\([ \t]*<?([^\s()<>]{1,2000})")
+_REF_LINK = re.compile(r"^[ ]{0,3}\[(?!\^)[^\]\n]{1,1000}\]:[ \t]*<?([^\s<>]{1,2000})", re.M)
+"""A link reference definition (``[x]: url``), not a footnote (``[^1]: text``)."""
+_TICKS = re.compile(r"`+")
+MAX_LINK_PROBLEMS = 20
+"""Broken links reported one by one per incident file; the rest are counted."""
+_FENCE = re.compile(r"^[ ]{0,3}(```|~~~)")
 _PRIORITY = 1.5
 """After the inline patterns (20) have made the links, before MkDocs' ``relpath`` (0)."""
 
@@ -142,6 +163,8 @@ class IncidentLinks:
         self.page: LinkingPage | None = None
         """The Markdown page being converted; None outside page conversion."""
         self._warned: set[tuple[str, str]] = set()
+        self.counted: set[tuple[str, str]] = set()
+        """(file, href) of broken links that field_link_problems counted but did not list."""
         self._sources: dict[str, tuple[str, list[tuple[tuple[int, int], FieldPath]]]] = {}
         """Incident file -> its text and where each value starts, to place broken links."""
         self.report = report
@@ -221,15 +244,26 @@ class IncidentLinks:
         item = incident.action_item(fragment)
         if item is not None:
             return Target(incident.slug, src, item.anchor)
-        scene = _SCENE.fullmatch(fragment.lower())
+        wanted = fragment.lower()
+        for named in incident.timeline:
+            if named.id and wanted == f"scene-{named.id}":
+                return Target(incident.slug, src, wanted)
+        scene = _SCENE.fullmatch(wanted)
         if scene and 1 <= int(scene.group(1)) <= len(incident.timeline):
             return Target(incident.slug, src, scene.group(0))
+        if wanted in PLAYBILL_ANCHORS:
+            return Target(incident.slug, src, wanted)
         if file_link and _LINE_ANCHOR.fullmatch(fragment):
             return Target(incident.slug, src)
         top = Target(incident.slug, src)
-        if scene:
-            return Broken(f"{incident.id} has no scene {scene.group(1)}",
-                          f"its timeline has {len(incident.timeline)} scenes", top)
+        if scene or wanted.startswith("scene-"):
+            ids = [f"scene-{s.id}" for s in incident.timeline if s.id]
+            hint = did_you_mean(wanted, ids) or (
+                f"its timeline has {len(incident.timeline)} scenes"
+                + (f"; its scene ids are {', '.join(ids)}" if ids else "")
+                + "; give the scene an id (id: rollback) and link to #scene-rollback, "
+                "which survives inserted scenes")
+            return Broken(f"{incident.id} has no scene {wanted[len('scene-'):]}", hint, top)
         items = [i.id for i in incident.action_items]
         hint = did_you_mean(fragment, items) or (
             f"its action items are {', '.join(items)}" if items
@@ -323,6 +357,78 @@ class IncidentLinks:
         if url is None:  # pragma: no cover - every playbill is a file of the site
             return ""
         return f"{url}#{found.anchor}" if found.anchor else url
+
+    def field_link_problems(
+        self, loaded: LoadedFile, incident: Incident, exists: Callable[[str], bool]
+    ) -> list[tuple[Problem, str]]:
+        """Broken links in an incident's Markdown, each at its line and column.
+
+        A link to an incident, item, scene or anchor that does not exist, and a
+        link or image to a file beside the incident (relative to the YAML file,
+        format 1.1) that is not in docs_dir. These are warnings: the incident
+        is still published (a dead link shows as its words).
+        """
+        problems: list[tuple[Problem, str]] = []
+        base = posixpath.dirname(incident.source)
+        starts: list[int] = []
+        seen: set[str] = set()
+        more = 0
+        for path, text, _inline in markdown_fields(incident):
+            for href in links_in_markdown(text):
+                if href in seen:  # each link once per file, at its first place
+                    continue
+                seen.add(href)
+                message, hint = self._field_link_issue(href, base, exists)
+                if not message:
+                    continue
+                if len(problems) >= MAX_LINK_PROBLEMS:
+                    more += 1  # a pasted log or a markup bomb: say how many, not each
+                    self.counted.add((loaded.display, href))
+                    continue
+                if not starts:
+                    starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
+                line, column = _position_in_file(loaded, starts, path, href)
+                # Named as the build's other link warnings are: "field: link 'href'".
+                label = f"{format_path(path)}: link '{excerpt(href)}'"
+                problems.append((Problem(loaded.display, line, column, label, message, hint,
+                                         blocking=False), href))
+        if more:
+            problems.append((Problem(
+                loaded.display, 0, 0, "", f"{more:,} more links in this file lead nowhere",
+                "fix the links above first; the build lists at most "
+                f"{MAX_LINK_PROBLEMS} per file", blocking=False), ""))
+        return problems
+
+    def already_reported(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """(incident file, href) pairs reported when the files were checked: rendering
+        meets the same links and stays silent about them."""
+        self._warned |= set(pairs)
+
+    def _field_link_issue(
+        self, href: str, base: str, exists: Callable[[str], bool]
+    ) -> tuple[str, str]:
+        found = self.resolve(href, base)
+        if isinstance(found, Broken):
+            return found.message, found.hint
+        if found is not None:
+            return "", ""
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return "", ""
+        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "\\")):
+            return "", ""
+        target = posixpath.normpath(posixpath.join(base, unquote(parts.path)))
+        outside = target.startswith("../") or target == ".."
+        if not outside and exists(target):
+            return "", ""
+        # Worded as the render-time check of the same links (_site_file_href).
+        where = (f"{target} is outside docs_dir" if outside
+                 else f"there is no file {target} in this site")
+        return (f"{where}, so the link leads nowhere",
+                "links and images in incident files are relative to the incident file, as in "
+                "the repository: put a file the post-mortem shows beside it (then write just "
+                "its name), or give the path of a file of the site (e.g. ../../runbooks/cache.md)")
 
     @staticmethod
     def _site_file_href(href: str, base_dir: str, page: str, site: SiteFiles,
@@ -430,6 +536,53 @@ def _find(text: str, href: str) -> tuple[int, int]:
             line = text.count("\n", 0, at) + 1
             return line, at - (text.rfind("\n", 0, at) + 1) + 1
     return 0, 0
+
+
+def _without_code_spans(line: str) -> str:
+    """``line`` without its code spans: a run of backticks opens one, the next run of the
+    same length closes it (one pass; an unclosed run is text, as in Markdown)."""
+    out: list[str] = []
+    done = 0
+    opening: re.Match[str] | None = None
+    for run in _TICKS.finditer(line):
+        if opening is None:
+            opening = run
+        elif len(run.group()) == len(opening.group()):
+            out.append(line[done:opening.start()])
+            done, opening = run.end(), None
+    return "".join(out) + line[done:] if out else line
+
+
+def links_in_markdown(text: str) -> list[str]:
+    """Targets of the inline links, images and link definitions of a Markdown text, outside
+    code spans and fenced code (what Python-Markdown would make links of, near enough)."""
+    kept: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if not fenced:
+            kept.append(_without_code_spans(line))
+    plain = "\n".join(kept)
+    return [m.group(1) for m in _MD_LINK.finditer(plain)] + [
+        m.group(1) for m in _REF_LINK.finditer(plain)]
+
+
+def _position_in_file(
+    loaded: LoadedFile, starts: list[int], path: FieldPath, href: str
+) -> tuple[int, int]:
+    """Line and column of ``href`` in the field at ``path`` (the field's own when the link
+    is written with escapes, so it cannot be found as written). ``starts``: the offset
+    where each line of the file begins."""
+    line, column = loaded.source.locate(path)
+    if not 1 <= line <= len(starts):
+        return line, column
+    at = loaded.text.find(href, starts[line - 1])
+    if at < 0:
+        return line, column
+    found = bisect.bisect_right(starts, at)
+    return found, at - starts[found - 1] + 1
 
 
 class _Anchors(HTMLParser):

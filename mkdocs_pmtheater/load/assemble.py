@@ -2,7 +2,11 @@
 
 The schema has already vouched for keys and types. What is left needs the
 values themselves: real dates, times in order, characters that are in the
-cast, ids that are unique within the file.
+cast, ids that are unique within the file, a real ``timezone``.
+
+Format 1.1 readings: ``~`` marks a time approximate (ordered as written); a
+date alone is a day with an unknown time, ordered against timed moments by its
+date in the incident's zone; ``detected_at`` may come before ``started_at``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..model.incident import (
     Award,
     CastMember,
     Incident,
+    Milestone,
     Plot,
     Prop,
     Review,
@@ -26,17 +31,37 @@ from ..model.incident import (
 )
 from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path, quoted
 from ..model.timestamps import (
-    NonexistentTime,
     Reading,
+    TimeError,
+    is_date_only,
     on_same_day,
     parse_bare_time,
     parse_date,
     read_timestamp,
+    site_zone,
+    split_approximate,
 )
 from .urlcheck import url_problem
 from .yamlsource import SourceMap
 
 MILESTONES = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+ORDER_RULES = (
+    ("started_at", "mitigated_at"),
+    ("started_at", "resolved_at"),
+    ("mitigated_at", "resolved_at"),
+    ("detected_at", "mitigated_at"),
+    ("detected_at", "resolved_at"),
+)
+"""(earlier, later) pairs that must not go backwards. detected_at may precede
+started_at (1.1: warning signs before impact); detected_at <= resolved_at is the
+v1 chain's rule when mitigated_at is left out."""
+
+
+def _earlier(a: datetime, a_day: bool, b: datetime, b_day: bool, zone: tzinfo) -> bool:
+    """Whether ``a`` is strictly before ``b``; a day-only side compares by its date."""
+    if a_day or b_day:
+        return a.astimezone(zone).date() < b.astimezone(zone).date()
+    return a < b
 
 
 def same_text_key(text: str) -> str:
@@ -79,8 +104,8 @@ class _Assembler:
         """Run ``read``; report a time that does not exist, or one that happened twice."""
         try:
             reading = read()
-        except NonexistentTime as exc:
-            self.problem(path, str(exc), exc.hint)
+        except TimeError as exc:  # a time the zone skips, a zone abbreviation, ...
+            self.problem(path, str(exc), exc.hint or hint)
             return None
         except ValueError as exc:
             self.problem(path, str(exc), hint)
@@ -91,7 +116,21 @@ class _Assembler:
 
     def timestamp(self, path: FieldPath, text: str) -> Reading | None:
         return self.reading(path, lambda: read_timestamp(text, self.zone),
-                            "write it as 2024-03-14T14:02:00Z")
+                            "write it as 2024-03-14T14:02:00Z, a date alone (2024-03-14) when "
+                            "the time is unknown, or with a leading ~ when it is approximate")
+
+    def incident_zone(self) -> tzinfo:
+        """The file's ``timezone`` (reported when unknown), else the site's zone."""
+        name = self.data.get("timezone")
+        if not isinstance(name, str):
+            return self.zone
+        try:
+            return site_zone(name)
+        except ValueError as exc:
+            self.problem(("timezone",), str(exc),
+                         "use an IANA zone name such as Asia/Tokyo, Europe/Berlin or "
+                         "America/Los_Angeles (not an abbreviation such as JST)")
+            return self.zone
 
     def date(self, path: FieldPath, text: str | None) -> date | None:
         if text is None:
@@ -104,15 +143,25 @@ class _Assembler:
 
     def build(self) -> Incident | None:
         d = self.data
+        self.zone = self.incident_zone()
         readings: dict[str, Reading | None] = {}
+        approximate: set[str] = set()
+        day_only: set[str] = set()
         for name in MILESTONES:
             readings[name] = self.timestamp((name,), d[name]) if name in d else None
+            if name in d:
+                if split_approximate(d[name])[1]:
+                    approximate.add(name)
+                if is_date_only(d[name]):
+                    day_only.add(name)
+        self.day_only = day_only
         moments = {name: r.instant if r else None for name, r in readings.items()}
         self.check_milestones(moments)
         started = moments["started_at"]
         cast = [CastMember(c["role"], c.get("actor"), c.get("notes")) for c in d.get("cast", [])]
         self.check_cast(cast)
         timeline = self.scenes(d.get("timeline", []), readings["started_at"], cast)
+        milestones = self.extra_milestones(d.get("milestones", []))
         items = self.action_items(d.get("action_items", []), d.get("id", ""))
         self.check_links(d)
         incident = Incident(
@@ -139,6 +188,11 @@ class _Assembler:
             action_items=items,
             awards=[Award(a["award"], a["recipient"], a.get("citation"))
                     for a in d.get("awards", [])],
+            timezone=d.get("timezone"),
+            zone=self.zone,
+            milestones=milestones,
+            approximate=frozenset(approximate),
+            day_only=frozenset(day_only),
         )
         return None if any(p.blocking for p in self.problems) else incident
 
@@ -158,23 +212,34 @@ class _Assembler:
                     self.problem(path, *explained)
 
     def check_milestones(self, moments: dict[str, datetime | None]) -> None:
-        previous: str | None = None
-        for name in MILESTONES:
-            moment = moments[name]
-            if moment is None:
+        reported: set[str] = set()
+        for first, later in ORDER_RULES:
+            before, moment = moments[first], moments[later]
+            if before is None or moment is None or later in reported:
                 continue
-            if previous is not None:
-                before = moments[previous]
-                assert before is not None
-                if moment < before:
-                    self.problem(
-                        (name,),
-                        f"the time in {name} ({excerpt(self.data[name])}) is before {previous} "
-                        f"({excerpt(self.data[previous])}, line {self.line_of((previous,))})",
-                        "milestones go forward: started_at <= detected_at <= mitigated_at "
-                        "<= resolved_at; check the date and the offset",
-                    )
-            previous = name
+            if _earlier(moment, later in self.day_only, before, first in self.day_only,
+                        self.zone):
+                reported.add(later)
+                self.problem(
+                    (later,),
+                    f"the time in {later} ({excerpt(self.data[later])}) is before {first} "
+                    f"({excerpt(self.data[first])}, line {self.line_of((first,))})",
+                    "milestones go forward: started_at <= mitigated_at <= resolved_at, and "
+                    "detected_at <= mitigated_at (detected_at may come before started_at); "
+                    "check the date and the offset",
+                )
+
+    def extra_milestones(self, raw: list[dict[str, Any]]) -> list[Milestone]:
+        """The 1.1 ``milestones`` list: any moments, in any order (shown sorted)."""
+        out: list[Milestone] = []
+        for index, entry in enumerate(raw):
+            text = entry["at"]
+            reading = self.timestamp(("milestones", index, "at"), text)
+            if reading is None:
+                continue
+            out.append(Milestone(reading.instant, text, entry["name"], entry.get("note"),
+                                 split_approximate(text)[1], is_date_only(text)))
+        return out
 
     def check_cast(self, cast: list[CastMember]) -> None:
         # Roles that a reader cannot tell apart are the same role: compared after NFKC and
@@ -205,15 +270,20 @@ class _Assembler:
         role_keys = {same_text_key(role) for role in roles}
         scenes: list[Scene] = []
         previous = started
-        previous_index: int | None = None
+        last_timed: Scene | None = None
+        ids: dict[str, int] = {}
         for index, scene in enumerate(raw):
             path: FieldPath = ("timeline", index)
             at_text = scene["at"]
+            approximate = split_approximate(at_text)[1]
+            day_only = is_date_only(at_text)
             reading: Reading | None
             try:
                 bare = parse_bare_time(at_text)
             except ValueError as exc:
-                self.problem((*path, "at"), str(exc), "write the time as HH:MM or HH:MM:SS")
+                self.problem((*path, "at"), str(exc),
+                             "write the time as HH:MM or HH:MM:SS (with a leading ~ if it "
+                             "is approximate)")
                 continue
             if bare is not None:
                 if previous is None:
@@ -229,50 +299,87 @@ class _Assembler:
             if reading is None:
                 continue
             at = reading.instant
-            character = scene["character"]
-            if same_text_key(character) not in role_keys:
-                hint = did_you_mean(character, roles)
-                looks = [r for r in roles if look_alike_key(r) == look_alike_key(character)]
-                if looks:
-                    hint = (f"it looks like {quoted(looks[0])} but is written with other "
-                            "characters (full-width letters or ligatures, say); copy the role "
-                            "from the cast")
-                if not hint:
-                    hint = (
-                        f"add '- role: {excerpt(character)}' to cast"
-                        if roles
-                        else f"add a cast list with '- role: {excerpt(character)}'"
+            characters = self.scene_characters(scene.get("character"), path, roles, role_keys)
+            scene_id = scene.get("id")
+            if isinstance(scene_id, str):
+                if scene_id in ids:
+                    line = self.line_of(("timeline", ids[scene_id], "id"))
+                    self.problem(
+                        (*path, "id"),
+                        f"the scene id {quoted(scene_id)} is already used by scene "
+                        f"{ids[scene_id] + 1} (line {line})",
+                        "give each scene its own id, or leave the id out",
                     )
-                self.problem(
-                    (*path, "character"),
-                    f"the character {quoted(character)} is not in the cast",
-                    hint,
-                )
-            if previous_index is not None and scenes and at < scenes[-1].at:
-                before = scenes[-1]
-                self.problem(
-                    (*path, "at"),
-                    f"scene {index + 1} ({excerpt(at_text)}) is earlier than scene "
-                    f"{previous_index + 1} ({excerpt(before.at_text)}, "
-                    f"line {self.line_of(('timeline', previous_index, 'at'))})",
-                    "scenes are written in time order; a bare time never rolls over midnight, "
-                    "so write the full date for a scene on a later day",
-                )
-            scenes.append(
-                Scene(
-                    number=index + 1,
-                    at=at,
-                    at_text=at_text,
-                    character=scene["character"],
-                    action=scene["action"],
-                    observation=scene.get("observation"),
-                    belief=scene.get("belief"),
-                    plot_point=scene.get("plot_point"),
-                )
+                else:
+                    ids[scene_id] = index
+            # In order with the scene before (by date when either is day-only) and with the
+            # last timed scene: a day-only scene sits anywhere in its day.
+            checks = [scenes[-1]] if scenes else []
+            if last_timed is not None and not day_only and scenes and last_timed is not scenes[-1]:
+                checks.append(last_timed)
+            for before in checks:
+                if _earlier(at, day_only, before.at, before.day_only, self.zone):
+                    line = self.line_of(("timeline", before.number - 1, "at"))
+                    self.problem(
+                        (*path, "at"),
+                        f"scene {index + 1} ({excerpt(at_text)}) is earlier than scene "
+                        f"{before.number} ({excerpt(before.at_text)}, line {line})",
+                        "scenes are written in time order; a bare time never rolls over midnight, "
+                        "so write the full date for a scene on a later day",
+                    )
+                    break
+            made = Scene(
+                number=index + 1,
+                at=at,
+                at_text=at_text,
+                characters=characters,
+                action=scene["action"],
+                observation=scene.get("observation"),
+                belief=scene.get("belief"),
+                plot_point=scene.get("plot_point"),
+                id=scene_id if isinstance(scene_id, str) else None,
+                approximate=approximate,
+                day_only=day_only,
             )
+            scenes.append(made)
+            if not day_only:
+                last_timed = made
             previous = reading
-            previous_index = index
         return scenes
+
+    def scene_characters(
+        self, written: str | list[str] | None, path: FieldPath, roles: list[str],
+        role_keys: set[str],
+    ) -> list[str]:
+        """The scene's roles: none (narration), one, or a list (a joint action), each in
+        the cast."""
+        if written is None:
+            return []
+        names = [written] if isinstance(written, str) else list(written)
+        where = [(*path, "character")] if isinstance(written, str) else [
+            (*path, "character", i) for i in range(len(names))]
+        seen: set[str] = set()
+        for character, at in zip(names, where, strict=True):
+            if same_text_key(character) in seen:
+                self.problem(at, f"the character {quoted(character)} is named twice in this "
+                             "scene", "name each role once")
+            seen.add(same_text_key(character))
+            if same_text_key(character) in role_keys:
+                continue
+            hint = did_you_mean(character, roles)
+            looks = [r for r in roles if look_alike_key(r) == look_alike_key(character)]
+            if looks:
+                hint = (f"it looks like {quoted(looks[0])} but is written with other "
+                        "characters (full-width letters or ligatures, say); copy the role "
+                        "from the cast")
+            if not hint:
+                hint = (
+                    f"add '- role: {excerpt(character)}' to cast"
+                    if roles
+                    else f"add a cast list with '- role: {excerpt(character)}'"
+                ) + ", or leave 'character' out for narration (the world, a third party)"
+            self.problem(at, f"the character {quoted(character)} is not in the cast", hint)
+        return names
 
     def action_items(self, raw: list[dict[str, Any]], incident_id: str) -> list[ActionItem]:
         items: list[ActionItem] = []

@@ -15,14 +15,22 @@ from collections.abc import Callable, Sequence
 from datetime import timezone
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:  # jsonschema is imported when a file fails the fast check: it costs
+    # a tenth of a second, a tenth of `pmtheater validate FILE`'s budget
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from ..model.problems import Problem, did_you_mean, excerpt, format_path, quoted
-from ..model.timestamps import parse_bare_time, parse_date, parse_timestamp
+from ..model.timestamps import (
+    parse_bare_time,
+    parse_date,
+    parse_timestamp,
+    zone_abbreviation_error,
+)
 from .urlcheck import url_problem
 from .yamlsource import SourceMap
 
@@ -50,6 +58,8 @@ def _parsed_schema() -> dict[str, Any]:
 
 @cache
 def _validator(severities: tuple[str, ...]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(severities))
 
 
@@ -222,12 +232,26 @@ def _explain(error: ValidationError, source: SourceMap, file: str) -> list[Probl
     if validator == "pattern":
         return [problem(*_pattern_message(path, instance, str(error.validator_value)))]
     if validator == "anyOf" and key == "at":
+        zone_word = zone_abbreviation_error(str(instance))
+        if zone_word is not None:
+            return [problem(str(zone_word), zone_word.hint)]
         reason = _time_reason(instance)
         return [
             problem(
                 reason or f"{quoted(instance)} is not a time",
-                "write a full timestamp such as 2024-03-14T14:02:00Z, or a bare time "
-                "such as \"14:02\" (in quotes) on the date of the scene before",
+                "write a full timestamp such as 2024-03-14T14:02:00Z, a date alone when the "
+                "time is unknown, or a bare time such as \"14:02\" (in quotes) on the date of "
+                "the scene before; a leading ~ marks it approximate",
+            )
+        ]
+    if validator == "anyOf" and (key == "character" or (
+            len(path) >= 2 and path[-2] == "character")):
+        return [
+            problem(
+                f"{quoted(instance)} is not a character: expected the role of a cast "
+                "member, or a list of roles",
+                "write 'character: On-Call Engineer', or 'character: [Team A, Team B]' for a "
+                "joint action; leave it out for narration",
             )
         ]
     if validator == "maxItems":
@@ -290,6 +314,12 @@ def _pattern_message(path: tuple[str | int, ...], value: Any, pattern: str) -> t
                 "delete it (most editors do not show it)",
             )
         return ("the value is empty", "write some text, or remove the key")
+    if key == "id" and len(path) == 3 and path[0] == "timeline":
+        return (
+            f"'{text}' is not a valid scene id: it becomes the anchor #scene-<id>",
+            "use 1 to 64 lower-case letters, digits or '-', starting with a letter or digit, "
+            "e.g. rollback-starts",
+        )
     if key == "id":
         return (
             f"'{text}' is not a valid id: ids become page addresses and anchors",
@@ -305,11 +335,20 @@ def _pattern_message(path: tuple[str | int, ...], value: Any, pattern: str) -> t
             f"'{text}' is not a link this site will publish",
             "use an http:// or https:// address (or mailto:, or a path starting with '/')",
         )
+    if key == "timezone":
+        return (
+            f"'{text}' is not a time zone name",
+            "use an IANA zone name such as Asia/Tokyo, Europe/Berlin or America/Los_Angeles",
+        )
     if pattern == defs["timestamp"]["pattern"]:
+        zone_word = zone_abbreviation_error(str(value))
+        if zone_word is not None:
+            return (str(zone_word), zone_word.hint)
         return (
             _time_reason(value) or f"'{text}' is not a timestamp (years 1900 to 2999)",
             "write it as 2024-03-14T14:02:00Z or 2024-03-14 14:02:00+01:00 "
-            "(without an offset, the site's time zone applies)",
+            "(without an offset, the incident's timezone or else the site's applies), "
+            "a date alone when the time is unknown, with a leading ~ when approximate",
         )
     if pattern == defs["date"]["pattern"]:
         try:

@@ -47,6 +47,15 @@ _KEEP_AS_TEXT = {_TAG + "timestamp"}
 _STR = _TAG + "str"
 _TAG_KINDS = {_TAG + "int": "a whole number", _TAG + "float": "a number",
               _TAG + "bool": "true or false", _TAG + "null": "an empty value"}
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""Where the parser counts lines (NEL, U+2028 and U+2029 are refused before parsing)."""
+_NOT_TEXT = frozenset({
+    "id", "severity", "status", "timezone", "started_at", "detected_at", "mitigated_at",
+    "resolved_at", "at", "plot_point", "priority", "kind", "due", "review_date", "url",
+    "tracker", "page",
+})
+"""Keys whose values are codes, times or addresses: a ``# comment`` after them is a comment."""
 _MAP_TAGS = {None, "!", _TAG + "map"}
 _SEQ_TAGS = {None, "!", _TAG + "seq"}
 
@@ -131,10 +140,40 @@ class _Reader:
         self.value_total = 0
         self.constructor = SafeConstructor()
         self.resolver = Resolver()
+        self.lines: list[str] = []
+        self.warnings: list[Problem] = []
+        """Problems that do not keep the incident off the site (``Problem.blocking`` False)."""
         self.spans: list[tuple[int, int, FieldPath]] = []
         """(start, end) character offsets of every scalar (keys too) and its field path."""
         self.escaped: list[tuple[int, int, FieldPath, str]] = []
         """Double-quoted scalars whose value holds a refused invisible character."""
+
+    def comment_cut(self, event: yaml.ScalarEvent, path: FieldPath) -> None:
+        """Warn when ``title: Fix #1234`` lost `` #1234`` to a YAML comment.
+
+        PyYAML drops comments, so this reads the source line after the plain
+        scalar's end mark: a space then ``#`` there started a comment that the
+        author most likely meant as text.
+        """
+        name = next((p for p in reversed(path) if isinstance(p, str)), "")
+        if name in _NOT_TEXT or not name:
+            return
+        line, column = event.end_mark.line, event.end_mark.column
+        if line >= len(self.lines):
+            return
+        rest = self.lines[line][column:]
+        if not _COMMENT_AFTER.match(rest):
+            return
+        lost = rest.strip()
+        whole = (event.value + " " + lost).replace("'", "''")
+        self.warnings.append(Problem(
+            self.file, line + 1, column + 1, format_path(path),
+            f"the text after ' #' ({excerpt(lost)}) is a YAML comment, so this value reads "
+            f"only {quoted(event.value)}",
+            f"put the whole value in quotes, e.g. '{excerpt(whole)}' (single quotes; double "
+            "any ' inside), if the '#' part belongs to the text",
+            blocking=False,
+        ))
 
     def problem(self, at: tuple[int, int], path: FieldPath, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.file, at[0], at[1], format_path(path), message, hint))
@@ -149,6 +188,8 @@ class _Reader:
             if event.style == '"' and _INVISIBLE.search(event.value):
                 self.escaped.append((event.start_mark.index, event.end_mark.index, path,
                                      event.value))
+            if not event.style and tag == _STR:  # plain: "" from libyaml, None from Python
+                self.comment_cut(event, path)
             return event.value, True  # the common case, without building a node
         self.source.texts[path] = event.value
         if tag not in _PLAIN_TAGS:
@@ -180,6 +221,8 @@ class _Reader:
 
     # -- the document ------------------------------------------------------
     def read(self, text: str) -> Any:
+        # Lines as the parser counts them (odd line breaks were refused before).
+        self.lines = _LINE_BREAK.split(text)
         stack: list[_Frame | _Skip] = []
         root: Any = None
         documents = 0
@@ -765,7 +808,7 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
         )
     invisible = _invisible_problems(text, file, reader)
     if reader.problems:
-        return ParsedFile(data, reader.source, [*reader.problems, *invisible])
+        return ParsedFile(data, reader.source, [*reader.problems, *invisible, *reader.warnings])
     if data is None:
         return ParsedFile(
             None,
@@ -802,4 +845,4 @@ def read_incident_yaml(raw: bytes, file: str) -> ParsedFile:
                 *invisible,
             ],
         )
-    return ParsedFile(data, reader.source, [], invisible)
+    return ParsedFile(data, reader.source, [], [*invisible, *reader.warnings])

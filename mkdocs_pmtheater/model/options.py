@@ -38,6 +38,9 @@ class SiteOptions:
     nav_title: str = "Post-mortems"
     nav_position: int | None = None
     people: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    """The site's own text for labels, keyed by the English label (the catalogue's msgid):
+    ``{"Call Sheet": "Follow-ups"}``; wins over the language's catalogue."""
     related: bool = True
     """End each playbill with "Previously on…", its most related incidents."""
     theme_categories: dict[str, list[str]] = field(default_factory=dict)
@@ -60,6 +63,7 @@ class SiteOptions:
             nav_title=catalogue.nav_title,
             nav_position=catalogue.nav_position,
             people={str(k): [str(n) for n in v] for k, v in dict(config.people).items()},
+            labels={str(k): str(v) for k, v in dict(getattr(config, "labels", {})).items()},
             related=bool(config.related),
             theme_categories={str(k): [str(w) for w in v]
                               for k, v in dict(config.themes.categories).items()},

@@ -108,7 +108,8 @@ class Backlinks:
         block = renderer.env.get_template(USED_IN_TEMPLATE).render(
             entries=entries, clock=renderer.clock, page=page)
         if 'id="pmt-used-in"' in block:
-            _add_to_toc(page, "Incidents that used this page", "pmt-used-in")
+            _add_to_toc(page, renderer.labels.gettext("Incidents that used this page"),
+                        "pmt-used-in")
             page.present_anchor_ids = (page.present_anchor_ids or set()) | {"pmt-used-in"}
         return html + block
 
@@ -134,5 +135,6 @@ class Backlinks:
             block = self.theater.renderer().env.get_template(REFERENCES_TEMPLATE).render(
                 references=references, incident=incident, page=page)
             if 'id="referenced-by"' in block:
-                _add_to_toc(page, "Referenced by", "referenced-by")
+                _add_to_toc(page, self.theater.renderer().labels.gettext("Referenced by"),
+                            "referenced-by")
         page.content = content.replace(SLOT, block, 1)

@@ -60,6 +60,11 @@ class PmTheaterConfig(Config):
     people = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
     """Names that mean the same person: ``{"@priya": ["Priya Raman"]}`` (shown as the key)."""
 
+    labels = c.DictOfItems(c.Type(str), default={})
+    """Replace any label the plugin writes, keyed by its English text (the message
+    catalogue's msgid): ``{"Call Sheet": "Follow-ups"}``. Wins over the translation of the
+    site's language; a label with placeholders (``%(num)d``) keeps them."""
+
     backlinks = c.Type(bool, default=True)
     """End each page named in a prop's ``page`` (a runbook, say) with the incidents that
     used it (template ``pmtheater/used-in.html``)."""

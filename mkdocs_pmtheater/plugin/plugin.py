@@ -114,6 +114,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             root=project_dir(config), report=lambda problem: theater.report([problem]),
         )
         self._link_extension.links = links = self.links
+        links.already_reported(theater.production.reported_links)
         self._site = site = MkDocsFiles(files)
         production = theater.production
         production.link_hook = lambda href, incident, page: links.field_href(
@@ -232,7 +233,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         theater = self.theater
         if theater is not None and config.nav is None:
             place_catalogue(nav, files, theater.catalogue.files,
-                            title=self.config.catalogue.nav_title,
+                            title=theater.production.labels.gettext(self.config.catalogue.nav_title),
                             position=self.config.catalogue.nav_position)
         return nav
 

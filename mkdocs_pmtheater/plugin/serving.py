@@ -20,6 +20,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from ..model.problems import Problem
+from ..render.i18n import N_
 from ..render.playbill import safe_title
 from .theater import Theater
 
@@ -66,7 +67,9 @@ class ServeProblems:
                 continue
             page = ProblemPage(address.incident_id, loaded.display,
                                by_file.get(loaded.display, []))
-            title = safe_title(f"{address.incident_id}: problems in {loaded.display}")
+            title = safe_title(theater.production.labels.gettext(
+                N_("%(id)s: problems in %(file)s")) % {"id": address.incident_id,
+                                                         "file": loaded.display})
             front = "---\n" + yaml.safe_dump({"title": title}, allow_unicode=True) + "---\n"
             files.append(File.generated(config, address.src_uri, content=front,
                                         inclusion=InclusionLevel.NOT_IN_NAV))

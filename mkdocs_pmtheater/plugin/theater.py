@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterable
 from datetime import tzinfo
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
@@ -26,6 +27,7 @@ from ..model.options import SiteOptions
 from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
+from ..render.toc import TocEntry
 from .dirty import PlaybillFile
 from .rendercache import RenderCache
 from .toc import mkdocs_toc
@@ -76,6 +78,16 @@ class MkDocsFiles:
         return found.url_relative_to(here)
 
 
+def theme_language(theme: Any) -> str:
+    """The theme's language: Material's ``language``, else the ``locale`` of MkDocs' own
+    themes (a ``babel.core.Locale`` or a string); English when neither is set."""
+    for key in ("language", "locale"):
+        value = theme.get(key) if hasattr(theme, "get") else None
+        if value:
+            return str(value)
+    return "en"
+
+
 def site_of(config: MkDocsConfig) -> Site:
     """The core's view of the site's settings."""
     return Site(
@@ -87,6 +99,7 @@ def site_of(config: MkDocsConfig) -> Site:
         markdown_extensions=config.markdown_extensions,
         markdown_configs=config.mdx_configs,
         material=config.theme.name == "material",
+        language=theme_language(config.theme),
         config_file=display_path(config.config_file_path, project_dir(config))
         if config.config_file_path else None,
     )
@@ -151,6 +164,7 @@ class Theater:
         return {f.src_uri: display_path(f.abs_src_path or f.src_uri, root)
                 for f in files if not self.is_incident_file(f)
                 and f.inclusion is not InclusionLevel.EXCLUDED}
+
 
     def collect(self, files: Files) -> Files:
         """Read the incidents, report problems, swap the YAML files for generated pages."""
@@ -255,14 +269,18 @@ class Theater:
             if cache is not None and incident is not None:
                 cache[0].put(src, incident, body, sections, cache[1], self.catalog.by_slug,
                              problems)
-        page.toc = mkdocs_toc(sections)
-        return body
+        return _with_toc(page, (body, sections))
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
         """The body of a catalogue page (index, board, ...); None for other pages."""
-        rendered = self.production.catalogue_page(page.file.src_uri, MkDocsFiles(files))
-        if rendered is None:
-            return None
-        body, sections = rendered
-        page.toc = mkdocs_toc(sections)
-        return body
+        return _with_toc(page, self.production.catalogue_page(page.file.src_uri,
+                                                              MkDocsFiles(files)))
+
+
+def _with_toc(page: Page, rendered: tuple[str, list[TocEntry]] | None) -> str | None:
+    """The body of a rendered page, its sections given to MkDocs as the page's toc."""
+    if rendered is None:
+        return None
+    body, sections = rendered
+    page.toc = mkdocs_toc(sections)
+    return body

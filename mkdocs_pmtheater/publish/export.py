@@ -2,16 +2,25 @@
 
 One function makes both, so a script that reads the site's file and one that
 runs the CLI see the same shape. Keys are the incident file's keys, every key
-always present (``null`` or ``[]`` when the file leaves it out), times in UTC
-(``2024-03-14T14:02:00Z``), dates as ``YYYY-MM-DD``; ``url`` and ``source``
-say where the playbill is published and which file it came from.
+always present (``null`` or ``[]`` when the file leaves it out), dates as
+``YYYY-MM-DD``; ``url`` and ``source`` say where the playbill is published and
+which file it came from.
+
+Times are on the incident's clock (format 1.1): ISO 8601 with the offset of
+the incident's ``timezone`` (else the site's zone) at that moment
+(``2024-07-02T01:35:00+09:00``; UTC as ``...Z``), so the instant is exact and
+the local time is the one in the write-up. A time written
+as a date alone ("that day, time unknown") is the date alone; ``approximate``
+names the milestones written with ``~`` (scenes and extra milestones carry
+their own ``approximate`` and ``day_only``); ``timezone`` is the file's own zone
+(or null) and ``zone`` the zone the incident is told in (its own, else the site's).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..model.incident import Incident
@@ -26,6 +35,23 @@ def utc(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def written(moment: datetime | None, zone: tzinfo, day_only: bool = False) -> str | None:
+    """The moment on the incident's clock (its ``timezone``, else the site's):
+    ``2024-07-02T01:35:00+09:00``, ``...Z`` in UTC, or ``2024-07-03`` for a day-only moment."""
+    if moment is None:
+        return None
+    local = moment.astimezone(zone)
+    if day_only:
+        return local.date().isoformat()  # read as midnight of that day on that clock
+    if local.utcoffset() == timedelta(0):
+        return utc(moment)
+    return local.isoformat(timespec="seconds")
+
+
+def zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or zone)
+
+
 def day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -35,15 +61,22 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
     setting = incident.setting
     plot = incident.plot
     review = incident.review
+    zone = incident.zone
     return {
         "id": incident.id,
         "title": incident.title,
         "severity": incident.severity,
         "status": incident.status,
-        "started_at": utc(incident.started_at),
-        "detected_at": utc(incident.detected_at),
-        "mitigated_at": utc(incident.mitigated_at),
-        "resolved_at": utc(incident.resolved_at),
+        "timezone": incident.timezone,
+        "zone": zone_name(incident.zone),
+        **{name: written(incident.moment(name), zone, incident.is_day_only(name))
+           for name in ("started_at", "detected_at", "mitigated_at", "resolved_at")},
+        "approximate": sorted(incident.approximate),
+        "milestones": [
+            {"at": written(m.at, zone, m.day_only), "name": m.name, "note": m.note,
+             "approximate": m.approximate, "day_only": m.day_only}
+            for m in incident.milestones
+        ],
         "services": list(incident.services),
         "tags": list(incident.tags),
         "summary": incident.summary,
@@ -52,8 +85,11 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
         "review_date": day(incident.review_date),
         "cast": [{"role": c.role, "actor": c.actor, "notes": c.notes} for c in incident.cast],
         "timeline": [
-            {"at": utc(s.at), "character": s.character, "action": s.action,
-             "observation": s.observation, "belief": s.belief, "plot_point": s.plot_point}
+            {"at": written(s.at, zone, s.day_only), "id": s.id,
+             "character": (None if not s.characters else
+                           s.characters[0] if len(s.characters) == 1 else list(s.characters)),
+             "action": s.action, "observation": s.observation, "belief": s.belief,
+             "plot_point": s.plot_point, "approximate": s.approximate, "day_only": s.day_only}
             for s in incident.timeline
         ],
         "setting": None if setting is None else {

@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 
 from ..load.schema import load_schema
 from ..model.incident import Incident
-from .export import IncidentLines, incidents_document, utc
+from ..render.i18n import ENGLISH, N_, Labels
+from .export import IncidentLines, incidents_document, utc, written
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -119,11 +120,16 @@ def calendar_document(
     name: str,
     host: str,
     stamp: datetime,
+    labels: Labels = ENGLISH,
 ) -> str:
     """An iCalendar with one all-day event per open action item, on its due date.
 
-    ``entries`` are ``(incident, absolute playbill URL or None)``.
+    ``entries`` are ``(incident, absolute playbill URL or None)``; the description's
+    field names are in the site's language (``labels``).
     """
+    owner, priority, status, tracker = (labels.gettext(m) for m in (
+        N_("Owner: %(value)s"), N_("Priority: %(value)s"), N_("Status: %(value)s"),
+        N_("Tracker: %(value)s")))
     dtstamp = stamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     events: list[tuple[date, str, str, list[str]]] = []
     for incident, url in entries:
@@ -133,10 +139,10 @@ def calendar_document(
             link = f"{url}#{item.anchor}" if url else None
             description = "\n".join((
                 f"{incident.id}: {incident.title}",
-                f"Owner: {item.owner}",
-                f"Priority: {item.priority}",
-                f"Status: {item.status}",
-                *((f"Tracker: {item.tracker}",) if item.tracker else ()),
+                owner % {"value": item.owner},
+                priority % {"value": item.priority},
+                status % {"value": labels.gettext(item.status)},
+                *((tracker % {"value": item.tracker},) if item.tracker else ()),
                 *((link,) if link else ()),
             ))
             lines = [
@@ -201,6 +207,7 @@ def atom_document(
     site_link: str,
     absolute: bool,
     fallback_updated: datetime,
+    severity_label: str = "Severity",
     summaries: Mapping[str, str] | None = None,
 ) -> bytes:
     """An Atom feed of ``(incident, url)``; urls are absolute when ``absolute``.
@@ -232,9 +239,11 @@ def atom_document(
         sub(entry, "title", f"{incident.id}: {incident.title}")
         sub(entry, "id", url if absolute else _stable_id(f"incident:{incident.id}"))
         sub(entry, "link", rel="alternate", type="text/html", href=url)
-        sub(entry, "published", utc(incident.started_at))
-        sub(entry, "updated", utc(last_change(incident)))
-        sub(entry, "category", term=_xml(incident.severity), label="Severity")
+        # RFC 3339 allows the author's offset (1.1: keep the author's clock); a day-only
+        # start is midnight of that day on that clock, the nearest date-time Atom allows.
+        sub(entry, "published", written(incident.started_at, incident.zone))
+        sub(entry, "updated", written(last_change(incident), incident.zone))
+        sub(entry, "category", term=_xml(incident.severity), label=severity_label)
         for tag in incident.tags:
             sub(entry, "category", term=_xml(tag))
         sub(entry, "summary", plain_text(summaries.get(incident.summary, incident.summary)),
@@ -258,6 +267,7 @@ def documents(
     site_name: str | None,
     site_url: str | None,
     site_author: str | None,
+    labels: Labels = ENGLISH,
     summaries: Mapping[str, str] | None = None,
     incident_lines: IncidentLines | None = None,
 ) -> dict[str, str | bytes]:
@@ -288,7 +298,7 @@ def documents(
     feed_entries = [(i, base + u if site_url else relative_to_prefix(u))
                     for i, u in published if not i.is_draft][:FEED_SIZE]
     feed_path = f"{prefix}/{FEED}" if prefix else FEED
-    site_name = site_name or "Post-mortems"
+    site_name = site_name or labels.gettext(N_("Post-mortems"))
     return {
         SCHEMA: schema_document(severities),
         # Without site_url, playbill addresses are given relative to the site's root.
@@ -296,15 +306,17 @@ def documents(
                                       lines=incident_lines),
         CALENDAR: calendar_document(
             ((i, absolute(u)) for i, u in published),
-            name=f"{site_name}: action items", host=_site_host(site_url), stamp=stamp),
+            name=labels.gettext(N_("%(site)s: action items")) % {"site": site_name},
+            host=_site_host(site_url), stamp=stamp, labels=labels),
         FEED: atom_document(
             feed_entries,
-            title=f"{site_name}: post-mortems",
+            title=labels.gettext(N_("%(site)s: post-mortems")) % {"site": site_name},
             author=site_author or site_name,
             feed_url=base + feed_path if site_url else FEED,
             site_link=site_url or relative_to_prefix(""),
             absolute=bool(site_url),
             fallback_updated=stamp,
+            severity_label=labels.gettext(N_("Severity")),
             summaries=summaries,
         ),
     }

@@ -36,6 +36,7 @@ from ..load.loader import (
 from ..model.incident import Incident
 from ..model.options import SiteOptions
 from ..model.problems import FieldPath, Problem, format_path
+from ..render.i18n import Labels
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
@@ -43,7 +44,7 @@ from . import feeds
 from .addresses import AddressBook, Holder, clash, dest_of, page_address
 from .export import IncidentLines
 from .outputs import Output
-from .urls import SiteFiles
+from .urls import SiteFiles, relative_link_resolver
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -98,6 +99,9 @@ class Site:
     """How messages name the site's configuration file (mkdocs.yml, zensical.toml)."""
     material: bool = False
     """The theme is Material (or Zensical's, which shares its markup and CSS variables)."""
+    language: str = "en"
+    """The theme's language (``theme.language``, or ``theme.locale`` for the ``mkdocs``
+    theme): the labels' language (render/i18n.py; English when it has no catalogue)."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,9 @@ def read_sources(
     is not read, and is a problem instead (:func:`~..load.loader.links_outside`)."""
     sources: list[Source] = []
     refused: list[Problem] = []
+    memo: dict[str, str] = {}
     for src_uri, abs_path, display, read in files:
-        if abs_path and links_outside(abs_path, folders):
+        if abs_path and links_outside(abs_path, folders, memo):
             refused.append(outside_problem(display))
         else:
             sources.append(Source(read(), src_uri, display))
@@ -170,6 +175,8 @@ class Production:
         self.incidents_dir = options.incidents_dir.strip("/")
         self.today = today or build_date(zone)
         self.clock = Clock(zone, options.timezone)
+        self.labels = Labels(site.language, options.labels)
+        """Every word the theater writes, in the site's language, with the site's overrides."""
         self.catalog = Catalog()
         self.pages: dict[str, GeneratedPage] = {}
         """Every generated page by src_uri: playbills (newest first), then catalogue pages."""
@@ -181,6 +188,9 @@ class Production:
         """Every problem of the production (the catalog's, then the addresses')."""
         self.addresses = AddressBook()
         """Every output path of the build (filled by :meth:`check`)."""
+        self.reported_links: set[tuple[str, str]] = set()
+        """(incident file as displayed, href) of links in incident Markdown already reported
+        by :meth:`field_link_problems`."""
         self.shadowed: set[str] = set()
         """The theater's own files (src_uri) that a file of the site keeps from being
         published."""
@@ -210,6 +220,7 @@ class Production:
             zone=zone,
             clock=self.clock,
             today=self.today,
+            labels=self.labels,
             related=options.related,
             theme_categories=dict(options.theme_categories),
         )
@@ -255,6 +266,8 @@ class Production:
             reserved=self.reserved_slugs(),
         )
         self.problems = self.catalog.problems
+        self.problems += [Problem(self.site.config_file or "mkdocs.yml", 0, 0, "labels", text,
+                                  "", blocking=False) for text in self.labels.problems]
         self.problems += self.claim_addresses(site_files, generator_outputs)
         publishing = []
         for incident in self.catalog.incidents:
@@ -268,7 +281,36 @@ class Production:
                 continue
             publishing.append((incident, src_uri))
         self.problems += self._props_naming_unpublished(publishing)
+        self.problems += self.field_link_problems(
+            publishing, lambda page: page in site_files or page in incident_files)
         return publishing
+
+    def field_link_problems(
+        self, publishing: list[tuple[Incident, str]], exists: Callable[[str], bool]
+    ) -> list[Problem]:
+        """Broken links and missing files in the incidents' own Markdown, with positions.
+
+        Part of :meth:`check`, so ``pmtheater validate`` runs it as the build does; the
+        links reported here are in :attr:`reported_links`, so rendering the playbill
+        (which meets the same links) does not report them twice.
+        """
+        from ..links.incident_links import IncidentLinks, LinkIndex
+
+        links = IncidentLinks(
+            self.catalog, {src: incident for incident, src in publishing},
+            incidents_dir=self.incidents_dir, drafts_hidden=self.options.drafts_hidden,
+            index=LinkIndex(), root="", report=lambda problem: None,
+        )
+        problems: list[Problem] = []
+        for incident, _src in publishing:
+            loaded = self.catalog.files[incident.source]
+            if loaded.summary_only:  # validate's cache: only link targets, no Markdown
+                continue
+            found = links.field_link_problems(loaded, incident, exists)
+            self.reported_links |= {(p.file, href) for p, href in found}
+            problems += [p for p, _href in found]
+        self.reported_links |= links.counted
+        return sorted(problems, key=Problem.sort_key)
 
     def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
         """A prop's ``page`` may name an incident file: it links to that playbill. When that
@@ -417,7 +459,7 @@ class Production:
         return feeds.documents(
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
-            site_author=self.site.author, summaries=self.summaries,
+            site_author=self.site.author, summaries=self.summaries, labels=self.labels,
             incident_lines=self.incident_lines)
 
     def data_path(self, name: str) -> str:
@@ -466,7 +508,7 @@ class Production:
         if self._renderer is None:
             self._renderer = PlaybillRenderer(
                 self.templates, self.fields(), self.clock, list(self.options.severities),
-                self.today, material=self.site.material,
+                self.today, material=self.site.material, labels=self.labels,
             )
         return self._renderer
 
@@ -490,18 +532,12 @@ class Production:
                 return url
             return (folder_hook(target, "", page) or None) if folder_hook else None
 
+        plain = relative_link_resolver(source_dir, page, site)
+
         def resolve_link(href: str) -> str | None:
             """Links in incident Markdown are relative to the YAML file, as in the repo:
             the hook gives the URL, None to leave the link, "" for a dead one."""
-            if hook is not None:
-                return hook(href, incident, page)
-            if "://" in href or href.startswith(("#", "/", "mailto:", "tel:")):
-                return None
-            path, _, fragment = href.partition("#")
-            url = site.url(posixpath.normpath(posixpath.join(source_dir, path)), page)
-            if url is None:
-                return None
-            return f"{url}#{fragment}" if fragment else url
+            return hook(href, incident, page) if hook is not None else plain(href)
 
         loaded = self.catalog.files.get(incident.source)
 

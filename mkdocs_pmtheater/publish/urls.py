@@ -12,7 +12,7 @@ own files, so both routes give the same HTML.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 from urllib.parse import quote
 
@@ -57,6 +57,24 @@ def relative_url(url: str, from_url: str) -> str:
     target = posixpath.normpath("/" + url)
     path = posixpath.relpath(target, posixpath.normpath("/" + base))
     return path + "/" if url.endswith("/") and path != "." else ("./" if path == "." else path)
+
+
+def relative_link_resolver(folder: str, page: str, site: SiteFiles
+                           ) -> Callable[[str], str | None]:
+    """A resolver for relative links written in a file of ``folder`` (an incident's) and
+    shown on ``page``: ``href -> URL``, None for links it leaves alone (external, anchors,
+    from the site's root, ``incident:``) or that lead to no file of the site."""
+
+    def resolve(href: str) -> str | None:
+        if "://" in href or href.startswith(("#", "/", "mailto:", "tel:", "incident:")):
+            return None
+        path, _, fragment = href.partition("#")
+        url = site.url(posixpath.normpath(posixpath.join(folder, path)), page)
+        if url is None:
+            return None
+        return f"{url}#{fragment}" if fragment else url
+
+    return resolve
 
 
 class DocsTree:

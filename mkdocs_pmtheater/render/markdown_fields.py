@@ -287,16 +287,21 @@ class _ResolveLinks(Treeprocessor):
         resolve = self.renderer.resolve_link
         if resolve is None:
             return
-        for element in root.iter("a"):
-            href = element.get("href")
+        # <img src> too: an image beside the incident file (1.1) is published with the
+        # playbill, at a URL relative to the playbill's page.
+        for element in root.iter():
+            attribute = {"a": "href", "img": "src"}.get(element.tag)
+            if attribute is None:
+                continue
+            href = element.get(attribute)
             if href and is_safe_url(href):
                 target = resolve(href)
                 if target == "":  # leads nowhere (and was reported): keep the words
-                    del element.attrib["href"]
+                    del element.attrib[attribute]
                     element.set("class", " ".join(
                         filter(None, (element.get("class"), "pmt-broken-link"))))
                 elif target is not None:
-                    element.set("href", target)
+                    element.set(attribute, target)
 
 
 def sanitise(fragment: str, prefix: str = USER_ID_PREFIX) -> str:

@@ -14,7 +14,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, select_autoescape
@@ -22,8 +22,8 @@ from markupsafe import Markup
 
 from ..model.incident import Incident
 from ..model.problems import FieldPath
-from ..model.timestamps import format_duration
 from .compact import CompactWhitespace
+from .i18n import ENGLISH, Labels
 from .markdown_fields import LinkResolver, MarkdownFields
 from .toc import TocEntry, sections
 
@@ -99,6 +99,101 @@ class Clock:
     def iso(self, moment: datetime) -> str:
         return self.local(moment).isoformat()
 
+    @property
+    def is_utc(self) -> bool:
+        return self.zone.utcoffset(None) == timedelta(0) and self.zone_name.upper() in (
+            "UTC", "Z", "ETC/UTC")
+
+    def when(self, moment: datetime, *, approximate: bool = False, day_only: bool = False,
+             with_day: bool = True) -> str:
+        """A moment as a person reads it: ``2024-07-02 01:35 JST``, ``≈ 06:50 UTC``, or the
+        date alone for a day-only moment (its time is unknown: never 00:00)."""
+        if day_only:
+            text = self.day(moment)
+        else:
+            text = f"{self.day(moment)} {self.time(moment)}" if with_day else self.time(moment)
+            text += f" {self.label(moment)}"
+        return "≈ " + text if approximate else text
+
+    def iso_for(self, moment: datetime, *, day_only: bool = False) -> str:
+        """The ``datetime`` attribute: a date alone for a day-only moment."""
+        return self.day(moment) if day_only else self.iso(moment)
+
+
+UTC_CLOCK = Clock(timezone.utc, "UTC")
+
+
+def incident_clock(incident: Incident, site: Clock) -> Clock:
+    """The clock a playbill is told in: the incident's own ``timezone`` (1.1), else the site's."""
+    if incident.timezone:
+        return Clock(incident.zone, incident.timezone)
+    return site
+
+
+def spans_days(incident: Incident, clock: Clock) -> bool:
+    """Whether the incident's moments fall on more than one day of ``clock``'s zone: then
+    summaries (plot points) name the day wherever it changes."""
+    moments = [incident.started_at, *(s.at for s in incident.timeline)]
+    moments += [m for m in (incident.detected_at, incident.mitigated_at, incident.resolved_at)
+                if m is not None]
+    return len({clock.day(m) for m in moments}) > 1
+
+
+def milestone_rows(incident: Incident, words: Labels = ENGLISH) -> list[dict[str, Any]]:
+    """The four fixed milestones and the extra ones, in time order, for the header table.
+
+    Each row: ``label``, ``at``, ``approximate``, ``day_only``, ``since`` (text,
+    from the start of impact), ``note`` (Markdown or None), ``fixed`` (bool).
+    """
+    labels = (("started_at", "Impact started"), ("detected_at", "Detected"),
+              ("mitigated_at", "Mitigated"), ("resolved_at", "Resolved"))
+    verbs = {"detected_at": "detect", "mitigated_at": "mitigate", "resolved_at": "resolve"}
+    rows: list[dict[str, Any]] = []
+    for order, (name, label) in enumerate(labels):
+        moment = incident.moment(name)
+        if moment is None:
+            continue
+        rows.append({
+            "label": label, "at": moment, "approximate": incident.is_approximate(name),
+            "day_only": incident.is_day_only(name), "note": None, "fixed": True,
+            "since": words.since_start(incident, name) if name != "started_at" else "",
+            "measure": verbs.get(name, ""), "order": order,
+        })
+    start_day_only = incident.is_day_only("started_at")
+    for extra in incident.milestones:
+        delta = extra.at - incident.started_at
+        if extra.day_only or start_day_only:
+            days = (extra.at.astimezone(incident.zone).date() - incident.start_day).days
+            since = words.days(abs(days))
+        else:
+            since = words.duration(abs(delta))
+            if extra.approximate or incident.is_approximate("started_at"):
+                since = "≈ " + since
+        if delta < timedelta(0):
+            since = words.before_impact(since)
+        rows.append({
+            "label": extra.name, "at": extra.at, "approximate": extra.approximate,
+            "day_only": extra.day_only, "note": extra.note, "fixed": False, "since": since,
+            "measure": "", "order": 4,
+        })
+    # A day-only moment has no time of day: it goes after that day's timed moments, but
+    # before a fixed milestone of that day that comes later in the story (mitigated before
+    # resolved); equal times keep the fixed milestones first.
+    def day(row: dict[str, Any]) -> date:
+        return row["at"].astimezone(incident.zone).date()  # type: ignore[no-any-return]
+
+    ordered = sorted((r for r in rows if not r["day_only"]), key=lambda r: (r["at"], r["order"]))
+    for row in sorted((r for r in rows if r["day_only"]), key=lambda r: (day(r), r["order"])):
+        at = len(ordered)
+        for index, other in enumerate(ordered):
+            if day(other) > day(row) or (day(other) == day(row) and row["fixed"]
+                                          and other["fixed"] and other["order"] > row["order"]):
+                at = index
+                break
+        ordered.insert(at, row)
+    rows = ordered
+    return rows
+
 
 class PlaybillRenderer:
     """Renders playbill bodies; one instance per build."""
@@ -112,6 +207,7 @@ class PlaybillRenderer:
         today: date,
         *,
         material: bool,
+        labels: Labels = ENGLISH,
     ) -> None:
         # Templates do not change during a build (serve makes a new renderer per build),
         # so the partials need no freshness check on every include.
@@ -122,6 +218,12 @@ class PlaybillRenderer:
         self.severities = severities
         self.today = today
         self.material = material
+        self.labels = labels
+        labels.install(self.env)
+
+    def duration(self, delta: timedelta | None) -> str:
+        """A duration in the site's words; empty for none."""
+        return self.labels.duration(delta) if delta is not None else ""
 
     def severity_rank(self, severity: str) -> int:
         return self.severities.index(severity) + 1 if severity in self.severities else 0
@@ -155,11 +257,15 @@ class PlaybillRenderer:
         def md(text: str | None, inline: bool = False) -> Markup:
             return rendered[(text, inline)] if text else Markup("")
 
+        clock = incident_clock(incident, self.clock)
         context = {
             "incident": incident,
             "md": md,
-            "clock": self.clock,
-            "duration": _duration,
+            "clock": clock,
+            "multi_day": spans_days(incident, clock),
+            "utc_clock": UTC_CLOCK,
+            "milestones": milestone_rows(incident, self.labels),
+            "duration": self.duration,
             "prop_url": prop_url,
             "today": self.today,
             "severity_rank": self.severity_rank(incident.severity),
@@ -168,10 +274,6 @@ class PlaybillRenderer:
         }
         body = self.env.get_template("pmtheater/playbill.html").render(context)
         return body, sections(body)
-
-
-def _duration(delta: timedelta | None) -> str:
-    return format_duration(delta) if delta is not None else ""
 
 
 def markdown_texts(incident: Incident) -> list[tuple[str, bool]]:
@@ -201,6 +303,8 @@ def markdown_fields(incident: Incident) -> list[tuple[FieldPath, str, bool]]:
                       for key, text in (("action", scene.action),
                                         ("observation", scene.observation),
                                         ("belief", scene.belief)) if text)
+    fields.extend((("milestones", n, "note"), m.note, True)
+                  for n, m in enumerate(incident.milestones) if m.note)
     if incident.plot:
         fields.extend((("plot", key), text, False) for key, _, text in incident.plot.points())
     review = incident.review

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from markupsafe import Markup
 
 from ..model.incident import Incident
-from ..model.timestamps import format_duration
+from .i18n import ENGLISH, N_, Labels
 
 WIDTH = 960
 LABEL_W = 170
@@ -164,8 +164,11 @@ def _ticks(segment: _Segment) -> list[datetime]:
     return out
 
 
-def swimlane(incident: Incident, clock: ShownClock) -> Markup:
-    """The swimlane SVG for ``incident`` (empty when it has no scenes)."""
+def swimlane(incident: Incident, clock: ShownClock, labels: Labels = ENGLISH) -> Markup:
+    """The swimlane SVG for ``incident`` (empty when it has no scenes), its words in the
+    site's language (``labels``)."""
+    format_duration = labels.duration
+    narration_name = labels.gettext(N_("Narration"))
     scenes = incident.timeline
     if not scenes:
         return Markup("")
@@ -180,7 +183,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
     narration = any(not _characters(s) for s in scenes)
     if narration:
         lanes.append("")
-    milestones = [(label, getattr(incident, key)) for key, label in MILESTONES
+    milestones = [(labels.gettext(label), getattr(incident, key)) for key, label in MILESTONES
                   if getattr(incident, key, None) is not None]
     for extra in getattr(incident, "milestones", None) or []:
         at = getattr(extra, "at", None)
@@ -196,7 +199,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
         y = TOP + LANE_H * n
         parts.append(f'<rect class="pmt-sl-lane{" pmt-sl-alt" if n % 2 else ""}" x="0" '
                      f'y="{_num(y)}" width="{WIDTH}" height="{LANE_H}"/>')
-        name = role or "Narration"
+        name = role or narration_name
         parts.append(f'<text class="pmt-sl-name" x="6" y="{_num(y + LANE_H / 2 + 4)}">'
                      f"{_full_name(name)}{escape(_clip(name, 24))}</text>")
     # The time axis: ticks per busy stretch, the day written where it changes.
@@ -221,8 +224,10 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
                              f'text-anchor="middle">{escape(day)}</text>')
                 shown_day, day_end = day, x + half
     for x, gap in breaks:
-        parts.append(f'<g class="pmt-sl-break"><title>{escape(format_duration(gap))} without '
-                     f'events, left out</title><line x1="{_num(x - 4)}" x2="{_num(x - 4)}" '
+        quiet = labels.gettext("%(duration)s without events, left out") % {
+            "duration": format_duration(gap)}
+        parts.append(f'<g class="pmt-sl-break"><title>{escape(quiet)}</title>'
+                     f'<line x1="{_num(x - 4)}" x2="{_num(x - 4)}" '
                      f'y1="{TOP}" y2="{bottom}"/><line x1="{_num(x + 4)}" x2="{_num(x + 4)}" '
                      f'y1="{TOP}" y2="{bottom}"/><text class="pmt-sl-tick" x="{_num(x)}" '
                      f'y="{bottom + 44}" text-anchor="middle">+{escape(format_duration(gap))}'
@@ -238,7 +243,7 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
     for n, (name, at) in enumerate(sorted(milestones, key=lambda m: m[1])):
         x = _x(segments, at)
         since = at - started
-        text = name if since == timedelta(0) or name == "Started" else (
+        text = name if since == timedelta(0) or name == labels.gettext("Started") else (
             f"{name} {'+' if since >= timedelta(0) else '-'}{format_duration(abs(since))}")
         y = 14 if n % 2 == 0 else 30
         parts.append(f'<g class="pmt-sl-milestone"><title>{escape(name)}: '
@@ -251,9 +256,10 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
         x = _x(segments, scene.at)
         roles = _characters(scene) or [""]
         when = f"{clock.time(scene.at)} {clock.label(scene.at)}"
-        who = ", ".join(roles) if roles != [""] else "Narration"
+        who = ", ".join(roles) if roles != [""] else narration_name
         plot = getattr(scene, "plot_point", None)
-        label = f"Scene {scene.number}, {when}, {who}" + (f" ({plot})" if plot else "")
+        label = labels.gettext("Scene %(number)s, %(when)s, %(who)s") % {
+            "number": scene.number, "when": when, "who": who} + (f" ({plot})" if plot else "")
         for role in roles:
             key = (role, _num(x))
             shift = used.get(key, 0)
@@ -263,19 +269,25 @@ def swimlane(incident: Incident, clock: ShownClock) -> Markup:
             mark = (f'<path class="pmt-sl-plot" d="M{_num(cx)} {_num(cy - 8)}l8 8-8 8-8-8z"/>'
                     if plot else
                     f'<circle class="pmt-sl-scene" cx="{_num(cx)}" cy="{_num(cy)}" r="5"/>')
-            parts.append(f'<a href="#{scene.anchor}" aria-label="{escape(label)}">'
+            # xlink:href, not href: Material's and Zensical's instant navigation assign
+            # el.href for every [href] of a new page, which throws for SVG links.
+            parts.append(f'<a xlink:href="#{scene.anchor}" aria-label="{escape(label)}">'
                          f"<title>{escape(label)}: {escape(_clip(scene.action, 120))}</title>"
                          f"{mark}</a>")
-    title = f"The screenplay of {incident.id} as a timeline"
+    title = labels.gettext("The screenplay of %(id)s as a timeline") % {"id": incident.id}
     first, last = min(times), max(times)
-    desc = (f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''} by "
-            f"{len(lanes)} character{'s' if len(lanes) != 1 else ''}, from "
-            f"{clock.day(first)} {clock.time(first)} to {clock.day(last)} {clock.time(last)} "
-            f"{clock.label(last)}"
-            + (f"; milestones: {', '.join(m for m, _ in milestones)}" if milestones else "")
-            + (f"; {len(breaks)} quiet stretch{'es' if len(breaks) != 1 else ''} left out"
-               if breaks else "")
-            + ". The list of scenes below holds every scene.")
+    desc = labels.gettext("%(scenes)s by %(characters)s, from %(first)s to %(last)s") % {
+        "scenes": labels.count("%(num)d scene", "%(num)d scenes", len(scenes)),
+        "characters": labels.count("%(num)d character", "%(num)d characters", len(lanes)),
+        "first": f"{clock.day(first)} {clock.time(first)}",
+        "last": f"{clock.day(last)} {clock.time(last)} {clock.label(last)}"}
+    if milestones:
+        desc += labels.gettext("; milestones: %(names)s") % {
+            "names": ", ".join(m for m, _ in milestones)}
+    if breaks:
+        desc += labels.count("; %(num)d quiet stretch left out",
+                             "; %(num)d quiet stretches left out", len(breaks))
+    desc += labels.gettext(". The list of scenes below holds every scene.")
     uid = f"pmt-sl-{incident.slug}"
     return Markup(
         f'<svg class="pmt-swimlane" viewBox="0 0 {WIDTH} {height}" role="group" '

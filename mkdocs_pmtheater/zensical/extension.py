@@ -179,6 +179,8 @@ class _Links(Treeprocessor):
     def __init__(self, md: Markdown, extension: PmTheaterExtension) -> None:
         super().__init__(md)
         self.extension = extension
+        self.title = _USED_IN_TITLE
+        """The block's entry in the page's table of contents, in the site's language."""
 
     def run(self, root: etree.Element) -> None:
         try:
@@ -237,7 +239,7 @@ class _UsedIn(Treeprocessor):
         if block:
             # A paragraph holding only a stash placeholder is replaced by the raw HTML.
             etree.SubElement(root, "p").text = self.md.htmlStash.store(block)
-            _add_to_toc(self.md, _USED_IN_TITLE, _USED_IN_ANCHOR)
+            _add_to_toc(self.md, self.title, _USED_IN_ANCHOR)
 
     def _block(self) -> str:
         page = _page_of(self.md)
@@ -250,6 +252,7 @@ class _UsedIn(Treeprocessor):
             return ""
         production = staged.production
         renderer = production.renderer()
+        self.title = renderer.labels.gettext(_USED_IN_TITLE)
         entries = []
         for incident in incidents:
             url = staged.tree.url(production.playbill_src(incident), page)

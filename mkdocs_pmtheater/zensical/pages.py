@@ -247,6 +247,7 @@ def stage_site(project: Project, *, today: Any = None,
         config_file=display_path(str(config_file), root) if config_file else None,
         # Zensical's theme shares Material's markup and palette variables.
         material=theme.get("name", "material") in ("material", None),
+        language=str(theme.get("language") or theme.get("locale") or "en"),
     )
     production = Production(options, IncidentLoader(tuple(options.severities), zone),
                             site=site, templates=ChoiceLoader(loaders), zone=zone, today=today)
@@ -285,6 +286,7 @@ def stage_site(project: Project, *, today: Any = None,
                           incidents_dir=production.incidents_dir,
                           drafts_hidden=options.drafts_hidden, index=index, root=root,
                           report=collect)
+    links.already_reported(production.reported_links)
     production.link_hook = lambda href, incident, page: links.field_href(href, incident, page,
                                                                          tree)
     production.folder_link_hook = lambda href, folder, page: links.folder_href(
