@@ -137,6 +137,10 @@ def server(site: SiteFactory, request: pytest.FixtureRequest
     site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
     site.page("runbook.md", "# Runbook\n\nSee [the A outage](incident:INC-A).\n")
     site.config["site_url"] = None
+    if request.param:
+        # These incidents are all alike, so each lists the others under "Previously on…"
+        # and any edit would rightly rebuild them all; the test is about the rest.
+        site.config["plugins"] = ["search", {"pmtheater": {"related": False}}]
     site.build()  # writes mkdocs.yml (and checks the site builds)
     running = Server(site.root, dirty=request.param)
     try:
@@ -284,6 +288,8 @@ def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
                   + "impact: Like [the sea one](incident:INC-C) and [this](incident:INC-NOPE).\n")
     site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
     site.config["site_url"] = None
+    # Alike incidents list each other under "Previously on…" (an edit rebuilds them all).
+    site.config["plugins"] = ["search", {"pmtheater": {"related": False}}]
     site.build()
     srv = Server(site.root)
     try:
@@ -324,3 +330,21 @@ def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
         assert not [line for line in srv.log if "Traceback" in line]
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("server", [True], ids=["dirty"], indirect=True)
+def test_dirty_serve_rebuilds_playbills_whose_related_incidents_changed(
+    server: tuple[SiteFactory, Server],
+) -> None:
+    """With "Previously on…" on, a playbill listing the edited incident is rebuilt too."""
+    site, srv = server
+    site.config["plugins"] = ["search", "pmtheater"]
+    before, builds = len(srv.writes()), srv.builds()
+    site.build()  # writes mkdocs.yml: "Previously on…" back on
+    srv.wait_for("the build after mkdocs.yml", lambda: srv.builds() > builds)
+    srv.wait_for("a related list", lambda: "First title" in srv.get("incidents/inc-b/")[1])
+    before, builds = len(srv.writes()), srv.builds()
+    save(site, "a.yaml", minimal_incident("INC-A", "Renamed title"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    srv.wait_for("the new title on B", lambda: "Renamed title" in srv.get("incidents/inc-b/")[1])
+    assert "incidents/inc-b/index.html" in srv.writes()[before:]

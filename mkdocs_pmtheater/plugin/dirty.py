@@ -15,6 +15,8 @@ A playbill counts as fresh when all of these hold, and otherwise it is rebuilt:
   the site's other files, ``mkdocs.yml``, the templates and "today";
 * no changed incident may link to it or have linked to it (its old links, and
   its new text naming the playbill's id, slug or file, are looked at);
+* its "Previously on…" (related incidents) lists the same, unchanged incidents
+  for the same reasons;
 * the pages that link to it ("Referenced by") are the same as last time. Markdown
   pages are converted before playbills (the playbills come last in the files),
   so when MkDocs first asks, every Markdown page's links are known.
@@ -82,6 +84,18 @@ def site_key(theater: Theater, files: Iterable[File], watched: Iterable[str]) ->
             theater.options, theater.config.site_url, theater.config.use_directory_urls)
 
 
+def related_key(theater: Theater, incident: Incident) -> tuple[Any, ...]:
+    """What a playbill's "Previously on…" shows of other incidents: each related incident
+    (the very object: the same object means the same bytes) and the reasons given.
+    The objects are kept in the key, so their ids are not reused while it lives."""
+    return tuple((r.incident, id(r.incident), r.reasons)
+                 for r in theater.production.catalogue.learning.related_to(incident))
+
+
+def same_related(then: tuple[Any, ...] | None, now: tuple[Any, ...]) -> bool:
+    return then is not None and [(i, r) for _, i, r in then] == [(i, r) for _, i, r in now]
+
+
 class DirtyPlaybills:
     """What the last ``--dirty`` build published, to tell which playbills are still fresh."""
 
@@ -91,6 +105,9 @@ class DirtyPlaybills:
         """Playbill src_uri -> the incident object it was last written from."""
         self._referrers: dict[str, tuple[str, ...]] = {}
         """Playbill src_uri -> the pages that linked to it when it was last written."""
+        self._related: dict[str, tuple[Any, ...]] = {}
+        """Playbill src_uri -> its "Previously on…" when it was last written."""
+        self._theater: Theater | None = None
         self._stale: set[str] = set()
         self._index: LinkIndex | None = None
         self._now_referrers: dict[str, list[str]] | None = None
@@ -106,6 +123,7 @@ class DirtyPlaybills:
         """
         files = list(files)
         self._index, self._now_referrers, self.rebuilt = index, None, []
+        self._theater = theater
         key = site_key(theater, files, watched)
         same_site = key == self._site_key
         self._site_key = key
@@ -152,6 +170,10 @@ class DirtyPlaybills:
         if now != self._referrers.get(src):
             self.rebuilt.append(src)
             return False
+        if incident is not None and self._theater is not None and not same_related(
+                self._related.get(src), related_key(self._theater, incident)):
+            self.rebuilt.append(src)
+            return False
         return True
 
     def written(self, theater: Theater) -> None:
@@ -162,3 +184,4 @@ class DirtyPlaybills:
         self._incidents = dict(theater.playbills)
         self._referrers = {src: tuple(referrers.get(i.slug, ()))
                            for src, i in theater.playbills.items()}
+        self._related = {src: related_key(theater, i) for src, i in theater.playbills.items()}

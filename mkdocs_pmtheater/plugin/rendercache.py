@@ -10,7 +10,8 @@ when it was made, otherwise the playbill is rendered again:
   the same bytes: the key is the file's content);
 * the site key (:func:`.dirty.site_key`: playbill addresses, the other files of
   the site, templates' and mkdocs.yml's modification times, "today", options);
-* every incident the body links to (its title may be the link's words).
+* every incident the body links to (its title may be the link's words);
+* its "Previously on…": the same related incidents, unchanged, for the same reasons.
 
 What rendering did besides the HTML is replayed: the problems it reported (a
 broken link in incident text is logged on every build, as before) and the links
@@ -40,6 +41,8 @@ class Rendered:
     sections: list[TocEntry]
     links: tuple[tuple[str, Incident | None], ...]
     """Slugs the body links to, with the incident each was then."""
+    related: tuple[Any, ...]
+    """Its "Previously on…" (:func:`.dirty.related_key`) when it was rendered."""
     problems: tuple[tuple[Problem, bool], ...]
     """What rendering reported; True: the production found it (it keeps a list)."""
 
@@ -63,10 +66,12 @@ class RenderCache:
         self.hits = 0
 
     def get(self, src: str, incident: Incident, by_slug: dict[str, Incident],
-            index: LinkIndex) -> Rendered | None:
+            index: LinkIndex, related: tuple[Any, ...] = ()) -> Rendered | None:
         """The entry for playbill ``src`` if still valid; records its links in ``index``."""
         entry = self._entries.get(src)
         if entry is None or entry.incident is not incident:
+            return None
+        if [(i, r) for _, i, r in entry.related] != [(i, r) for _, i, r in related]:
             return None
         if any(by_slug.get(slug) is not then for slug, then in entry.links):
             return None
@@ -77,10 +82,11 @@ class RenderCache:
 
     def put(self, src: str, incident: Incident, body: str, sections: list[TocEntry],
             index: LinkIndex, by_slug: dict[str, Incident],
-            problems: list[tuple[Problem, bool]]) -> None:
+            problems: list[tuple[Problem, bool]], related: tuple[Any, ...] = ()) -> None:
         """Keep what rendering ``src`` gave (its links are read from ``index``)."""
         links = tuple((slug, by_slug.get(slug)) for slug in index.pages.get(src, ()))
-        self._entries[src] = Rendered(incident, body, sections, links, tuple(problems))
+        self._entries[src] = Rendered(incident, body, sections, links, related,
+                                      tuple(problems))
 
 
 class MemoryBytecodeCache(BytecodeCache):

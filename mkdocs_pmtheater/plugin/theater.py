@@ -28,7 +28,7 @@ from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
 from ..render.toc import TocEntry
-from .dirty import PlaybillFile
+from .dirty import PlaybillFile, related_key
 from .rendercache import RenderCache
 from .toc import mkdocs_toc
 
@@ -245,8 +245,10 @@ class Theater:
         src = page.file.src_uri
         incident = self.playbills.get(src)
         entry = None
+        related: tuple[Any, ...] = ()
         if cache is not None and incident is not None:
-            entry = cache[0].get(src, incident, self.catalog.by_slug, cache[1])
+            related = related_key(self, incident)
+            entry = cache[0].get(src, incident, self.catalog.by_slug, cache[1], related)
         if entry is not None:
             # Logged on every build, as when it is rendered.
             for problem, in_production in entry.problems:
@@ -268,7 +270,7 @@ class Theater:
             body, sections = rendered
             if cache is not None and incident is not None:
                 cache[0].put(src, incident, body, sections, cache[1], self.catalog.by_slug,
-                             problems)
+                             problems, related)
         return _with_toc(page, (body, sections))
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
