@@ -170,7 +170,8 @@ def test_search_index_keeps_the_words_of_playbills_apart(example_site) -> None:
             glued = [w for w in words(text) if w not in page_words]
             assert glued == [], (doc["location"], glued[:5])
             checked += 1
-    assert checked > 10 * len(EXAMPLES)
+    # Kicker, title with services and tags, the story, root causes (see test_search.py).
+    assert checked >= 3 * len(EXAMPLES)
 
 
 def test_overdue_is_marked_in_words(example_site) -> None:

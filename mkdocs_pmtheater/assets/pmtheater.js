@@ -8,7 +8,8 @@
  *  - the action-item board: filters by owner, priority and kind, sorting, and
  *    a view grouped by owner (also kept in the URL);
  *  - tables marked data-pmt-sortable: sortable columns.
- * No dependencies, no network except the index's own summary data. Works with
+ * No dependencies, no network except the index's own summary data and, for
+ * full-text search, the Pagefind bundle the build writes (pagefind/). Works with
  * Material's instant navigation (document$) and without it.
  * Per keystroke the index does little and keeps the page small, since the
  * browser's share (style, layout, paint, and even a history update) grows with
@@ -722,6 +723,187 @@
     });
   }
 
+  /* -- Full-text search (Pagefind) ------------------------------------------ */
+  // Every word of every playbill is in a Pagefind index that the build writes to
+  // pagefind/ (Material's own index keeps only titles, summaries, services, tags and
+  // root causes, so it stays small). Pagefind's script is loaded with import() on
+  // first use, and loads only the index chunks a query needs. The facets checked in
+  // the filter form apply as Pagefind filters. Browsers refuse import() from file://:
+  // there the page says so, and the filter form (which works offline) stays.
+  var FULLTEXT_RESULTS = 10;
+  var pagefinds = {};  // script URL -> Promise of the Pagefind module, kept across pages
+
+  function loadPagefind(url) {
+    if (!pagefinds[url]) {
+      pagefinds[url] = import(url).then(function (pagefind) {
+        // Result URLs start at the folder that holds pagefind/, wherever the site lives.
+        var root = new URL("..", url).pathname;
+        // init() fetches the WebAssembly and the index's entry now, while the reader is
+        // still on the way to typing, instead of on the first keystroke.
+        return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
+          return pagefind.init ? pagefind.init() : null;
+        }).then(function () { return pagefind; });
+      });
+      pagefinds[url].catch(function () { delete pagefinds[url]; });
+    }
+    return pagefinds[url];
+  }
+
+  // Where in the playbill the first hit is: the scene (#scene-3), action item (#ai-2)
+  // or section heading just before it, from the anchors Pagefind records. Of anchors at
+  // the same place the first wins: a scene with an id is <li id="scene-<id>"> holding
+  // <span id="scene-3">, and its own anchor is the one to link to.
+  function hitAnchor(data) {
+    var hit = data.locations && data.locations.length ? data.locations[0] : -1;
+    var best = null;
+    (data.anchors || []).forEach(function (anchor) {
+      if (anchor.location <= hit && anchor.id && anchor.id !== "playbill" &&
+          (!best || anchor.location > best.location)) best = anchor;
+    });
+    return { anchor: best, at: hit };
+  }
+
+  // How a result names its place: "Scene 2 (14:02 UTC)" (a scene's first text is its
+  // time), "Action item AI-1" (the row starts with the item's id), or the heading.
+  function anchorLabel(anchor, words) {
+    var text = (anchor.text || "").trim().slice(0, 80);
+    var scene = /^li$/i.test(anchor.element) && /^scene-(.+)$/.exec(anchor.id);
+    // The scene's time, without the "#flush" that names a scene's own id after it.
+    if (scene) text = text.replace(/\s*#[^\s#]+$/, "");
+    if (scene) return "Scene " + scene[1] + (text ? " (" + text + ")" : "");
+    if (/^tr$/i.test(anchor.element)) return "Action item " + (words[anchor.location] || "");
+    return text || anchor.id;
+  }
+
+  // The words around the hit, with the matching words in <mark>: built from text
+  // nodes, never from markup (incident text is hostile).
+  function excerpt(data, at) {
+    var words = String(data.content || "").split(/\s+/);
+    var hits = {};
+    (data.locations || []).forEach(function (l) { hits[l] = true; });
+    var from = Math.max(0, at - 12), to = Math.min(words.length, Math.max(at, 0) + 18);
+    var p = document.createElement("p");
+    p.className = "pmt-ft-excerpt";
+    if (from > 0) p.appendChild(document.createTextNode("\u2026 "));
+    for (var i = from; i < to; i++) {
+      if (i > from) p.appendChild(document.createTextNode(" "));
+      if (hits[i]) {
+        var mark = document.createElement("mark");
+        mark.textContent = words[i];
+        p.appendChild(mark);
+      } else {
+        p.appendChild(document.createTextNode(words[i]));
+      }
+    }
+    if (to < words.length) p.appendChild(document.createTextNode(" \u2026"));
+    return p;
+  }
+
+  function setupFulltext(box) {
+    var note = box.parentNode.querySelector(".pmt-ft-note");
+    var form = document.querySelector('form[data-pmt-filters="' + box.getAttribute("data-pmt-filters-of") + '"]');
+    var input = box.querySelector("input");
+    var output = box.querySelector(".pmt-ft-count");
+    var list = box.querySelector(".pmt-ft-results");
+    var url = box.getAttribute("data-pmt-fulltext");
+    function unavailable(text) {
+      box.hidden = true;
+      if (note) {
+        note.textContent = text;
+        note.hidden = false;
+      }
+    }
+    if (!url) return;
+    if (location.protocol === "file:") {
+      unavailable("Full-text search needs the site served over HTTP: browsers do not " +
+                  "run it from a file:// page. The filter above still searches ids, titles, " +
+                  "summaries, services, tags and people.");
+      return;
+    }
+    url = new URL(url, location.href).href;
+    var serial = 0;
+    var started = 0;
+
+    function filters() {
+      var out = {};
+      if (!form) return out;
+      ["severity", "service", "tag", "year", "status"].forEach(function (name) {
+        var values = checked(form, name);
+        if (values.length) out[name] = { any: values };
+      });
+      return out;
+    }
+
+    function show(term, search, mine) {
+      var results = search.results.slice(0, FULLTEXT_RESULTS);
+      return Promise.all(results.map(function (r) { return r.data(); })).then(function (all) {
+        if (mine !== serial || !box.isConnected) return;
+        list.textContent = "";
+        all.forEach(function (data) {
+          var where = hitAnchor(data);
+          var meta = data.meta || {};
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = data.url + (where.anchor ? "#" + encodeURIComponent(where.anchor.id) : "");
+          a.textContent = (meta.id ? meta.id + ": " : "") + (meta.title || data.url);
+          li.appendChild(a);
+          if (where.anchor) {
+            var place = document.createElement("span");
+            place.className = "pmt-ft-where";
+            place.textContent = " \u2013 " + anchorLabel(
+              where.anchor, String(data.content || "").split(/\s+/));
+            li.appendChild(place);
+          }
+          li.appendChild(excerpt(data, where.at));
+          list.appendChild(li);
+        });
+        var total = search.results.length;
+        output.textContent = total === 0 ? "No post-mortem has these words." :
+          total + " post-mortem" + (total === 1 ? "" : "s") +
+          (total > all.length ? ", the first " + all.length + " shown" : "");
+        if (performance.measure) {
+          performance.clearMeasures("pmtheater:fulltext");
+          performance.measure("pmtheater:fulltext", { start: started, end: performance.now() });
+        }
+      });
+    }
+
+    function run() {
+      var term = input.value.trim();
+      var mine = ++serial;
+      started = performance.now();
+      if (!term) {
+        list.textContent = "";
+        output.textContent = "";
+        return;
+      }
+      loadPagefind(url).then(function (pagefind) {
+        if (mine !== serial) return null;
+        return pagefind.search(term, { filters: filters() }).then(function (search) {
+          if (search && mine === serial) return show(term, search, mine);
+          return null;
+        });
+      }).catch(function () {
+        if (mine === serial) {
+          unavailable("Full-text search is not available: this site was built without its " +
+                      "Pagefind index (it is not built under mkdocs serve). The filter above " +
+                      "still searches ids, titles, summaries, services, tags and people.");
+        }
+      });
+    }
+
+    input.addEventListener("input", run);
+    // Load Pagefind at the first sign of intent: the pointer over the box, or focus.
+    function warm() { loadPagefind(url).catch(function () {}); }
+    box.addEventListener("pointerenter", warm, { once: true });
+    input.addEventListener("focus", warm);
+    if (form) {
+      form.addEventListener("change", function () { if (input.value.trim()) run(); });
+      form.addEventListener("reset", function () { setTimeout(function () { if (input.value.trim()) run(); }, 0); });
+    }
+    box.hidden = false;
+  }
+
   /* -- Edit this page -------------------------------------------------------- */
   // Pages that `pmtheater render` wrote for Zensical say which file "edit this page"
   // should open (the incident's YAML): the theme computes it from the page's own path.
@@ -747,6 +929,11 @@
     Array.prototype.forEach.call(boards, function (board) {
       board.setAttribute("data-pmt-ready", "");
       setupBoard(board);
+    });
+    var fulltext = document.querySelectorAll("[data-pmt-fulltext]:not([data-pmt-ready])");
+    Array.prototype.forEach.call(fulltext, function (box) {
+      box.setAttribute("data-pmt-ready", "");
+      setupFulltext(box);
     });
     var plain = document.querySelectorAll("table[data-pmt-sortable]:not([data-pmt-ready])");
     Array.prototype.forEach.call(plain, function (table) {

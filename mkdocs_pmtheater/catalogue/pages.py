@@ -23,8 +23,9 @@ from jinja2 import BaseLoader, Environment, select_autoescape
 from markupsafe import Markup
 
 from ..model.incident import Incident
+from ..publish.fulltext import BUNDLE_DIR as PAGEFIND_BUNDLE
 from ..publish.outputs import Output
-from ..publish.urls import SiteFiles, relative_link_resolver
+from ..publish.urls import SiteFiles, page_url, relative_link_resolver, relative_url
 from ..render.i18n import ENGLISH, N_, Labels
 from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, safe_title
@@ -269,6 +270,11 @@ class Catalogue:
                        if m in months.counts],
             "search_data": site.url(SEARCH_DATA, page) or "",
             "search_script": site.url(SEARCH_SCRIPT, page) or "",
+            # Pagefind's bundle, written after the build (publish/fulltext.py): the index
+            # page is a folder's index page, so its URL is the same with or without
+            # directory URLs.
+            "pagefind_script": relative_url(f"{PAGEFIND_BUNDLE}/pagefind.js",
+                                            page_url(page, directory_urls=True)),
         }
 
     def _context_action_items(self, page: str, site: SiteFiles, fields: Any

@@ -60,6 +60,12 @@ class PmTheaterConfig(Config):
     people = c.DictOfItems(c.ListOfItems(c.Type(str)), default={})
     """Names that mean the same person: ``{"@priya": ["Priya Raman"]}`` (shown as the key)."""
 
+    pagefind = c.Optional(c.Type(bool))
+    """Index every word of every playbill with Pagefind after ``mkdocs build`` (into
+    ``site_dir/pagefind/``) for the post-mortem index's full-text search. Unset: on when
+    ``pagefind[bin]`` is installed (``mkdocs-pmtheater[search]``), else off with a note;
+    ``true`` without it is a warning. Not run under ``mkdocs serve``."""
+
     labels = c.DictOfItems(c.Type(str), default={})
     """Replace any label the plugin writes, keyed by its English text (the message
     catalogue's msgid): ``{"Call Sheet": "Follow-ups"}``. Wins over the translation of the

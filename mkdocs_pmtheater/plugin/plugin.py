@@ -21,6 +21,7 @@ from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.export import IncidentLines
+from ..publish.fulltext import BUNDLE_DIR, index_site, pagefind_available
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
@@ -29,7 +30,7 @@ from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
-from .theater import MkDocsFiles, Theater, project_dir
+from .theater import MkDocsFiles, Theater, log, project_dir
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
@@ -44,12 +45,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._link_extension = IncidentLinkExtension()
         self._serve_problems: ServeProblems | None = None
         self.dirty: DirtyPlaybills | None = None
+        """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
         self.render_cache: RenderCache | None = None
+        """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
-        """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
-        """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
+        self._serving = False
+        self._pagefind = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -62,6 +65,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._bytecode = ({role: MemoryBytecodeCache() for role in ("theme", "playbill",
                                                                      "catalogue")}
                           if command == "serve" else None)
+        self._serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -100,7 +104,26 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
+        self._pagefind = self._want_pagefind()
         return config
+
+    def _want_pagefind(self) -> bool:
+        """Whether to index the built site with Pagefind (see the option ``pagefind``)."""
+        wanted = self.config.pagefind
+        if wanted is False or self._serving:
+            # Under `mkdocs serve` every rebuild would re-index the whole site: the
+            # index page says that full-text search is not available there.
+            return False
+        if pagefind_available():
+            return True
+        if wanted:
+            log.warning("pagefind: true, but Pagefind is not installed, so the post-mortem "
+                        "index has no full-text search. Install it with "
+                        "'pip install \"mkdocs-pmtheater[search]\"', or set 'pagefind: false'.")
+        else:
+            log.info("Pagefind is not installed: the post-mortem index has no full-text "
+                     "search (pip install \"mkdocs-pmtheater[search]\" adds it).")
+        return False
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         theater = self.theater
@@ -224,10 +247,18 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if self.theater is not None and self.dirty is not None:
-            self.dirty.written(self.theater)
-        if self.theater is not None and config.strict:
-            self.theater.strict_failure()
+        theater = self.theater
+        if theater is not None and self.dirty is not None:
+            self.dirty.written(theater)
+        if theater is not None and self._pagefind and theater.playbills:
+            report = index_site(config.site_dir, prefix=theater.production.prefix)
+            if report.error:
+                log.warning(f"{report.error}; the post-mortem index has no full-text search. "
+                            "Set 'pagefind: false' to build without it.")
+            else:
+                log.debug(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
+        if theater is not None and config.strict:
+            theater.strict_failure()
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater

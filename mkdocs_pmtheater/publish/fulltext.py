@@ -1,0 +1,101 @@
+"""Full-text search of every playbill with Pagefind, after the site is built.
+
+Material's (and Zensical's) search index holds only what finds an incident
+(the playbill templates mark every other section ``data-search-exclude``), so
+it stays small; every word of every post-mortem is findable through Pagefind
+(https://pagefind.app), a search engine for static sites whose browser side
+loads only the index chunks a query needs. The playbill templates mark the
+article ``data-pagefind-body`` (so Pagefind indexes playbills and nothing
+else), the index's facets as ``data-pagefind-filter`` and the title, id and
+date as ``data-pagefind-meta``.
+
+Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
+which brings ``pagefind[bin]``: its Python API and a prebuilt binary for the
+platform). Its Python API starts that binary as a service and talks to it
+over a pipe; nothing is downloaded at build time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import posixpath
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLE_DIR = "pagefind"
+"""Where the index goes, under the site's root: ``pagefind/pagefind.js`` and its chunks."""
+
+
+def pagefind_available() -> bool:
+    """Whether Pagefind's Python API and its binary (``pagefind[bin]``) are installed."""
+    if importlib.util.find_spec("pagefind") is None:
+        return False
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        return False
+    return get_executable() is not None
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What :func:`index_site` did: pages indexed, or why it could not."""
+
+    pages: int = 0
+    """Pages in the index (one fragment file each): the playbills."""
+    error: str | None = None
+
+
+def playbill_glob(prefix: str) -> str:
+    """The HTML files Pagefind reads: everything under the playbills' URL prefix (the
+    catalogue pages there have no ``data-pagefind-body``, so Pagefind leaves them out)."""
+    prefix = prefix.strip("/")
+    return posixpath.join(prefix, "**/*.html") if prefix else "**/*.html"
+
+
+def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
+    """Index the built site in ``site_dir`` with Pagefind and write the bundle to
+    ``site_dir/pagefind/`` (replacing an earlier one). Reads only the HTML files under
+    ``prefix``; only pages with ``data-pagefind-body`` (playbills) are indexed.
+
+    Never raises: a missing package or binary, or a failure of the Pagefind service,
+    is returned as :attr:`IndexReport.error` (a sentence for the build's log).
+    """
+    site = Path(site_dir).resolve()
+    if not pagefind_available():
+        return IndexReport(error="Pagefind is not installed (pip install "
+                                 "\"mkdocs-pmtheater[search]\")")
+    output = site / BUNDLE_DIR
+    try:
+        if output.is_dir():  # a stale bundle would keep removed playbills findable
+            shutil.rmtree(output)
+        _run(_index(site, output, playbill_glob(prefix)))
+    except Exception as exc:  # the service is another process: any failure is a message
+        return IndexReport(error=f"Pagefind could not index the site: {exc}")
+    # Pagefind's own count is of the files it read (the catalogue pages under the prefix
+    # too); the fragments are the pages it kept.
+    fragments = output / "fragment"
+    return IndexReport(pages=sum(1 for _ in fragments.iterdir()) if fragments.is_dir() else 0)
+
+
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run ``coroutine`` to completion, also when the caller is inside an event loop
+    (a build started from async code): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _index(site: Path, output: Path, glob: str) -> None:
+    from pagefind.index import IndexConfig, PagefindIndex
+
+    config = IndexConfig(output_path=str(output))
+    async with PagefindIndex(config=config) as index:
+        await index.add_directory(str(site), glob=glob)

@@ -1,0 +1,194 @@
+"""Search that scales: Material's index keeps what finds an incident, Pagefind every word.
+
+Real builds: Material's ``search/search_index.json`` is read as the browser
+gets it, and Pagefind's bundle (``pagefind/``) is decoded from its fragment
+files (gzip with a ``pagefind_dcd`` signature before the JSON).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SiteFactory
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import write_site  # the benchmark's generator
+
+SCENE_WORD = "quillback"
+"""A word written only in the observation of the second scene of one incident."""
+
+INCIDENT = """
+id: INC-2024-031
+title: Checkout errors after the pricing cache expired
+severity: SEV2
+started_at: 2024-03-14T14:02:00Z
+resolved_at: 2024-03-14T15:10:00Z
+summary: A million cache keys expired together and checkout failed.
+services: [checkout-api, pricing-cache]
+tags: [cache, stampede]
+cast:
+  - role: On-Call Engineer
+    actor: "@priya"
+timeline:
+  - at: "14:06"
+    character: On-Call Engineer
+    action: Opens the cache dashboard.
+  - at: "14:20"
+    character: On-Call Engineer
+    action: Reads the eviction graph.
+    observation: The {word} panel shows every key expiring at once.
+  - at: "14:30"
+    id: flush
+    character: On-Call Engineer
+    action: Flushes the marmoset keys.
+review:
+  root_causes:
+    - Bulk writes with one fixed TTL and no jitter.
+  contributing_factors:
+    - The dashboard hid expiries behind evictions.
+action_items:
+  - id: AI-1
+    title: Add jitter to every pricing cache TTL
+    owner: "@aiko"
+    due: 2024-04-15
+"""
+
+OTHER = """
+id: INC-2025-002
+title: Slow payments after a library upgrade
+severity: SEV3
+started_at: 2025-01-21T09:00:00Z
+summary: Latency doubled after a JSON library upgrade.
+services: [payments-api]
+tags: [latency]
+"""
+
+
+def fragments(site_dir: Path) -> list[dict]:
+    """Every page Pagefind indexed, decoded from ``pagefind/fragment/``."""
+    pages = []
+    for path in sorted((site_dir / "pagefind" / "fragment").iterdir()):
+        raw = gzip.decompress(path.read_bytes())
+        pages.append(json.loads(raw[raw.index(b"{"):]))
+    return pages
+
+
+def material_index(site_dir: Path) -> dict:
+    return json.loads((site_dir / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+
+def test_a_word_only_in_a_scene_is_found_by_pagefind_not_in_materials_index(
+        site: SiteFactory) -> None:
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    assert built.warnings == []
+
+    index = material_index(built.site_dir)
+    text = json.dumps(index["docs"]).lower()
+    assert SCENE_WORD not in text
+    # What finds an incident stays in Material's index ...
+    for kept in ("Checkout errors after the pricing cache expired",
+                 "A million cache keys expired together", "checkout-api", "pricing-cache",
+                 "stampede", "Bulk writes with one fixed TTL", "INC-2024-031", "SEV2"):
+        assert kept.lower() in text, kept
+    # ... and the rest does not: scenes, items, cast, contributing factors.
+    for left_out in ("Reads the eviction graph", "Add jitter to every pricing cache TTL",
+                     "@priya", "The dashboard hid expiries", "Cast of Characters",
+                     "The Screenplay", "Call Sheet"):
+        assert left_out.lower() not in text, left_out
+    # No empty entries for the sections left out.
+    playbill = [d for d in index["docs"] if d["location"].startswith("incidents/inc-2024-031/")]
+    assert {d["location"].split("#")[-1] for d in playbill} == {
+        "incidents/inc-2024-031/", "playbill", "the-story", "root-causes"}
+
+    pages = {page["meta"]["id"]: page for page in fragments(built.site_dir)}
+    assert set(pages) == {"INC-2024-031", "INC-2025-002"}  # playbills only
+    page = pages["INC-2024-031"]
+    assert page["url"] == "/incidents/inc-2024-031/"
+    assert page["meta"]["title"] == "Checkout errors after the pricing cache expired"
+    assert page["meta"]["date"] == "2024-03-14"
+    assert page["filters"] == {"severity": ["SEV2"], "status": ["published"],
+                               "service": ["checkout-api", "pricing-cache"],
+                               "tag": ["cache", "stampede"], "year": ["2024"]}
+    words = page["content"].split()
+    at = next(i for i, w in enumerate(words) if SCENE_WORD in w.lower())
+    before = [a for a in page["anchors"] if a["location"] <= at]
+    assert before[-1]["id"] == "scene-2"  # the browser links the hit to #scene-2
+    assert SCENE_WORD not in json.dumps(pages["INC-2025-002"]).lower()
+
+
+def test_pagefind_off_writes_no_bundle(site: SiteFactory) -> None:
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind": False}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    built = site.build(strict=True)
+    assert not (built.site_dir / "pagefind").exists()
+    assert built.exists("incidents/inc-2024-031/")
+
+
+def test_a_pagefind_that_fails_is_a_warning_and_the_site_is_still_built(
+        site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pagefind's API runs the binary named by PAGEFIND_BINARY_PATH: here one that exits.
+    broken = tmp_path / "pagefind-broken"
+    broken.write_text("#!/bin/sh\necho 'no index for you' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    built = site.build()
+    (warning,) = built.warnings_about("Pagefind")
+    assert "could not index the site" in warning and "pagefind: false" in warning
+    assert built.exists("incidents/inc-2024-031/")
+    assert built.exists("incidents/")
+    with pytest.raises(SystemExit):  # and a strict build fails on it
+        site.build(strict=True)
+
+
+def test_materials_index_stays_under_1_5_kb_per_incident(tmp_path: Path) -> None:
+    """The issue's target, on a generated 200-incident site (the benchmark's generator:
+    about 15 scenes, 6 action items and 2 awards each)."""
+    root = write_site(tmp_path / "generated", 200)
+    from conftest import build_site
+
+    built = build_site(root)
+    assert built.warnings == []
+    size = (built.site_dir / "search" / "search_index.json").stat().st_size
+    others = [d for d in material_index(built.site_dir)["docs"]
+              if not d["location"].startswith("incidents/inc-")]
+    other_bytes = len(json.dumps(others, separators=(",", ":")))
+    per_incident = (size - other_bytes) / 200
+    assert per_incident <= 1536, f"{per_incident:.0f} bytes per incident"
+    # Every word is still findable: Pagefind indexed every playbill.
+    assert len(fragments(built.site_dir)) == 200
+
+
+def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
+    """Under Zensical the site is built after ``pmtheater render``: the documented step
+    ``python -m pagefind --site site`` indexes the playbills (and only them)."""
+    root = tmp_path / "z"
+    docs = root / "docs" / "incidents"
+    docs.mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n")
+    (docs / "checkout.yaml").write_text(INCIDENT.format(word=SCENE_WORD).lstrip())
+    (root / "zensical.toml").write_text(
+        '[project]\nsite_name = "Z"\n'
+        'extra_css = ["assets/pmtheater/pmtheater.css"]\n'
+        'extra_javascript = ["assets/pmtheater/pmtheater.js"]\n'
+        'exclude_docs = """\nincidents/**/*.yaml\n"""\n')
+    for command in (["-m", "mkdocs_pmtheater.cli", "render"],
+                    ["-m", "zensical", "build", "--clean"],
+                    ["-m", "pagefind", "--site", "site"]):
+        done = subprocess.run([sys.executable, *command], cwd=root, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+    (page,) = fragments(root / "site")
+    assert page["meta"]["id"] == "INC-2024-031"
+    assert SCENE_WORD in page["content"].lower()
+    assert page["filters"]["severity"] == ["SEV2"]
+    search = json.loads((root / "site" / "search.json").read_text(encoding="utf-8"))
+    assert SCENE_WORD not in json.dumps(search).lower()
+    assert "bulk writes with one fixed ttl" in json.dumps(search).lower()
