@@ -8,17 +8,21 @@ two sites in the same run, each in a fresh Python process:
   a playbill per incident plus the index, action-item board, hall of fame and
   metrics pages;
 * ``markdown``: the same incidents pre-written as Markdown pages with the same
-  sections, plus a hand-kept index, action-item list and hall of fame
-  (benchmarks/markdown_baseline.py): what a team without pmtheater writes.
+  sections, kept out of the navigation (benchmarks/markdown_baseline.py): issue
+  #12's baseline. ``--with-lists`` also builds ``markdown-lists``, the same plus a
+  hand-kept index, action-item list and hall of fame (the baseline before: its
+  Python-Markdown tables of thousands of rows made the plugin look faster).
 
 It prints the build's wall time, the ratio plugin/markdown (of wall time, and of
 the CPU time the build process used, which a busy machine disturbs less), the
 plugin's own time (all its event handlers) per incident, each build's peak
-memory (max RSS) and the gzip size of the index page. Targets: ratio at most 1.0 at 2,000
-incidents, and time per incident flat as the site grows. This is a script, not
-a timed test: run it by hand, on a quiet machine.
+memory (max RSS) and their ratio, and the gzip size of the index page, then the
+verdict against issue #12's targets: time at most 0.8 x the baseline's, peak
+memory at most the baseline's, both growing linearly. This is a script, not a
+timed test: run it by hand, on a quiet machine; it prints the load average.
 
-    python benchmarks/build.py [--sizes 1000 2000 5000] [--out DIR] [--repeat 1] [--json FILE]
+    python benchmarks/build.py [--sizes 1000 2000 5000] [--out DIR] [--repeat 1]
+                               [--with-lists] [--json FILE]
 """
 
 from __future__ import annotations
@@ -112,20 +116,30 @@ def run_build(root: Path, site_dir: Path) -> dict[str, Any]:
     return result
 
 
+BASELINES = {"markdown": False, "markdown-lists": True}
+"""The Markdown sites: incident pages only (issue #12's baseline: "the same content
+written as Markdown pages kept out of the navigation"), or with the hand-kept lists."""
+
+
 def prepare(out: Path, kind: str, count: int, seed: int) -> Path:
     root = out / f"{kind}-{count}"
     marker = root / ".generated"
-    if not (marker.is_file() and marker.read_text() == f"{count} {seed}\n"):
+    stamp = f"{count} {seed}\n" if kind == "plugin" else f"{count} {seed} {kind}\n"
+    if not (marker.is_file() and marker.read_text() == stamp):
         if root.exists():
             shutil.rmtree(root)
-        (write_site if kind == "plugin" else write_markdown_site)(root, count, seed)
-        marker.write_text(f"{count} {seed}\n")
+        if kind == "plugin":
+            write_site(root, count, seed)
+        else:
+            write_markdown_site(root, count, seed, lists=BASELINES[kind])
+        marker.write_text(stamp)
     return root
 
 
-def measure(out: Path, count: int, seed: int, repeat: int) -> dict[str, Any]:
+def measure(out: Path, count: int, seed: int, repeat: int,
+            kinds: tuple[str, ...] = ("plugin", "markdown")) -> dict[str, Any]:
     row: dict[str, Any] = {"incidents": count}
-    roots = {kind: prepare(out, kind, count, seed) for kind in ("plugin", "markdown")}
+    roots = {kind: prepare(out, kind, count, seed) for kind in kinds}
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in roots}
     # Alternate the two sites, so that a change in the machine's load hits both alike.
     for _ in range(repeat):
@@ -139,6 +153,10 @@ def measure(out: Path, count: int, seed: int, repeat: int) -> dict[str, Any]:
         row[kind] = best
     row["ratio"] = row["plugin"]["build_seconds"] / row["markdown"]["build_seconds"]
     row["cpu_ratio"] = row["plugin"]["cpu_seconds"] / row["markdown"]["cpu_seconds"]
+    row["memory_ratio"] = row["plugin"]["peak_mib"] / row["markdown"]["peak_mib"]
+    if "markdown-lists" in row:
+        row["lists_cpu_ratio"] = (row["plugin"]["cpu_seconds"]
+                                  / row["markdown-lists"]["cpu_seconds"])
     return row
 
 
@@ -146,8 +164,8 @@ def report(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| incidents | plugin build (s) | markdown build (s) | ratio | CPU ratio "
         "| plugin's own ms/incident | build ms/incident | peak MiB plugin / markdown "
-        "| index.html gzip KiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| memory ratio | index.html gzip KiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         p, m, n = r["plugin"], r["markdown"], r["incidents"]
@@ -155,8 +173,19 @@ def report(rows: list[dict[str, Any]]) -> str:
             f"| {n:,} | {p['build_seconds']:.1f} | {m['build_seconds']:.1f} | {r['ratio']:.2f} "
             f"| {r['cpu_ratio']:.2f} | {1000 * p['plugin_seconds'] / n:.2f} "
             f"| {1000 * p['build_seconds'] / n:.2f} "
-            f"| {p['peak_mib']:.0f} / {m['peak_mib']:.0f} | {p['index_gzip_kib']:.1f} |"
+            f"| {p['peak_mib']:.0f} / {m['peak_mib']:.0f} | {r['memory_ratio']:.2f} "
+            f"| {p['index_gzip_kib']:.1f} |"
         )
+    lines.append("")
+    for r in rows:
+        verdict = [f"time {r['cpu_ratio']:.2f} (CPU) / {r['ratio']:.2f} (wall) against 0.80: "
+                   + ("met" if max(r["cpu_ratio"], r["ratio"]) <= 0.8 else "MISSED"),
+                   f"peak memory {r['memory_ratio']:.2f} against 1.00: "
+                   + ("met" if r["memory_ratio"] <= 1.0 else "MISSED")]
+        if "lists_cpu_ratio" in r:
+            verdict.append(f"CPU ratio against the Markdown site with hand-kept lists "
+                           f"{r['lists_cpu_ratio']:.2f}")
+        lines.append(f"{r['incidents']:,} incidents: " + "; ".join(verdict))
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         growth = ((last["plugin"]["build_seconds"] / last["incidents"])
@@ -177,15 +206,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="builds per site; the fastest counts")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
+    parser.add_argument("--with-lists", action="store_true",
+                        help="also build the Markdown site with a hand-kept index, action-item "
+                             "list and hall of fame (the baseline before issue #12)")
     args = parser.parse_args()
+    kinds = ("plugin", "markdown", *(["markdown-lists"] if args.with_lists else []))
     rows = []
     for count in args.sizes:
         started = time.perf_counter()
-        rows.append(measure(args.out, count, args.seed, args.repeat))
+        rows.append(measure(args.out, count, args.seed, args.repeat, kinds))
         print(f"{count:,} incidents measured in {time.perf_counter() - started:.0f} s",
               flush=True)
     print()
     print(report(rows))
+    print("load average (1, 5, 15 min): " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -155,8 +155,13 @@ def hall_page(incidents: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def write_markdown_site(root: Path, count: int, seed: int = 1) -> Path:
-    """The same site as ``generate.write_site``, with the incidents pre-written as Markdown."""
+def write_markdown_site(root: Path, count: int, seed: int = 1, *, lists: bool = True) -> Path:
+    """The same site as ``generate.write_site``, with the incidents pre-written as Markdown.
+
+    With ``lists`` the site also has the hand-kept index, action-item list and hall of
+    fame; without, it is only "the same content written as Markdown pages kept out of
+    the navigation", the baseline of issue #12.
+    """
     docs = root / "docs"
     (docs / "runbooks").mkdir(parents=True, exist_ok=True)
     (docs / "incidents").mkdir(parents=True, exist_ok=True)
@@ -171,7 +176,10 @@ def write_markdown_site(root: Path, count: int, seed: int = 1) -> Path:
     for d in incidents:
         page = docs / "incidents" / f"{d['id'].lower()}.md"
         page.write_text(markdown_page(d), encoding="utf-8")
-    (docs / "incidents" / "index.md").write_text(index_page(incidents), encoding="utf-8")
-    (docs / "incidents" / "action-items.md").write_text(board_page(incidents), encoding="utf-8")
-    (docs / "incidents" / "hall-of-fame.md").write_text(hall_page(incidents), encoding="utf-8")
+    if lists:
+        (docs / "incidents" / "index.md").write_text(index_page(incidents), encoding="utf-8")
+        (docs / "incidents" / "action-items.md").write_text(board_page(incidents),
+                                                            encoding="utf-8")
+        (docs / "incidents" / "hall-of-fame.md").write_text(hall_page(incidents),
+                                                            encoding="utf-8")
     return root

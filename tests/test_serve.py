@@ -8,6 +8,7 @@ is bounded.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -35,13 +36,25 @@ def counting(raw, file):
     print("PMT-PARSE " + file, file=sys.stderr, flush=True)
     return real(raw, file)
 loader.read_incident_yaml = counting
+import mkdocs.utils
+real_write = mkdocs.utils.write_file
+def logging_write(content, output_path):
+    print("PMT-WRITE " + output_path, file=sys.stderr, flush=True)
+    return real_write(content, output_path)
+mkdocs.utils.write_file = logging_write
+from mkdocs_pmtheater.render.playbill import PlaybillRenderer
+real_render = PlaybillRenderer.render
+def counting_render(self, incident, *args, **kwargs):
+    print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
+    return real_render(self, incident, *args, **kwargs)
+PlaybillRenderer.render = counting_render
 from mkdocs.__main__ import cli
 cli(sys.argv[1:])
 """
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, dirty: bool = False) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -49,7 +62,7 @@ class Server:
         env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [sys.executable, "-c", COUNTING_SERVE, "serve", "-a", f"127.0.0.1:{self.port}",
-             "-f", str(root / "mkdocs.yml")],
+             "-f", str(root / "mkdocs.yml"), *(["--dirty"] if dirty else [])],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.log: list[str] = []
@@ -63,6 +76,23 @@ class Server:
 
     def parses(self) -> list[str]:
         return [line.split(" ", 1)[1] for line in list(self.log) if line.startswith("PMT-PARSE ")]
+
+    def writes(self) -> list[str]:
+        """Pages written to the site folder, as ``incidents/inc-a/index.html``."""
+        return [self._in_site(line.split(" ", 1)[1]) for line in list(self.log)
+                if line.startswith("PMT-WRITE ")]
+
+    @staticmethod
+    def _in_site(path: str) -> str:
+        parts = Path(path).parts
+        # mkdocs serve writes into a temporary folder: /tmp/mkdocs_XXXX/...
+        start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
+        return "/".join(parts[start + 1:])
+
+    def renders(self) -> list[str]:
+        """Ids of the incidents whose playbill body was rendered, in order."""
+        return [line.split(" ", 1)[1] for line in list(self.log)
+                if line.startswith("PMT-RENDER ")]
 
     def builds(self) -> int:
         return sum("Documentation built in" in line for line in list(self.log))
@@ -99,15 +129,20 @@ class Server:
         self._reader.join(timeout=5)
 
 
-@pytest.fixture
-def server(site: SiteFactory) -> Iterator[tuple[SiteFactory, Server]]:
+@pytest.fixture(params=[False], ids=["serve"])
+def server(site: SiteFactory, request: pytest.FixtureRequest
+           ) -> Iterator[tuple[SiteFactory, Server]]:
     site.incident("a.yaml", minimal_incident("INC-A", "First title"))
     site.incident("b.yaml", minimal_incident("INC-B", "Bee outage"))
     site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
     site.page("runbook.md", "# Runbook\n\nSee [the A outage](incident:INC-A).\n")
     site.config["site_url"] = None
+    if request.param:
+        # These incidents are all alike, so each lists the others under "Previously on…"
+        # and any edit would rightly rebuild them all; the test is about the rest.
+        site.config["plugins"] = ["search", {"pmtheater": {"related": False}}]
     site.build()  # writes mkdocs.yml (and checks the site builds)
-    running = Server(site.root)
+    running = Server(site.root, dirty=request.param)
     try:
         running.wait_for("the first build", lambda: running.get("")[0] == 200)
         yield site, running
@@ -190,3 +225,126 @@ def test_serve_updates_backlinks_when_a_page_changes(server: tuple[SiteFactory, 
     srv.wait_for("the backlink to move", lambda: "Runbook" in referrers("inc-b"))
     assert referrers("inc-a") == ""
 
+
+
+@pytest.mark.parametrize("server", [True], ids=["dirty"], indirect=True)
+def test_dirty_serve_rebuilds_only_changed_playbills(server: tuple[SiteFactory, Server]) -> None:
+    """Under ``mkdocs serve --dirty`` a playbill whose YAML did not change is not written
+    again; the edited one, the catalogue pages and playbills whose "Referenced by"
+    changed are."""
+    site, srv = server
+    first = srv.writes()
+    assert {"incidents/inc-a/index.html", "incidents/inc-b/index.html",
+            "incidents/inc-c/index.html", "incidents/index.html"} <= set(first)
+
+    def referrers(slug: str) -> str:
+        html = srv.get(f"incidents/{slug}/")[1]
+        match = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>', html,
+                          re.S)
+        return match.group(0) if match else ""
+
+    # 1. An edit to one incident: its playbill and the index are written, no other playbill.
+    before = len(srv.writes())
+    builds = srv.builds()
+    save(site, "a.yaml", minimal_incident("INC-A", "Second title"))
+    srv.wait_for("the new title", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                 == "Second title")
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    assert "Second title" in srv.get("incidents/")[1]
+    written = srv.writes()[before:]
+    assert "incidents/inc-a/index.html" in written
+    assert "incidents/index.html" in written
+    assert "incidents/inc-b/index.html" not in written
+    assert "incidents/inc-c/index.html" not in written
+    assert title_of(srv.get("incidents/inc-b/")[1]) == "Bee outage"  # still served
+
+    # 2. A page now links to B instead of A: both playbills' "Referenced by" change, so
+    #    both are rebuilt; C is not.
+    before, builds = len(srv.writes()), srv.builds()
+    site.page("runbook.md", "# Runbook\n\nSee [the B outage](incident:INC-B).\n")
+    srv.wait_for("the backlink to move", lambda: "Runbook" in referrers("inc-b"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    assert referrers("inc-a") == ""
+    written = srv.writes()[before:]
+    assert {"incidents/inc-a/index.html", "incidents/inc-b/index.html"} <= set(written)
+    assert "incidents/inc-c/index.html" not in written
+
+    # 3. An incident whose text starts linking to C: C's "Referenced by" lists it.
+    before, builds = len(srv.writes()), srv.builds()
+    save(site, "b.yaml", minimal_incident("INC-B", "Bee outage")
+         + "impact: Like [the sea one](incident:INC-C).\n")
+    srv.wait_for("the backlink from B", lambda: "Bee outage" in referrers("inc-c"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    written = srv.writes()[before:]
+    assert "incidents/inc-a/index.html" not in written
+    assert not [line for line in srv.log if "Traceback" in line]
+
+
+def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
+    """Plain ``mkdocs serve`` rebuilds every page, but renders only the edited playbill
+    again; a reused body still reports its problems and still counts as a backlink."""
+    site.incident("a.yaml", minimal_incident("INC-A", "First title"))
+    site.incident("b.yaml", minimal_incident("INC-B", "Bee outage")
+                  + "impact: Like [the sea one](incident:INC-C) and [this](incident:INC-NOPE).\n")
+    site.incident("c.yaml", minimal_incident("INC-C", "Sea outage"))
+    site.config["site_url"] = None
+    # Alike incidents list each other under "Previously on…" (an edit rebuilds them all).
+    site.config["plugins"] = ["search", {"pmtheater": {"related": False}}]
+    site.build()
+    srv = Server(site.root)
+    try:
+        srv.wait_for("the first build", lambda: srv.builds() >= 1)
+        assert sorted(srv.renders()) == ["INC-A", "INC-B", "INC-C"]
+
+        def warnings_for_b() -> int:
+            return sum("docs/incidents/b.yaml" in line and "INC-NOPE" in line
+                       for line in list(srv.log))
+
+        assert warnings_for_b() == 1
+        rendered, builds = len(srv.renders()), srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title"))
+        srv.wait_for("the new title", lambda: title_of(srv.get("incidents/inc-a/")[1])
+                     == "Second title")
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        assert srv.renders()[rendered:] == ["INC-A"]
+        # incidents.json reuses the lines of B and C, and has A's new one.
+        data = json.loads(srv.get("incidents/incidents.json")[1])
+        assert sorted(i["title"] for i in data["incidents"]) == ["Bee outage", "Sea outage",
+                                                                 "Second title"]
+        assert warnings_for_b() == 2  # the reused body's problem is logged again
+        status, html = srv.get("incidents/inc-b/")
+        assert status == 200 and title_of(html) == "Bee outage"
+        assert "the sea one" in html
+        referenced = re.search(r'<section class="pmt-section pmt-referenced-by".*?</section>',
+                               srv.get("incidents/inc-c/")[1], re.S)
+        assert referenced is not None and "Bee outage" in referenced.group(0)
+
+        # A new summary: its plain words (kept across rebuilds by text) are fresh.
+        builds = srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title").replace(
+            "Something broke and we fixed it.", "The **cache** kept *nothing* stale."))
+        srv.wait_for("the new description", lambda: 'content="The cache kept nothing stale.'
+                     in srv.get("incidents/inc-a/")[1])
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        assert 'content="Something broke and we fixed it.' in srv.get("incidents/inc-b/")[1]
+        assert not [line for line in srv.log if "Traceback" in line]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("server", [True], ids=["dirty"], indirect=True)
+def test_dirty_serve_rebuilds_playbills_whose_related_incidents_changed(
+    server: tuple[SiteFactory, Server],
+) -> None:
+    """With "Previously on…" on, a playbill listing the edited incident is rebuilt too."""
+    site, srv = server
+    site.config["plugins"] = ["search", "pmtheater"]
+    before, builds = len(srv.writes()), srv.builds()
+    site.build()  # writes mkdocs.yml: "Previously on…" back on
+    srv.wait_for("the build after mkdocs.yml", lambda: srv.builds() > builds)
+    srv.wait_for("a related list", lambda: "First title" in srv.get("incidents/inc-b/")[1])
+    before, builds = len(srv.writes()), srv.builds()
+    save(site, "a.yaml", minimal_incident("INC-A", "Renamed title"))
+    srv.wait_for("the build to end", lambda: srv.builds() > builds)
+    srv.wait_for("the new title on B", lambda: "Renamed title" in srv.get("incidents/inc-b/")[1])
+    assert "incidents/inc-b/index.html" in srv.writes()[before:]

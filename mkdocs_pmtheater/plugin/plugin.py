@@ -6,6 +6,7 @@ import gc
 import html
 import re
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -19,12 +20,15 @@ from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
+from ..publish.export import IncidentLines
 from ..publish.fulltext import BUNDLE_DIR, index_site, pagefind_available
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
+from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
+from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
 
@@ -40,6 +44,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._link_index = LinkIndex()
         self._link_extension = IncidentLinkExtension()
         self._serve_problems: ServeProblems | None = None
+        self.dirty: DirtyPlaybills | None = None
+        """Under ``mkdocs serve --dirty``: which playbills need no rebuild (dirty.py)."""
+        self.render_cache: RenderCache | None = None
+        """Under ``mkdocs serve``: playbill bodies of unchanged incidents (rendercache.py)."""
+        self._bytecode: dict[str, MemoryBytecodeCache] | None = None
+        self._incident_lines: IncidentLines = {}
+        self._summary_cache: dict[str, dict[str, str]] = {}
         self._serving = False
         self._pagefind = False
 
@@ -47,6 +58,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
         and with it the loader's content cache and the index of links between pages."""
         self._serve_problems = ServeProblems() if command == "serve" else None
+        self.dirty = DirtyPlaybills() if command == "serve" and dirty else None
+        self.render_cache = RenderCache() if command == "serve" else None
+        # Compiled templates for the theme's, the playbills' and the catalogue's Jinja
+        # environments (one cache each: their options differ), kept across rebuilds.
+        self._bytecode = ({role: MemoryBytecodeCache() for role in ("theme", "playbill",
+                                                                     "catalogue")}
+                          if command == "serve" else None)
         self._serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -83,6 +101,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._link_extension not in config.markdown_extensions:
             config.markdown_extensions.append(self._link_extension)  # type: ignore[arg-type]
         self.theater = Theater(SiteOptions.from_config(self.config), config, self._loader, zone)
+        if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
+            self.theater.production.incident_lines = self._incident_lines
+            self.theater.production.summary_cache = self._summary_cache
         self._pagefind = self._want_pagefind()
         return config
 
@@ -129,6 +150,20 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                    used_in=self.config.backlinks)
         if self._serve_problems is not None:
             self._serve_problems.add_files(theater, files, config)
+        if self._bytecode is not None:
+            theater.renderer().env.bytecode_cache = self._bytecode["playbill"]
+            theater.catalogue.environment().bytecode_cache = self._bytecode["catalogue"]
+        # What can change a playbill's HTML during a serve: our templates, the site's
+        # overrides and mkdocs.yml (the installed theme's thousands of files do not).
+        watched = [str(TEMPLATES_DIR)]
+        if config.theme.custom_dir:
+            watched.append(config.theme.custom_dir)
+        if config.config_file_path:
+            watched.append(config.config_file_path)
+        if self.dirty is not None:
+            self.dirty.plan(theater, files, self._link_index, watched)
+        if self.render_cache is not None:
+            self.render_cache.begin_build(site_key(theater, files, watched), theater.playbills)
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
@@ -162,7 +197,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         raw_fields = links if self.config.allow_html else None
         src_uri = page.file.src_uri
         site = MkDocsFiles(files)
-        body = self.theater.playbill(page, files)
+        cache = self.render_cache
+        body = self.theater.playbill(page, files, None if cache is None
+                                     else (cache, self._link_index))
         if body is not None:
             if raw_fields is not None:
                 incident = self.theater.playbills[src_uri]
@@ -203,8 +240,16 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         head_end = output.index("</head>")
         return f"{output[:head_end]}{tags}\n{output[head_end:]}"
 
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
+               ) -> Environment | None:
+        if self._bytecode is not None:
+            env.bytecode_cache = self._bytecode["theme"]
+        return env
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         theater = self.theater
+        if theater is not None and self.dirty is not None:
+            self.dirty.written(theater)
         if theater is not None and self._pagefind and theater.playbills:
             report = index_site(config.site_dir, prefix=theater.production.prefix)
             if report.error:

@@ -20,6 +20,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from ..links.incident_links import LinkIndex
 from ..load.loader import Catalog, IncidentLoader
 from ..model.incident import Incident
 from ..model.options import SiteOptions
@@ -27,6 +28,8 @@ from ..model.problems import Problem, display_path
 from ..publish.production import Production, Site, Source, read_sources, source_date_problem
 from ..render.playbill import PlaybillRenderer
 from ..render.toc import TocEntry
+from .dirty import PlaybillFile, related_key
+from .rendercache import RenderCache
 from .toc import mkdocs_toc
 
 log = get_plugin_logger(__name__)
@@ -125,6 +128,10 @@ class Theater:
         self.catalogue = self.production.catalogue
         self.problem_texts: list[str] = []
         """Every problem reported in this build, as logged."""
+        self.recording: list[Problem] | None = None
+        """While a playbill renders: the problems it reports (kept with a cached body)."""
+        self.rendering_problems: list[Problem] = []
+        """Of those, the ones the production found (kept in its problems too)."""
         self.production.report = self._render_problem
 
     @property
@@ -170,7 +177,9 @@ class Theater:
         for file in [f for f in files if self.is_incident_file(f)]:
             files.remove(file)
         for page in production.pages.values():
-            file = File.generated(self.config, page.src_uri, content=page.markdown,
+            # Playbills can stay unmodified under `mkdocs serve --dirty` (dirty.py).
+            kind = File if page.incident is None else PlaybillFile
+            file = kind.generated(self.config, page.src_uri, content=page.markdown,
                                   inclusion=InclusionLevel.NOT_IN_NAV)
             if page.edit_source is not None:
                 file.edit_uri = page.edit_source
@@ -192,11 +201,15 @@ class Theater:
         """A problem found while a page is rendered: kept with the others, logged at once."""
         self.production.problems.append(problem)
         self.report([problem])
+        if self.recording is not None:  # replayed the same way with a cached body
+            self.rendering_problems.append(problem)
 
     def report(self, problems: Iterable[Problem]) -> None:
         """Log each problem as an MkDocs warning (so ``--strict`` fails) and count it:
         with ``-q`` MkDocs neither prints nor counts warnings (see :meth:`strict_failure`)."""
         for problem in problems:
+            if self.recording is not None:
+                self.recording.append(problem)
             self.problem_texts.append(problem.text())
             log.warning(self.problem_texts[-1])
 
@@ -225,9 +238,40 @@ class Theater:
                     f"mode (see the {seen} above)")
 
     # -- pages ---------------------------------------------------------------
-    def playbill(self, page: Page, files: Files) -> str | None:
-        """The body of a playbill page; None for other pages."""
-        return _with_toc(page, self.production.playbill(page.file.src_uri, MkDocsFiles(files)))
+    def playbill(self, page: Page, files: Files,
+                 cache: tuple[RenderCache, LinkIndex] | None = None) -> str | None:
+        """The body of a playbill page; None for other pages. With ``cache`` (``mkdocs
+        serve``), an unchanged incident's body comes from the last build (rendercache.py)."""
+        src = page.file.src_uri
+        incident = self.playbills.get(src)
+        entry = None
+        related: tuple[Any, ...] = ()
+        if cache is not None and incident is not None:
+            related = related_key(self, incident)
+            entry = cache[0].get(src, incident, self.catalog.by_slug, cache[1], related)
+        if entry is not None:
+            # Logged on every build, as when it is rendered.
+            for problem, in_production in entry.problems:
+                if in_production:
+                    self._render_problem(problem)
+                else:
+                    self.report([problem])
+            body, sections = entry.body, entry.sections
+        else:
+            self.recording, self.rendering_problems = [], []
+            try:
+                rendered = self.production.playbill(src, MkDocsFiles(files))
+            finally:
+                ours = {id(p) for p in self.rendering_problems}
+                problems = [(p, id(p) in ours) for p in self.recording]
+                self.recording = None
+            if rendered is None:
+                return None
+            body, sections = rendered
+            if cache is not None and incident is not None:
+                cache[0].put(src, incident, body, sections, cache[1], self.catalog.by_slug,
+                             problems, related)
+        return _with_toc(page, (body, sections))
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
         """The body of a catalogue page (index, board, ...); None for other pages."""

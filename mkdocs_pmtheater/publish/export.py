@@ -126,14 +126,35 @@ def incident_data(incident: Incident, url: str | None) -> dict[str, Any]:
     }
 
 
-def incidents_document(entries: Iterable[tuple[Incident, str | None]]) -> str:
+IncidentLines = dict[int, tuple[Incident, "str | None", str]]
+"""``id(incident) -> (incident, url, its JSON line)``: lines kept across builds."""
+
+
+def incidents_document(entries: Iterable[tuple[Incident, str | None]], *,
+                       lines: IncidentLines | None = None) -> str:
     """The JSON text for ``(incident, url)`` pairs, newest first as given.
 
     One incident per line: readable and diffable, and written by the json module's
-    C encoder (an indented dump runs in pure Python, ten times slower).
+    C encoder (an indented dump runs in pure Python, ten times slower). With
+    ``lines``, an incident that is the same object with the same URL as in an
+    earlier call (the loader's cache gives the same object for the same bytes)
+    reuses its line; ``lines`` is left holding this call's incidents only.
     """
     head = json.dumps({"format": FORMAT, "version": VERSION}, ensure_ascii=False)
-    incidents = ",\n".join(json.dumps(incident_data(incident, url), ensure_ascii=False)
-                           for incident, url in entries)
+    kept: IncidentLines = {}
+    written = []
+    for incident, url in entries:
+        found = lines.get(id(incident)) if lines is not None else None
+        if found is not None and found[0] is incident and found[1] == url:
+            line = found[2]
+        else:
+            line = json.dumps(incident_data(incident, url), ensure_ascii=False)
+        if lines is not None:
+            kept[id(incident)] = (incident, url, line)
+        written.append(line)
+    if lines is not None:
+        lines.clear()
+        lines.update(kept)
+    incidents = ",\n".join(written)
     return f'{head[:-1]}, "incidents": [\n{incidents}\n]}}\n' if incidents else (
         f'{head[:-1]}, "incidents": []}}\n')

@@ -22,6 +22,7 @@ and does its own escaping and line folding (tests read the result with the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import posixpath
@@ -35,7 +36,7 @@ from urllib.parse import urlsplit
 from ..load.schema import load_schema
 from ..model.incident import Incident
 from ..render.i18n import ENGLISH, N_, Labels
-from .export import incidents_document, utc, written
+from .export import IncidentLines, incidents_document, utc, written
 
 SCHEMA = "schema.json"
 INCIDENTS = "incidents.json"
@@ -51,6 +52,14 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def schema_document(severities: Iterable[str]) -> str:
+    """schema.json's text for these severity levels."""
+    return _schema_text(tuple(severities))
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_text(severities: tuple[str, ...]) -> str:
+    # An indented dump runs in pure Python: about a second per build on a busy machine,
+    # for the same text every time (and on every `mkdocs serve` rebuild).
     return json.dumps(load_schema(list(severities)), ensure_ascii=False, indent=2) + "\n"
 
 
@@ -260,8 +269,13 @@ def documents(
     site_author: str | None,
     labels: Labels = ENGLISH,
     summaries: Mapping[str, str] | None = None,
+    incident_lines: IncidentLines | None = None,
 ) -> dict[str, str | bytes]:
     """The four files, by name (they are published under ``prefix``).
+
+    ``incident_lines`` (kept by ``mkdocs serve`` across rebuilds) reuses the
+    ``incidents.json`` line of each incident that did not change (see
+    :func:`~.export.incidents_document`).
 
     ``published`` holds each playbill with its URL from the site's root
     (``incidents/inc-1/``), newest first. Without ``site_url`` the files give
@@ -288,7 +302,8 @@ def documents(
     return {
         SCHEMA: schema_document(severities),
         # Without site_url, playbill addresses are given relative to the site's root.
-        INCIDENTS: incidents_document((i, absolute(u) or u) for i, u in published),
+        INCIDENTS: incidents_document(((i, absolute(u) or u) for i, u in published),
+                                      lines=incident_lines),
         CALENDAR: calendar_document(
             ((i, absolute(u)) for i, u in published),
             name=labels.gettext(N_("%(site)s: action items")) % {"site": site_name},

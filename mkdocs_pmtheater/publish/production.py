@@ -42,6 +42,7 @@ from ..render.playbill import Clock, PlaybillRenderer, page_source
 from ..render.toc import TocEntry
 from . import feeds
 from .addresses import AddressBook, Holder, clash, dest_of, page_address
+from .export import IncidentLines
 from .outputs import Output
 from .urls import SiteFiles, relative_link_resolver
 
@@ -199,6 +200,10 @@ class Production:
         """``(href, folder of the text, page) -> URL``, silent (``IncidentLinks.folder_href``):
         for props naming incident files and for citations on catalogue pages."""
         self._renderer: PlaybillRenderer | None = None
+        self.incident_lines: IncidentLines | None = None
+        """``incidents.json`` lines to reuse, kept by ``mkdocs serve`` across rebuilds."""
+        self.summary_cache: dict[str, dict[str, str]] | None = None
+        """Plain words of summaries by Markdown settings, kept by ``mkdocs serve``."""
         self._fields: MarkdownFields | None = None
         self.summaries: dict[str, str] = {}
         """Plain words of each published summary (by its Markdown source), taken from
@@ -423,7 +428,7 @@ class Production:
         """
         publishing = self.check(sources, site_files, generator_outputs=generator_outputs)
         # Descriptions, the feed and the index's filter use the words a reader sees.
-        self.summaries = self.fields().plain_texts(i.summary for i, _ in publishing)
+        self.summaries = self.plain_summaries([i.summary for i, _ in publishing])
         self.catalogue.summaries = self.summaries
         for incident, src_uri in publishing:
             self.playbills[src_uri] = incident
@@ -454,7 +459,8 @@ class Production:
         return feeds.documents(
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
-            site_author=self.site.author, summaries=self.summaries, labels=self.labels)
+            site_author=self.site.author, summaries=self.summaries, labels=self.labels,
+            incident_lines=self.incident_lines)
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
@@ -468,6 +474,26 @@ class Production:
                 if self.data_path(name) not in self.shadowed]
 
     # -- pages -----------------------------------------------------------------
+    def plain_summaries(self, texts: list[str]) -> dict[str, str]:
+        """:meth:`~..render.markdown_fields.MarkdownFields.plain_texts` of ``texts``; with
+        :attr:`summary_cache` (``mkdocs serve``), only texts not seen in an earlier build
+        with the same Markdown settings are rendered (every rebuild rendered them all)."""
+        cache = self.summary_cache
+        if cache is None:
+            return self.fields().plain_texts(texts)
+        settings = repr(([e if isinstance(e, str) else type(e).__qualname__
+                          for e in self.site.markdown_extensions],
+                         sorted(self.site.markdown_configs.items(), key=lambda kv: str(kv[0])),
+                         self.options.allow_html))
+        known = cache.get(settings, {})
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known = {**known, **self.fields().plain_texts(missing)}
+        found = {t: known[t] for t in texts if t in known}
+        cache.clear()  # only this build's summaries, under these settings
+        cache[settings] = found
+        return found
+
     def fields(self) -> MarkdownFields:
         """The renderer of incident Markdown, configured like the site (one per build)."""
         if self._fields is None:
