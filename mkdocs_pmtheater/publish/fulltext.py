@@ -10,9 +10,10 @@ else), the index's facets as ``data-pagefind-filter`` and the title, id and
 date as ``data-pagefind-meta``.
 
 Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
-which brings ``pagefind[bin]``: its Python API and a prebuilt binary for the
-platform). Its Python API starts that binary as a service and talks to it
-over a pipe; nothing is downloaded at build time.
+which brings ``pagefind[bin]``: a prebuilt binary for the platform, run as
+``python -m pagefind``). The build runs that command in a process of its own,
+with a time limit, so a failing binary is a warning and never a stalled build;
+nothing is downloaded at build time.
 """
 
 from __future__ import annotations
