@@ -46,6 +46,11 @@ def zensical_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert rendered.returncode == 0, rendered.stdout + rendered.stderr
         built = run(["zensical", "build", "--clean"], root)
         assert built.returncode == 0, built.stderr
+        # The documented last step of the Zensical route: full-text search for the index
+        # (without it the index's search box hides, after a failed request for the bundle).
+        indexed = run(["pagefind", "--site", "site"], root)
+        assert indexed.returncode == 0, indexed.stdout + indexed.stderr
+        assert (root / "site" / "pagefind" / "pagefind.js").is_file()
         yield url
 
 

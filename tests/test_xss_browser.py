@@ -285,12 +285,14 @@ def test_no_payload_runs_in_search_results(chromium, xss_url) -> None:
     page, dialogs = open_page(chromium, xss_url)
     try:
         page.click("input.md-search__input")
-        for query in ("xss", "director", "services", "screenplay"):
+        # Words of what Material's index keeps for a playbill (its title: id and payload;
+        # the bulky sections are left to Pagefind).
+        for query in ("xss", "tricky"):
             page.fill("input.md-search__input", "")
             page.keyboard.type(query)  # Material searches on key events
             page.wait_for_selector(".md-search-result__item", timeout=10_000)
             page.wait_for_timeout(300)
-            assert page.locator(".md-search-result__item").count() >= 10
+            assert page.locator(".md-search-result__item").count() >= 1
             assert_nothing_ran(page, dialogs)
     finally:
         page.close()

@@ -10,17 +10,19 @@ else), the index's facets as ``data-pagefind-filter`` and the title, id and
 date as ``data-pagefind-meta``.
 
 Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
-which brings ``pagefind[bin]``: its Python API and a prebuilt binary for the
-platform). Its Python API starts that binary as a service and talks to it
-over a pipe; nothing is downloaded at build time.
+which brings ``pagefind[bin]``: a prebuilt binary for the platform, run as
+``python -m pagefind``). The build runs that command in a process of its own,
+with a time limit, so a failing binary is a warning and never a stalled build;
+nothing is downloaded at build time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import posixpath
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,10 @@ def playbill_glob(prefix: str) -> str:
     return posixpath.join(prefix, "**/*.html") if prefix else "**/*.html"
 
 
+INDEX_TIMEOUT = 1800
+"""Seconds Pagefind may take (10,000 playbills take a few minutes on two cores)."""
+
+
 def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
     """Index the built site in ``site_dir`` with Pagefind and write the bundle to
     ``site_dir/pagefind/`` (replacing an earlier one). Reads only the HTML files under
@@ -71,7 +77,20 @@ def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexRepor
     try:
         if output.is_dir():  # a stale bundle would keep removed playbills findable
             shutil.rmtree(output)
-        _run(_index(site, output, playbill_glob(prefix)))
+        # Pagefind's own command in a process of its own, with a time limit: its Python
+        # API waits forever on a binary that exits early, and shares the caller's asyncio
+        # machinery (a build run beside a browser driver, say).
+        done = subprocess.run(
+            [sys.executable, "-m", "pagefind", "--site", str(site),
+             "--glob", playbill_glob(prefix), "--output-path", str(output)],
+            capture_output=True, text=True, timeout=INDEX_TIMEOUT, check=False)
+        if done.returncode != 0:
+            said = " ".join((done.stderr or done.stdout).split())[-300:]
+            return IndexReport(error=f"Pagefind could not index the site (exit status "
+                                     f"{done.returncode}: {said})")
+    except subprocess.TimeoutExpired:
+        return IndexReport(error=f"Pagefind could not index the site within "
+                                 f"{INDEX_TIMEOUT} s")
     except Exception as exc:  # the service is another process: any failure is a message
         return IndexReport(error=f"Pagefind could not index the site: {exc}")
     # Pagefind's own count is of the files it read (the catalogue pages under the prefix
@@ -80,22 +99,3 @@ def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexRepor
     return IndexReport(pages=sum(1 for _ in fragments.iterdir()) if fragments.is_dir() else 0)
 
 
-def _run(coroutine):  # type: ignore[no-untyped-def]
-    """Run ``coroutine`` to completion, also when the caller is inside an event loop
-    (a build started from async code): then in a thread of its own."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-async def _index(site: Path, output: Path, glob: str) -> None:
-    from pagefind.index import IndexConfig, PagefindIndex
-
-    config = IndexConfig(output_path=str(output))
-    async with PagefindIndex(config=config) as index:
-        await index.add_directory(str(site), glob=glob)
