@@ -48,6 +48,14 @@ def counting_render(self, incident, *args, **kwargs):
     print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
     return real_render(self, incident, *args, **kwargs)
 PlaybillRenderer.render = counting_render
+# MkDocs drops a log message it has logged before ("Documentation built in 0.08
+# seconds" twice), so the end of each build is marked here.
+import mkdocs.commands.build
+real_build = mkdocs.commands.build.build
+def marking_build(*args, **kwargs):
+    real_build(*args, **kwargs)
+    print("PMT-BUILT", file=sys.stderr, flush=True)
+mkdocs.commands.build.build = marking_build
 from mkdocs.__main__ import cli
 cli(sys.argv[1:])
 """
@@ -95,7 +103,7 @@ class Server:
                 if line.startswith("PMT-RENDER ")]
 
     def builds(self) -> int:
-        return sum("Documentation built in" in line for line in list(self.log))
+        return sum(line == "PMT-BUILT" for line in list(self.log))
 
     def get(self, path: str) -> tuple[int, str]:
         try:
