@@ -109,6 +109,38 @@ def test_typing_filters_the_index(index) -> None:
     assert index.locator(".pmt-empty").is_visible()
 
 
+NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))"
+
+
+def test_a_keystroke_that_keeps_the_query_touches_nothing(index) -> None:
+    """A space after a word, or the same words in capitals, is the same query: the page
+    keeps what it shows (no row, count, facet or note is written) and stays right."""
+    field = index.locator("#pmt-q")
+    field.type("cache")
+    wanted = expected_ids("cache")
+    index.wait_for_function(
+        "n => document.querySelector('.pmt-count').textContent.startsWith(n + ' of')",
+        arg=len(wanted))
+    index.evaluate("""() => {
+      window.__pmtChanges = [];
+      new MutationObserver(records => {
+        for (const r of records) window.__pmtChanges.push(r.type + " " + r.target.nodeName);
+      }).observe(document.querySelector(".pmt-catalogue"),
+                 { subtree: true, childList: true, attributes: true, characterData: true });
+    }""")
+    for same in ("cache ", "CACHE", " Cache  "):
+        field.fill(same)
+        index.evaluate(NEXT_FRAME)
+        assert index.evaluate("window.__pmtChanges") == [], same
+        assert set(visible_ids(index)) == wanted, same
+    # The observer sees the page's writes: a new term changes rows and the count.
+    field.type("x")
+    index.wait_for_function(
+        "n => document.querySelector('.pmt-count').textContent.startsWith(n + ' of')",
+        arg=len(expected_ids("cache", "x")))
+    assert index.evaluate("window.__pmtChanges") != []
+
+
 def test_facets_combine(index) -> None:
     data = {d["id"]: d for d in incidents()}
     index.check('input[name="severity"][value="SEV1"]')

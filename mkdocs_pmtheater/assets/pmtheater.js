@@ -267,6 +267,7 @@
     var heads = table.tHead.rows[0].cells;
     var limit = PAGE;
     var path = location.pathname;
+    var applied = null;  // the filter key (query and facets) the page shows, see filter()
 
     // Facets: the columns marked data-f, and the checkboxes of the same name.
     var facets = [];
@@ -280,8 +281,11 @@
         ids.set(boxes[b].value, b);
         counters.push(boxes[b].parentNode.querySelector(".pmt-n"));
       }
+      // A row's value ids are vals[at[r]] to vals[at[r + 1] - 1]: two flat typed arrays
+      // instead of an array per row, so counting walks contiguous memory.
       facets.push({ name: name, column: c, boxes: boxes, ids: ids, counters: counters,
-                    selected: new Uint8Array(boxes.length), any: false, shown: [], values: [] });
+                    selected: new Uint8Array(boxes.length), any: false, shown: [],
+                    at: new Int32Array(n + 1), vals: null, list: [] });
     }
 
     // Per row, once: the lower-cased text and the facet value ids.
@@ -303,15 +307,17 @@
           else if (spans.length) for (var s = 0; s < spans.length; s++) vals.push(spans[s].textContent);
           else vals.push(cell.textContent.trim());
         }
-        var idList = [];
+        var first = facet.list.length;
         for (var v = 0; v < vals.length; v++) {
           var id = facet.ids.get(vals[v]);
-          if (id !== undefined && idList.indexOf(id) < 0) idList.push(id);
+          if (id !== undefined && facet.list.indexOf(id, first) < 0) facet.list.push(id);
         }
-        facet.values[r] = idList;
+        facet.at[r + 1] = facet.list.length;
       }
     }
     facets.forEach(function (facet) {
+      facet.vals = Int32Array.from(facet.list);
+      facet.list = null;
       for (var i = 0; i < facet.counters.length; i++) {
         facet.shown[i] = facet.counters[i] ? facet.counters[i].textContent : "";
       }
@@ -333,7 +339,9 @@
         if (!table.isConnected) return;
         for (var r = 0; r < n; r++) {
           var extra = data[ids0[r]];
-          if (extra) hay[r] += "\n" + String(extra).toLowerCase();
+          // One new flat string (toLowerCase makes one): "+=" alone leaves a rope
+          // that the next keystroke's search would flatten, 5,000 of them at once.
+          if (extra) hay[r] = (hay[r] + "\n" + String(extra)).toLowerCase();
         }
         forget();
         if (input.value.trim()) {
@@ -354,6 +362,7 @@
       found.clear();
       found.set("", everyRow);
       results.clear();
+      applied = null;
     }
     forget();
 
@@ -379,7 +388,7 @@
     function count(candidates) {
       var rowsOut = new Int32Array(candidates.length);
       var counts = facets.map(function (facet) { return new Int32Array(facet.boxes.length); });
-      var k = 0, f, i, facet, list;
+      var k = 0, f, i, end, facet, vals, tally;
       for (var c = 0; c < candidates.length; c++) {
         var r = candidates[c];
         // A facet's counts ignore its own selection: count rows that pass the others.
@@ -387,27 +396,35 @@
         for (f = 0; f < facets.length && misses < 2; f++) {
           facet = facets[f];
           if (!facet.any) continue;
-          list = facet.values[r];
+          vals = facet.vals;
           var hit = false;
-          for (i = 0; i < list.length; i++) if (facet.selected[list[i]]) { hit = true; break; }
+          for (i = facet.at[r], end = facet.at[r + 1]; i < end; i++) {
+            if (facet.selected[vals[i]]) { hit = true; break; }
+          }
           if (!hit) { misses++; missed = f; }
         }
         if (misses === 0) {
           rowsOut[k++] = r;
           for (f = 0; f < facets.length; f++) {
-            list = facets[f].values[r];
-            for (i = 0; i < list.length; i++) counts[f][list[i]]++;
+            facet = facets[f];
+            vals = facet.vals;
+            tally = counts[f];
+            for (i = facet.at[r], end = facet.at[r + 1]; i < end; i++) tally[vals[i]]++;
           }
         } else if (misses === 1) {
-          list = facets[missed].values[r];
-          for (i = 0; i < list.length; i++) counts[missed][list[i]]++;
+          facet = facets[missed];
+          vals = facet.vals;
+          tally = counts[missed];
+          for (i = facet.at[r], end = facet.at[r + 1]; i < end; i++) tally[vals[i]]++;
         }
       }
       return { rows: rowsOut.slice(0, k), counts: counts };
     }
 
     /* Which rows match, and the facet counts; touches no element but the counts. Results
-       are kept by query and facet selection: erasing back to a query reuses its result. */
+       are kept by query and facet selection: erasing back to a query reuses its result.
+       Returns false, touching nothing, when the page already shows this query and these
+       facets (a space typed after a word, a case change: the terms are the same). */
     function filter() {
       var q = input.value.trim().toLowerCase();
       var terms = q ? q.split(/\s+/) : [];
@@ -424,6 +441,8 @@
           }
         }
       }
+      if (key === applied) return false;
+      applied = key;
       var result = results.get(key);
       if (!result) {
         result = count(rowsWith(terms));
@@ -447,6 +466,7 @@
       var label = counted(output, "%(shown)s of %(total)s", matched, n);
       if (output.textContent !== label) output.textContent = label;
       if (empty) empty.hidden = matched !== 0;
+      return true;
     }
 
     function cap() {
@@ -519,9 +539,10 @@
     form.addEventListener("focusout", writeNow);
     form.addEventListener("input", function () {
       var start = performance.now();
-      limit = PAGE;
-      filter();
-      render();
+      if (filter()) {
+        limit = PAGE;
+        render();
+      }
       measure(start);
       sync();
     });
