@@ -739,11 +739,12 @@
         // Result URLs start at the folder that holds pagefind/, wherever the site lives.
         var root = new URL("..", url).pathname;
         // init() fetches the WebAssembly and the index's entry now, while the reader is
-        // still on the way to typing, instead of on the first keystroke. noWorker: Pagefind
-        // 1.5 would otherwise fetch pagefind-worker.js (41 KB, a second copy of its search
-        // code) and run there; a search of 10,000 playbills takes a few milliseconds of
-        // the page's own thread, less than starting the worker.
-        return Promise.resolve(pagefind.options({ baseUrl: root, noWorker: true })).then(function () {
+        // still on the way to typing, instead of on the first keystroke. Pagefind searches
+        // in its web worker (pagefind-worker.js, 40 KB more on first use): a word found on
+        // every one of 10,000 playbills takes Pagefind's WebAssembly 0.3 to 1.7 s, which
+        // on the page's own thread (its noWorker option) froze the page that long
+        // (benchmarks/search.py: main thread busy 27 to 116 ms per query with the worker).
+        return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
           return pagefind.init ? pagefind.init() : null;
         }).then(function () { return pagefind; });
       });
