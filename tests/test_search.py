@@ -271,3 +271,14 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     search = json.loads((root / "site" / "search.json").read_text(encoding="utf-8"))
     assert SCENE_WORD not in json.dumps(search).lower()
     assert "bulk writes with one fixed ttl" in json.dumps(search).lower()
+    # The plugin's own step does the same, plus exact chunk bounds: indexed again with it.
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site"],
+                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Pagefind indexed 1 playbill into" in done.stdout
+    (page,) = fragments(root / "site")
+    assert page["meta"]["id"] == "INC-2024-031"
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext",
+                           "no-such-site"], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 1 and "Pagefind could not index the site" in done.stderr

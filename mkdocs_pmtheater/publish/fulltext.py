@@ -192,3 +192,33 @@ def _last_word(path: Path) -> str | None:
             and words[-1] and isinstance(words[-1][0], str)):
         return None
     return words[-1][0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mkdocs_pmtheater.publish.fulltext SITE [--prefix incidents]``: index a
+    built site's playbills as the MkDocs build does (Pagefind, then exact chunk bounds),
+    for sites built by another tool, such as Zensical after ``pmtheater render``. Prints
+    how many playbills were indexed; exit status 1, with the reason, when it could not."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mkdocs_pmtheater.publish.fulltext",
+        description="Index the playbills of a built site with Pagefind for the post-mortem "
+                    "index's full-text search.")
+    parser.add_argument("site", help="the built site's folder (site_dir)")
+    parser.add_argument("--prefix", default="incidents",
+                        help="the playbills' URL folder (the plugin's 'prefix'; default: "
+                             "incidents)")
+    args = parser.parse_args(argv)
+    report = index_site(args.site, prefix=args.prefix)
+    if report.error:
+        print(report.error, file=sys.stderr)
+        return 1
+    plural = "" if report.pages == 1 else "s"
+    print(f"Pagefind indexed {report.pages} playbill{plural} into "
+          f"{Path(args.site) / BUNDLE_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
