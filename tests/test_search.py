@@ -123,6 +123,36 @@ def test_a_word_only_in_a_scene_is_found_by_pagefind_not_in_materials_index(
     assert SCENE_WORD not in json.dumps(pages["INC-2025-002"]).lower()
 
 
+def test_pagefind_indexes_what_the_file_says_not_the_templates_labels(site: SiteFactory) -> None:
+    """Labels every playbill repeats ("Saw:", column headings, the derived "since impact
+    began" times, the critique's lede, the plot points' recap of their scenes) stay out
+    of Pagefind: on 10,000 playbills they are index words on every page that only make
+    the index and each result's fragment bigger. Every value of the file stays."""
+    site.incident("2024/checkout.yaml", INCIDENT.replace(
+        "    observation: The {word}", "    belief: The cache was warm.\n"
+        "    plot_point: climax\n    observation: The {word}").replace(
+        "cast:\n", "director: Dana Cole\nreview_date: 2024-03-16\ncast:\n").replace(
+        "  root_causes:", "  five_whys:\n    - why: Why did keys expire together?\n"
+        "      because: One fixed TTL.\n  root_causes:").replace(
+        "    due: 2024-04-15", "    due: 2024-04-15\n    kind: prevent\n"
+        "    tracker: https://tracker.example.com/REL-7").format(word=SCENE_WORD))
+    built = site.build(strict=True)
+    assert built.warnings == []
+    page = next(p for p in fragments(built.site_dir) if p["meta"]["id"] == "INC-2024-031")
+    content = page["content"]
+    for written in (SCENE_WORD, "The cache was warm.", "climax", "Dana Cole", "2024-03-16",
+                    "Why did keys expire together?", "One fixed TTL.", "prevent",
+                    "https://tracker.example.com/REL-7", "@aiko", "2024-04-15",
+                    "On-Call Engineer", "@priya", "Reads the eviction graph.", "14:20"):
+        assert written in content, written
+    for label in ("Saw:", "Believed:", "Why?", "Because", "Kind:", "Tracker:", "Overdue",
+                  "Played by", "Since impact began", "time to resolve", "Milestones",
+                  "Marked in the screenplay", "A blameless review", "Times in UTC"):
+        assert label not in content, label
+    # Each scene and action item is still an anchor a result can link to.
+    assert {"scene-1", "scene-2", "scene-flush", "ai-1"} <= {a["id"] for a in page["anchors"]}
+
+
 def test_pagefind_off_writes_no_bundle(site: SiteFactory) -> None:
     site.config["plugins"] = ["search", {"pmtheater": {"pagefind": False}}]
     site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
@@ -164,6 +194,55 @@ def test_materials_index_stays_under_1_5_kb_per_incident(tmp_path: Path) -> None
     assert per_incident <= 1536, f"{per_incident:.0f} bytes per incident"
     # Every word is still findable: Pagefind indexed every playbill.
     assert len(fragments(built.site_dir)) == 200
+    tightened = check_chunk_bounds(built.site_dir / "pagefind")
+    # What the exact bounds save: a word that only begins with a chunk's last word (and
+    # falls between two chunks) no longer fetches that chunk, as Pagefind's own bounds made
+    # it do (on 10,000 playbills: the chunk of "a" for "autoscaler", 220 KB).
+    [meta_path] = (built.site_dir / "pagefind").glob("pagefind.*.pf_meta")
+    chunks = pagefind_file(meta_path)[2]
+    as_pagefind_wrote = [[low, high.rstrip("\0"), name] for low, high, name in chunks]
+    spared = [(high[:-1] + "0", name) for _, high, name in tightened
+              if name in chunks_for(high[:-1] + "0", as_pagefind_wrote)]
+    assert spared, tightened
+    assert all(name not in chunks_for(term, chunks) for term, name in spared), spared
+
+
+def pagefind_file(path: Path):
+    """One of Pagefind's CBOR files (metadata, index chunk), decoded."""
+    import cbor2
+
+    raw = gzip.decompress(path.read_bytes())
+    assert raw.startswith(b"pagefind_dcd")
+    return cbor2.loads(raw[len(b"pagefind_dcd"):])
+
+
+def chunks_for(term: str, chunks: list[list[str]]) -> set[str]:
+    """The index chunks Pagefind 1.5's browser side fetches for one word of a query
+    (``request_indexes`` in pagefind_web: the chunks whose bounds hold the word, else those
+    whose bounds, cut to the word's length, bracket it)."""
+    strict = {name for low, high, name in chunks if low <= term <= high}
+    if strict:
+        return strict
+    return {name for low, high, name in chunks
+            if term[:len(low)] >= low[:len(term)] and term[:len(high)] <= high[:len(term)]}
+
+
+def check_chunk_bounds(bundle: Path) -> list[list[str]]:
+    """The index chunks' bounds after ``tighten_chunk_bounds``: some were made exact (the
+    chunk's last word and a NUL), and Pagefind still fetches the chunk of every word of
+    the index when that word is searched (nothing became unfindable). Returns the
+    tightened chunks."""
+    [meta_path] = bundle.glob("pagefind.*.pf_meta")
+    chunks = pagefind_file(meta_path)[2]
+    tightened = [c for c in chunks if c[1].endswith("\0")]
+    assert tightened, [c[:2] for c in chunks]
+    for low, high, name in chunks:
+        words = [w[0] for w in pagefind_file(bundle / "index" / f"{name}.pf_index")[0]]
+        for word in words:
+            assert name in chunks_for(word, chunks), (word, low, high)
+        if high.endswith("\0"):
+            assert words[-1] == high[:-1]
+    return tightened
 
 
 def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
@@ -192,3 +271,14 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     search = json.loads((root / "site" / "search.json").read_text(encoding="utf-8"))
     assert SCENE_WORD not in json.dumps(search).lower()
     assert "bulk writes with one fixed ttl" in json.dumps(search).lower()
+    # The plugin's own step does the same, plus exact chunk bounds: indexed again with it.
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site"],
+                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Pagefind indexed 1 playbill into" in done.stdout
+    (page,) = fragments(root / "site")
+    assert page["meta"]["id"] == "INC-2024-031"
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext",
+                           "no-such-site"], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 1 and "Pagefind could not index the site" in done.stderr

@@ -127,8 +127,16 @@ def test_the_search_benchmark_runs_and_reports_against_the_targets(tmp_path) -> 
     assert row["material"]["bytes_per_incident"] <= 1536
     pagefind = row["pagefind"]
     assert pagefind["pages"] == 30
+    assert "Pagefind's 10,000-incident targets: not measured" in done.stdout
     for run in pagefind["runs"]:
-        assert run["results_shown"] > 0 and run["bytes"] > 0 and run["errors"] == []
+        assert run["results_shown"] > 0 and run["errors"] == [], run
+        # Every query fetched index chunks and the fragments of the results shown.
+        fetched = {kind for phase in run["bytes"].values() for kind in phase}
+        assert {"index", "fragment"} <= fetched, run
+        assert run["first_ms"] > 0
+    rare = [run for run in pagefind["runs"] if run["query"].startswith("rare word")]
+    assert rare and all(run["count_text"] == "1 post-mortem" for run in rare)
+    assert all("#scene-8" in run["links"][0] for run in rare)  # the scene it was planted in
 
 
 HOSTILE = """
@@ -160,4 +168,50 @@ def test_hostile_text_in_results_is_shown_as_text(site: SiteFactory, chromium) -
         assert result.locator("img, script, svg, b").count() == 0
         page.wait_for_timeout(300)
         assert page.evaluate("window.pwned") is None
+        assert errors == []
+
+
+def test_chunks_with_exact_bounds_still_find_their_words(tmp_path, chromium) -> None:
+    """On a generated site big enough for Pagefind to split its index into chunks, the
+    build makes some chunk bounds exact (``tighten_chunk_bounds``): in Chromium the word
+    such a bound names is still found, through that chunk, and so are the words of the
+    chunk after it."""
+    import gzip
+    import re
+
+    import cbor2
+    from conftest import build_site
+    from generate import write_site
+    from test_search import check_chunk_bounds, pagefind_file
+
+    root = write_site(tmp_path / "generated", 100)
+    config = root / "mkdocs.yml"  # no web fonts from outside: the network is closed
+    config.write_text(config.read_text().replace("  name: material\n",
+                                                 "  name: material\n  font: false\n"))
+    built = build_site(root)
+    bundle = built.site_dir / "pagefind"
+    tightened = check_chunk_bounds(bundle)
+    [meta_path] = bundle.glob("pagefind.*.pf_meta")
+    chunks = pagefind_file(meta_path)[2]
+    low, high, name = tightened[0]
+    following = chunks[chunks.index([low, high, name]) + 1]
+    later = pagefind_file(bundle / "index" / f"{following[2]}.pf_index")[0][0][0]
+    assert gzip.decompress(meta_path.read_bytes()).startswith(b"pagefind_dcd")
+    assert cbor2  # the build needs it (the "search" extra) to make the bounds exact
+    with serve_directory(built.site_dir) as url:
+        page, errors, _ = open_page(chromium, url + "incidents/")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        for word, chunk in ((high[:-1], name), (later, following[2])):
+            page.fill("#pmt-ft", "")  # an empty box clears the results and their count
+            page.wait_for_function("document.querySelector('.pmt-ft-count').textContent === ''")
+            requests.clear()
+            page.fill("#pmt-ft", word)
+            page.wait_for_function(
+                "w => document.querySelector('.pmt-ft-count').textContent !== '' && "
+                "document.querySelector('#pmt-ft').value === w", arg=word)
+            count = page.locator(".pmt-ft-count").inner_text()
+            assert re.match(r"^\d+ post-mortems?", count), (word, count)
+            assert any(f"/pagefind/index/{chunk}.pf_index" in r for r in requests), (
+                word, requests)
         assert errors == []

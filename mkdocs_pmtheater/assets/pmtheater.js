@@ -760,7 +760,11 @@
         // Result URLs start at the folder that holds pagefind/, wherever the site lives.
         var root = new URL("..", url).pathname;
         // init() fetches the WebAssembly and the index's entry now, while the reader is
-        // still on the way to typing, instead of on the first keystroke.
+        // still on the way to typing, instead of on the first keystroke. Pagefind searches
+        // in its web worker (pagefind-worker.js, 40 KB more on first use): a word found on
+        // every one of 10,000 playbills takes Pagefind's WebAssembly 0.3 to 1.7 s, which
+        // on the page's own thread (its noWorker option) froze the page that long
+        // (benchmarks/search.py: main thread busy 27 to 116 ms per query with the worker).
         return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
           return pagefind.init ? pagefind.init() : null;
         }).then(function () { return pagefind; });
@@ -855,38 +859,61 @@
       return out;
     }
 
+    function entry(data) {
+      var where = hitAnchor(data);
+      var meta = data.meta || {};
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = data.url + (where.anchor ? "#" + encodeURIComponent(where.anchor.id) : "");
+      a.textContent = (meta.id ? meta.id + ": " : "") + (meta.title || data.url);
+      li.appendChild(a);
+      if (where.anchor) {
+        var place = document.createElement("span");
+        place.className = "pmt-ft-where";
+        place.textContent = " \u2013 " + anchorLabel(
+          where.anchor, String(data.content || "").split(/\s+/));
+        li.appendChild(place);
+      }
+      li.appendChild(excerpt(data, where.at));
+      return li;
+    }
+
+    function measure() {
+      if (performance.measure) {
+        performance.clearMeasures("pmtheater:fulltext");
+        performance.measure("pmtheater:fulltext", { start: started, end: performance.now() });
+      }
+    }
+
+    // Each result needs its fragment (Pagefind's result.data(): about 2.6 KB, gzipped),
+    // fetched for the results shown only. They are shown as they arrive, in rank order
+    // (a result waits for those above it), so the first one does not wait for the tenth.
     function show(term, search, mine) {
       var results = search.results.slice(0, FULLTEXT_RESULTS);
-      return Promise.all(results.map(function (r) { return r.data(); })).then(function (all) {
-        if (mine !== serial || !box.isConnected) return;
+      var total = search.results.length;
+      var ready = [];
+      var next = 0;
+      // The earlier query's results stay until the first of these can replace them.
+      function replace() {
         list.textContent = "";
-        all.forEach(function (data) {
-          var where = hitAnchor(data);
-          var meta = data.meta || {};
-          var li = document.createElement("li");
-          var a = document.createElement("a");
-          a.href = data.url + (where.anchor ? "#" + encodeURIComponent(where.anchor.id) : "");
-          a.textContent = (meta.id ? meta.id + ": " : "") + (meta.title || data.url);
-          li.appendChild(a);
-          if (where.anchor) {
-            var place = document.createElement("span");
-            place.className = "pmt-ft-where";
-            place.textContent = " \u2013 " + anchorLabel(
-              where.anchor, String(data.content || "").split(/\s+/));
-            li.appendChild(place);
-          }
-          li.appendChild(excerpt(data, where.at));
-          list.appendChild(li);
-        });
-        var total = search.results.length;
         output.textContent = total === 0 ? "No post-mortem has these words." :
           total + " post-mortem" + (total === 1 ? "" : "s") +
-          (total > all.length ? ", the first " + all.length + " shown" : "");
-        if (performance.measure) {
-          performance.clearMeasures("pmtheater:fulltext");
-          performance.measure("pmtheater:fulltext", { start: started, end: performance.now() });
-        }
-      });
+          (total > results.length ? ", the first " + results.length + " shown" : "");
+      }
+      if (!results.length) {
+        replace();
+        measure();
+        return Promise.resolve();
+      }
+      return Promise.all(results.map(function (r, i) {
+        return r.data().then(function (data) {
+          if (mine !== serial || !box.isConnected) return;
+          ready[i] = entry(data);
+          if (i === 0) replace();
+          while (ready[next]) list.appendChild(ready[next++]);
+          if (i === 0) measure();  // the first result is on the page
+        });
+      }));
     }
 
     function run() {
