@@ -26,10 +26,12 @@ from __future__ import annotations
 import re
 from html.parser import attrfind_tolerant  # type: ignore[attr-defined]
 
-_TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
-"""A start or end tag, its attributes' quoted values may hold ``>`` (as the parser's
-``locatestarttagend_tolerant`` allows). Alternatives start with different characters,
-so matching is linear."""
+_TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
+"""A start or end tag; its attributes' quoted values may hold ``>`` (as the parser's
+``locatestarttagend_tolerant`` allows). The alternatives start with different
+characters, and an unquoted ``<`` ends the attempt, so a scan from one ``<`` stops at
+the next one outside quotes: linear time. (A tag with an unquoted ``<`` in it is not
+read as a tag, and the count of ``<`` then tells the scan it is unsure.)"""
 
 _UNSURE = re.compile(r"<[!?]|<plaintext\b", re.IGNORECASE)
 """Markup the tag scan does not replay exactly (comments, declarations, processing
@@ -77,9 +79,11 @@ def search_slim(html: str) -> str | None:
         return None
     context: list[str] = []
     # Per open element: where it starts, and, if it may be cut (it starts inside a
-    # skipped region), the parser's state when it started.
+    # skipped region), the parser's skip set, event and heading counts at its start.
     frames: list[tuple[int, frozenset[str] | None, int, int]] = []
+    not_a_candidate = (0, None, 0, 0)
     skip: set[str] = set(_SKIPPED_ALWAYS)
+    skipping = False  # whether the parser skips what comes now: skip & context
     events = 0  # tokens the parser acted on (not skipped): they change the index
     headings = 0
     started = False  # the parser has opened its first section
@@ -89,53 +93,61 @@ def search_slim(html: str) -> str | None:
     raw_text = ""  # the raw-text element just opened: the next tag must be its end
     for match in _TAG.finditer(html):
         tags += 1
+        start, end = match.span()
+        closing, name, attributes = match.groups()
+        tag = name.lower()
         if raw_text:
-            if not (match.group(1) and match.group(2).lower() == raw_text):
+            if not (closing and tag == raw_text):
                 return None
             raw_text = ""
-        if match.start() > position and skip.isdisjoint(context):
+        if start > position and not skipping:
             events += 1  # text the parser keeps (or whose whitespace it records)
             started = True
-        position = match.end()
-        tag = match.group(2).lower()
-        if not match.group(1):  # a start tag
-            if tag in _RAW_TEXT and not match.group(0).endswith("/>"):
+        position = end
+        if not closing:  # a start tag
+            self_closing = attributes.endswith("/")
+            if tag in _RAW_TEXT and not self_closing:
                 raw_text = tag
             if tag in _VOID:
                 continue
-            before = frozenset(skip) if started else None
-            headings_before = headings
+            excluded = _excludes(attributes)
+            heading = tag in _HEADINGS
+            skipped = skipping or excluded or tag in skip
+            if skipped and started and not heading:
+                frames.append((start, frozenset(skip), 0, 0))
+            else:
+                frames.append(not_a_candidate)
             context.append(tag)
-            if tag in _HEADINGS:
+            started = True
+            if heading:
                 headings += 1
                 events += 1
-            started = True
-            if _excludes(match.group(3)):
+            if excluded:
                 skip.add(tag)
-            elif skip.isdisjoint(context):
+            elif not skipped:
                 events += 1
-            skipping = not skip.isdisjoint(context)
-            if skipping and before is not None and headings == headings_before:
-                frames.append((match.start(), before, events, headings))
-            else:
-                frames.append((match.start(), None, 0, 0))
-            if not match.group(0).endswith("/>"):
+            skipping = skipped
+            if frames[-1][1] is not None:
+                frames[-1] = (start, frames[-1][1], events, headings)
+            if not self_closing:
                 continue
             # <x/>: the parser's handle_startendtag, a start then an end tag.
         if not context or context[-1] != tag:
             continue  # the parser ignores an end tag that does not close the last element
         context.pop()
-        start, before, events_then, headings_then = frames.pop()
-        if tag in skip:
-            if tag not in _SKIPPED_ALWAYS:
-                skip.discard(tag)
-        elif skip.isdisjoint(context):
+        element_start, before, events_then, headings_then = frames.pop()
+        in_skip = tag in skip
+        if in_skip and tag not in _SKIPPED_ALWAYS:
+            skip.discard(tag)
+        if skipping:
+            skipping = not skip.isdisjoint(context)
+        if not in_skip and not skipping:
             events += 1
         if (before is not None and events == events_then and headings == headings_then
                 and skip == before):
-            while cuts and cuts[-1][0] >= start:
+            while cuts and cuts[-1][0] >= element_start:
                 cuts.pop()  # the element cut now holds them
-            cuts.append((start, match.end()))
+            cuts.append((element_start, end))
     if html.count("<") != tags:
         return None  # a "<" the tag scan did not read as a tag: not sure how the parser does
     if not cuts:
