@@ -40,6 +40,15 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert "peak memory" in done.stdout and "against 0.80" in done.stdout
     assert row["plugin"]["plugin_seconds"] > 0
     assert row["markdown"]["plugin_seconds"] == 0
+    # Pagefind (installed in the test environment) runs as a process of its own: its CPU
+    # time counts as the build's, and the report says how long the build waited for it.
+    plugin = row["plugin"]
+    assert plugin["pagefind_cpu_seconds"] > 0
+    parts = plugin["python_cpu_seconds"] + plugin["pagefind_cpu_seconds"]
+    assert abs(plugin["cpu_seconds"] - parts) < 1e-6  # one build: its two parts
+    assert row["markdown"]["pagefind_cpu_seconds"] == 0
+    assert row["median_ratio"] > 0 and row["median_cpu_ratio"] > 0
+    assert "Pagefind CPU s / build waited s" in done.stdout
 
     # Both sites publish the same pages for the incidents.
     plugin_pages = {p.parent.name for p in (out / "plugin-30" / "site" / "incidents").glob(

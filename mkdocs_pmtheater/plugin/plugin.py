@@ -9,7 +9,7 @@ import re
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -21,9 +21,16 @@ from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.export import IncidentLines
-from ..publish.fulltext import BUNDLE_DIR, index_site, pagefind_available
+from ..publish.fulltext import (
+    BUNDLE_DIR,
+    PlaybillCopies,
+    html_start_tag,
+    index_site,
+    pagefind_available,
+)
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
+from ..render.searchslim import search_slim
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
@@ -53,6 +60,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._summary_cache: dict[str, dict[str, str]] = {}
         self._serving = False
         self._pagefind = False
+        self._slim_search = False
+        """Whether Material's search plugin is the site's search (see _slim_for_search)."""
+        self._full_bodies: dict[str, tuple[str, str]] = {}
+        self._copies: PlaybillCopies | None = None
+        """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
+        """Playbills whose body Material's search reads slim: source URI -> (full, slim)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -105,6 +118,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
         self._pagefind = self._want_pagefind()
+        self._slim_search = uses_materials_search_only(config)
+        self._full_bodies.clear()
         return config
 
     def _want_pagefind(self) -> bool:
@@ -220,14 +235,55 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return html
 
     @event_priority(50)  # before search plugins index the page
-    def on_page_context(
+    def _on_page_context_before_search(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
+        if self._slim_search:
+            self._slim_for_search(page)
         return context
 
-    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+    def _slim_for_search(self, page: Page) -> None:
+        """Give Material's search plugin a playbill without what it skips (searchslim.py):
+        it parses the page in Python, token by token, and most of a playbill is marked
+        ``data-search-exclude``. The index comes out the same; the full body is put back
+        (:meth:`_on_page_context_after_search`) before the page template renders it."""
+        theater, full = self.theater, page.content
+        if theater is None or full is None or page.file.src_uri not in theater.playbills:
+            return
+        slim = search_slim(full)
+        if slim is not None and slim != full:
+            self._full_bodies[page.file.src_uri] = (full, slim)
+            page.content = slim
+
+    @event_priority(-1)  # after search plugins (priority 0) read the page, before the template
+    def _on_page_context_after_search(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext | None:
+        bodies = self._full_bodies.pop(page.file.src_uri, None)
+        if bodies is not None:
+            full, slim = bodies
+            now = page.content
+            if now == slim:
+                page.content = full
+            elif now == _MATERIAL_STRIPS.sub("", slim):
+                # Material's search plugin drops data-search-* attributes from the page it
+                # indexed: do the same to the full body.
+                page.content = _MATERIAL_STRIPS.sub("", full)
+            else:
+                # Another plugin changed the slim body in a way that cannot be replayed on
+                # the full one: the playbill as the plugin rendered it is what is published.
+                log.debug(f"{page.file.src_uri}: the playbill's body was changed during "
+                          "search indexing; publishing it as rendered")
+                page.content = full
+        return context
+
+    on_page_context = CombinedEvent(_on_page_context_before_search,
+                                    _on_page_context_after_search)
+
+    def _on_post_page_previews(self, output: str, *, page: Page, config: MkDocsConfig
+                               ) -> str | None:
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
@@ -240,18 +296,72 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         head_end = output.index("</head>")
         return f"{output[:head_end]}{tags}\n{output[head_end:]}"
 
+    @event_priority(-10000)  # the page as written, after every plugin changed it
+    def _on_post_page_pagefind(self, output: str, *, page: Page, config: MkDocsConfig
+                               ) -> str | None:
+        """Start Pagefind on the playbills' copies once the first page is written (its
+        ``<html>`` tag is every page's), and check each written playbill against its copy."""
+        copies = self._copies
+        if copies is None:
+            return output
+        if not copies.started:
+            tag = html_start_tag(output)
+            if tag is None:  # not a page Pagefind would read the language of
+                copies.cancel()
+                self._copies = None
+                return output
+            copies.start(tag)
+        theater = self.theater
+        if theater is not None and page.file.src_uri in theater.playbills and page.content:
+            copies.confirm(page.file.src_uri, page.content, output)
+        return output
+
+    on_post_page = CombinedEvent(_on_post_page_previews, _on_post_page_pagefind)
+
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
                ) -> Environment | None:
         if self._bytecode is not None:
             env.bytecode_cache = self._bytecode["theme"]
+        if self._copies is not None:
+            self._copies.cancel()
+        self._copies = self._playbill_copies(files, config) if self._pagefind else None
         return env
+
+    def _playbill_copies(self, files: Files, config: MkDocsConfig) -> PlaybillCopies | None:
+        """Every page is converted now: the playbills' bodies, "Referenced by" filled in,
+        are those the pages will hold, so Pagefind can start on copies of them (it runs
+        beside the rest of the build). ``None`` when a playbill has no body yet
+        (``build --dirty`` leaves unchanged pages unread): the written site is indexed."""
+        theater = self.theater
+        if theater is None or not theater.playbills:
+            return None
+        bodies: dict[str, tuple[str, str]] = {}
+        for src_uri in theater.playbills:
+            file = files.get_file_from_path(src_uri)
+            if file is None or not file.inclusion.is_included():
+                continue  # not written by `mkdocs build`, so not indexed either
+            page = file.page
+            if page is None or page.content is None:
+                return None
+            if self.backlinks is not None:
+                self.backlinks.fill_references(page)
+            bodies[src_uri] = (file.dest_path, page.content)
+        return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self._copies is not None:  # no Pagefind left running, no copies left behind
+            self._copies.cancel()
+            self._copies = None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         theater = self.theater
         if theater is not None and self.dirty is not None:
             self.dirty.written(theater)
         if theater is not None and self._pagefind and theater.playbills:
-            report = index_site(config.site_dir, prefix=theater.production.prefix)
+            copies, self._copies = self._copies, None
+            report = copies.finish() if copies is not None else None
+            if report is None:  # no copies, or they might not index as the site does
+                report = index_site(config.site_dir, prefix=theater.production.prefix)
             if report.error:
                 log.warning(f"{report.error}; the post-mortem index has no full-text search. "
                             "Set 'pagefind: false' to build without it.")
@@ -270,6 +380,22 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
+_MATERIAL_STRIPS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
+"""What Material's search plugin removes from the page it indexed (the same expression)."""
+
+
+def uses_materials_search_only(config: MkDocsConfig) -> bool:
+    """Whether the site's search is Material for MkDocs' search plugin and no other:
+    only that plugin skips ``data-search-exclude`` elements (MkDocs' own indexes every
+    word of a page, so it must read playbills whole)."""
+    material = False
+    for name, plugin in config.plugins.items():
+        module = type(plugin).__module__
+        if module.startswith("material.plugins.search"):
+            material = material or bool(getattr(plugin.config, "enabled", True))
+        elif "search" in name.split("/")[-1] or "search" in module:
+            return False  # another search plugin, which may read every word
+    return material
 
 
 def register_anchors(page: Page, html: str) -> None:

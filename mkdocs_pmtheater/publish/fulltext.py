@@ -19,17 +19,21 @@ nothing is downloaded at build time.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import itertools
 import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 BUNDLE_DIR = "pagefind"
 """Where the index goes, under the site's root: ``pagefind/pagefind.js`` and its chunks."""
@@ -66,6 +70,111 @@ INDEX_TIMEOUT = 1800
 """Seconds Pagefind may take (10,000 playbills take a few minutes on two cores)."""
 
 
+class PagefindRun:
+    """A Pagefind process indexing a folder of HTML files, started by :func:`start_index`.
+
+    The build goes on while it runs (it is a process of its own, so it uses the other
+    core); :meth:`wait` collects the result. Never raises.
+    """
+
+    def __init__(self, output: Path, process: subprocess.Popen[bytes] | None,
+                 error: str | None = None, cleanup: Path | None = None,
+                 log: IO[bytes] | None = None) -> None:
+        self.output = output
+        self._process = process
+        self._log = log
+        self._error = error
+        self._cleanup = cleanup
+        self._started = time.monotonic()
+        self._report: IndexReport | None = None
+
+    def wait(self) -> IndexReport:
+        """Wait for Pagefind (at most :data:`INDEX_TIMEOUT` seconds since it started) and
+        return what it did; a second call returns the same report."""
+        if self._report is None:
+            self._report = self._finish()
+            if self._log is not None:
+                self._log.close()
+            if self._cleanup is not None:
+                shutil.rmtree(self._cleanup, ignore_errors=True)
+        return self._report
+
+    def cancel(self) -> None:
+        """Stop Pagefind if it still runs (the build failed, say) and forget its files."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._log is not None:
+            self._log.close()
+        if self._cleanup is not None:
+            shutil.rmtree(self._cleanup, ignore_errors=True)
+        self._report = IndexReport(error="Pagefind was stopped")
+
+    def _finish(self) -> IndexReport:
+        if self._error is not None or self._process is None:
+            return IndexReport(error=self._error or "Pagefind did not start")
+        left = max(1.0, INDEX_TIMEOUT - (time.monotonic() - self._started))
+        try:
+            self._process.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            return IndexReport(error=f"Pagefind could not index the site within "
+                                     f"{INDEX_TIMEOUT} s")
+        except Exception as exc:  # the service is another process: any failure is a message
+            return IndexReport(error=f"Pagefind could not index the site: {exc}")
+        if self._process.returncode != 0:
+            said = ""
+            if self._log is not None:
+                self._log.seek(0)
+                said = " ".join(self._log.read().decode("utf-8", "replace").split())[-300:]
+            return IndexReport(error=f"Pagefind could not index the site (exit status "
+                                     f"{self._process.returncode}: {said})")
+        tighten_chunk_bounds(self.output)
+        # Pagefind's own count is of the files it read (the catalogue pages under the
+        # prefix too); the fragments are the pages it kept.
+        fragments = self.output / "fragment"
+        return IndexReport(pages=sum(1 for _ in fragments.iterdir())
+                           if fragments.is_dir() else 0)
+
+
+def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*.html",
+                cleanup: bool = False) -> PagefindRun:
+    """Start Pagefind on the HTML files of ``source_dir`` matching ``glob``, writing the
+    bundle to ``output`` (replacing an earlier one), and return at once.
+
+    ``cleanup``: ``source_dir`` is a temporary copy, removed once Pagefind is done.
+    Never raises: a missing package or binary, or a process that cannot start, is the
+    returned run's :attr:`IndexReport.error` (a sentence for the build's log).
+    """
+    source, output = Path(source_dir).resolve(), Path(output).resolve()
+    folder = source if cleanup else None
+    if not pagefind_available():
+        return PagefindRun(output, None, error="Pagefind is not installed (pip install "
+                                               "\"mkdocs-pmtheater[search]\")",
+                           cleanup=folder)
+    log = None
+    try:
+        if output.is_dir():  # a stale bundle would keep removed playbills findable
+            shutil.rmtree(output)
+        # What Pagefind says goes to a file, not a pipe: nobody reads a pipe while the
+        # build goes on, and a full one would stall Pagefind.
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by PagefindRun.wait
+        # Pagefind's own command in a process of its own, with a time limit: its Python
+        # API waits forever on a binary that exits early, and shares the caller's asyncio
+        # machinery (a build run beside a browser driver, say).
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pagefind", "--site", str(source),
+             "--glob", glob, "--output-path", str(output)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    except Exception as exc:
+        if log is not None:
+            log.close()
+        return PagefindRun(output, None, error=f"Pagefind could not index the site: {exc}",
+                           cleanup=folder)
+    return PagefindRun(output, process, cleanup=folder, log=log)
+
+
 def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
     """Index the built site in ``site_dir`` with Pagefind and write the bundle to
     ``site_dir/pagefind/`` (replacing an earlier one). Reads only the HTML files under
@@ -75,36 +184,110 @@ def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexRepor
     is returned as :attr:`IndexReport.error` (a sentence for the build's log).
     """
     site = Path(site_dir).resolve()
-    if not pagefind_available():
-        return IndexReport(error="Pagefind is not installed (pip install "
-                                 "\"mkdocs-pmtheater[search]\")")
-    output = site / BUNDLE_DIR
-    try:
-        if output.is_dir():  # a stale bundle would keep removed playbills findable
-            shutil.rmtree(output)
-        # Pagefind's own command in a process of its own, with a time limit: its Python
-        # API waits forever on a binary that exits early, and shares the caller's asyncio
-        # machinery (a build run beside a browser driver, say).
-        done = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(site),
-             "--glob", playbill_glob(prefix), "--output-path", str(output)],
-            capture_output=True, text=True, timeout=INDEX_TIMEOUT, check=False)
-        if done.returncode != 0:
-            said = " ".join((done.stderr or done.stdout).split())[-300:]
-            return IndexReport(error=f"Pagefind could not index the site (exit status "
-                                     f"{done.returncode}: {said})")
-    except subprocess.TimeoutExpired:
-        return IndexReport(error=f"Pagefind could not index the site within "
-                                 f"{INDEX_TIMEOUT} s")
-    except Exception as exc:  # the service is another process: any failure is a message
-        return IndexReport(error=f"Pagefind could not index the site: {exc}")
-    tighten_chunk_bounds(output)
-    # Pagefind's own count is of the files it read (the catalogue pages under the prefix
-    # too); the fragments are the pages it kept.
-    fragments = output / "fragment"
-    return IndexReport(pages=sum(1 for _ in fragments.iterdir()) if fragments.is_dir() else 0)
+    return start_index(site, site / BUNDLE_DIR, glob=playbill_glob(prefix)).wait()
 
 
+_HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+_PAGEFIND_ATTRIBUTE = "data-pagefind-"
+
+
+def html_start_tag(page: str) -> str | None:
+    """The ``<html ...>`` start tag of a written page (Pagefind takes the page's language
+    from its ``lang``), or ``None``."""
+    match = _HTML_TAG.search(page, 0, 4096)  # it opens the page, after the doctype
+    return match.group(0) if match is not None else None
+
+
+class PlaybillCopies:
+    """Pagefind started on copies of the playbills' bodies while the site is still being
+    written, instead of on the written site once it is done.
+
+    Pagefind reads a playbill's ``data-pagefind-body`` article, the page's language
+    (``<html lang>``) and any ``data-pagefind-*`` attribute of the page. A copy holds
+    exactly those: the page's ``<html>`` start tag and the body the page template puts
+    in the page, and nothing of the theme around it, so Pagefind reads less than half
+    of each page and runs beside the build (it is a process of its own: the other core),
+    and the bundle is the one it makes from the written site. :meth:`confirm` checks
+    that promise for every written playbill (the copy's body is in the page verbatim,
+    the page's ``<html>`` tag is the copy's, the theme adds no ``data-pagefind-``
+    attribute); if one page breaks it (a plugin rewrote the body, a theme marked its
+    own elements), :attr:`exact` turns false and the caller indexes the written site
+    as before. Memory: a digest per playbill; the copies are files.
+    """
+
+    def __init__(self, output: str | Path, bodies: dict[str, tuple[str, str]]) -> None:
+        """``bodies``: source URI -> (the page's path under the site, its body), for every
+        playbill; ``output``: where the bundle goes (``site/pagefind``)."""
+        self.output = Path(output)
+        self._pending: dict[str, tuple[str, str]] | None = bodies
+        self._digests: dict[str, bytes] = {}
+        self._confirmed: set[str] = set()
+        self._html_tag: str | None = None
+        self.run: PagefindRun | None = None
+        self.exact = True
+
+    @staticmethod
+    def _digest(body: str) -> bytes:
+        return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def start(self, html_tag: str) -> None:
+        """Write the copies (each as the page would be, with ``html_tag``) to a temporary
+        folder and start Pagefind on them. Called once, with the first written page's tag."""
+        bodies, self._pending = self._pending, None
+        if bodies is None:
+            return
+        self._html_tag = html_tag
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="pmtheater-pagefind-"))
+        except OSError as exc:
+            self.exact = False
+            self.run = PagefindRun(self.output, None,
+                                   error=f"Pagefind could not index the site: {exc}")
+            return
+        try:
+            for src_uri, (dest_path, body) in bodies.items():
+                path = folder / dest_path
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8">'
+                                f"</head><body>{body}</body></html>\n", encoding="utf-8",
+                                errors="surrogatepass")
+                self._digests[src_uri] = self._digest(body)
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
+            self.exact = False  # the written site will be indexed instead
+            return
+        self.run = start_index(folder, self.output, cleanup=True)
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` was called."""
+        return self._pending is None
+
+    def confirm(self, src_uri: str, body: str, page: str) -> None:
+        """Check a written playbill (``page``, with ``body`` inside) against its copy."""
+        if not self.exact:
+            return
+        if (self._digests.get(src_uri) != self._digest(body)
+                or html_start_tag(page) != self._html_tag
+                or body not in page
+                or page.count(_PAGEFIND_ATTRIBUTE) != body.count(_PAGEFIND_ATTRIBUTE)):
+            self.exact = False
+        self._confirmed.add(src_uri)
+
+    def finish(self) -> IndexReport | None:
+        """Pagefind's report once it is done, or ``None`` when the copies may not make
+        the bundle the written site would (then the caller indexes the written site):
+        a playbill did not match its copy, or was not written and confirmed."""
+        if self.run is None or not self.exact or self._confirmed != self._digests.keys():
+            self.cancel()
+            return None
+        return self.run.wait()
+
+    def cancel(self) -> None:
+        """Stop Pagefind if it runs, and remove the copies."""
+        self._pending = None
+        if self.run is not None:
+            self.run.cancel()
 
 
 SIGNATURE = b"pagefind_dcd"

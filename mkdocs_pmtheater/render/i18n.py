@@ -36,7 +36,8 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -236,6 +237,23 @@ class Labels:
 
         env.install_gettext_callables(  # type: ignore[attr-defined]
             jinja_gettext, jinja_ngettext, newstyle=True)
+        newstyle_gettext = env.globals["gettext"]
+        translated: dict[tuple[str, bool], str] = {}
+
+        # A playbill calls _() about 150 times, mostly for the same few labels; Jinja's
+        # alias resolves and calls through four functions each time. A label without
+        # values always gives the same text: keep it (per environment, so per build).
+        @pass_context
+        def cached_gettext(context: Context, message: str, **values: Any) -> str:
+            if values or type(message) is not str:
+                return newstyle_gettext(context, message, **values)
+            key = (message, context.eval_ctx.autoescape)
+            text = translated.get(key)
+            if text is None:
+                text = translated[key] = newstyle_gettext(context, message)
+            return text
+
+        env.globals["gettext"] = env.globals["_"] = cached_gettext
         env.globals["labels"] = self
 
 

@@ -1,0 +1,161 @@
+"""What Material's search plugin needs of a playbill: the page without what it skips.
+
+Material for MkDocs' search plugin (``material/plugins/search/plugin.py``) builds its
+index in ``on_page_context`` by feeding the page's HTML to a pure-Python
+``html.parser.HTMLParser``, token by token, and skipping every element marked
+``data-search-exclude``. A playbill marks most of its text so (scenes, cast, call
+sheet...: Pagefind indexes those), yet the parser still walks all of it: about
+two thirds of a playbill's indexing time went on tokens it then threw away.
+
+:func:`search_slim` cuts those elements out of the HTML beforehand, with one
+regular-expression scan over the tags, so that the plugin parses a fraction of
+the page. A cut is made only where it provably changes nothing in the index: the
+scan replays the parser's own state (its stack of open tags and its set of
+skipped tag names, which it compares by name, not by element), and an element is
+cut only if, in the real parse, every token inside it is skipped, it holds no
+heading (a heading opens an index section even inside a skipped element), and
+the parser's state after its end tag is the one before its start tag. Anything
+the scan does not understand exactly as ``HTMLParser`` does (comments, raw-text
+elements such as ``<script>``, a ``<`` that is not a tag) makes it return
+``None``: the page is indexed whole, as before. The work is one pass over the
+page's tags: O(page size), with linear-time regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import attrfind_tolerant  # type: ignore[attr-defined]
+
+_TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
+"""A start or end tag; its attributes' quoted values may hold ``>`` (as the parser's
+``locatestarttagend_tolerant`` allows). The alternatives start with different
+characters, and an unquoted ``<`` ends the attempt, so a scan from one ``<`` stops at
+the next one outside quotes: linear time. (A tag with an unquoted ``<`` in it is not
+read as a tag, and the count of ``<`` then tells the scan it is unsure.)"""
+
+_UNSURE = re.compile(r"<[!?]|<plaintext\b", re.IGNORECASE)
+"""Markup the tag scan does not replay exactly (comments, declarations, processing
+instructions, and ``<plaintext>``, after which everything is text)."""
+
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
+                       "noframes", "noscript"})
+"""Elements whose content the parser reads (in some Python versions) as text up to their
+end tag: the scan agrees with it only when such content holds no ``<`` (an SVG chart's
+``<title>``, say), that is, when the next tag is the end tag."""
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SKIPPED_ALWAYS = ("object", "script", "style")
+"""The parser's initial skip set; ending one of these never leaves the set."""
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                   "meta", "param", "source", "track", "wbr"})
+"""Tags the parser never puts on its stack (Material's ``void`` list)."""
+
+
+def _excludes(attributes: str) -> bool:
+    """Whether a start tag's attributes make the parser skip the element: the
+    attribute ``data-search-exclude``, or ``class="linenodiv"`` (line numbers)."""
+    if "data-search-exclude" not in attributes and "linenodiv" not in attributes:
+        return False
+    # The parser's own attribute reader, so that a value merely mentioning the name
+    # does not count; it lowercases names, and the last of repeated names wins.
+    found: dict[str, str | None] = {}
+    for match in attrfind_tolerant.finditer(attributes):
+        name, value = match.group(1), match.group(3)
+        if not name:
+            continue
+        if value and value[:1] == value[-1:] and value[:1] in ("'", '"'):
+            value = value[1:-1]
+        found[name.lower()] = value
+    return "data-search-exclude" in found or found.get("class") == "linenodiv"
+
+
+def search_slim(html: str) -> str | None:
+    """``html`` without the elements Material's search parser would skip whole, or
+    ``None`` when the page holds markup the scan does not replay exactly (then the
+    parser must read the page whole). The result gives the parser exactly the same
+    index sections (titles, texts, anchors) as ``html``.
+    """
+    if _UNSURE.search(html) is not None:
+        return None
+    context: list[str] = []
+    # Per open element: where it starts, and, if it may be cut (it starts inside a
+    # skipped region), the parser's skip set, event and heading counts at its start.
+    frames: list[tuple[int, frozenset[str] | None, int, int]] = []
+    not_a_candidate = (0, None, 0, 0)
+    skip: set[str] = set(_SKIPPED_ALWAYS)
+    skipping = False  # whether the parser skips what comes now: skip & context
+    events = 0  # tokens the parser acted on (not skipped): they change the index
+    headings = 0
+    started = False  # the parser has opened its first section
+    cuts: list[tuple[int, int]] = []
+    tags = 0
+    position = 0
+    raw_text = ""  # the raw-text element just opened: the next tag must be its end
+    for match in _TAG.finditer(html):
+        tags += 1
+        start, end = match.span()
+        closing, name, attributes = match.groups()
+        tag = name.lower()
+        if raw_text:
+            if not (closing and tag == raw_text):
+                return None
+            raw_text = ""
+        if start > position and not skipping:
+            events += 1  # text the parser keeps (or whose whitespace it records)
+            started = True
+        position = end
+        if not closing:  # a start tag
+            self_closing = attributes.endswith("/")
+            if tag in _RAW_TEXT and not self_closing:
+                raw_text = tag
+            if tag in _VOID:
+                continue
+            excluded = _excludes(attributes)
+            heading = tag in _HEADINGS
+            skipped = skipping or excluded or tag in skip
+            if skipped and started and not heading:
+                frames.append((start, frozenset(skip), 0, 0))
+            else:
+                frames.append(not_a_candidate)
+            context.append(tag)
+            started = True
+            if heading:
+                headings += 1
+                events += 1
+            if excluded:
+                skip.add(tag)
+            elif not skipped:
+                events += 1
+            skipping = skipped
+            if frames[-1][1] is not None:
+                frames[-1] = (start, frames[-1][1], events, headings)
+            if not self_closing:
+                continue
+            # <x/>: the parser's handle_startendtag, a start then an end tag.
+        if not context or context[-1] != tag:
+            continue  # the parser ignores an end tag that does not close the last element
+        context.pop()
+        element_start, before, events_then, headings_then = frames.pop()
+        in_skip = tag in skip
+        if in_skip and tag not in _SKIPPED_ALWAYS:
+            skip.discard(tag)
+        if skipping:
+            skipping = not skip.isdisjoint(context)
+        if not in_skip and not skipping:
+            events += 1
+        if (before is not None and events == events_then and headings == headings_then
+                and skip == before):
+            while cuts and cuts[-1][0] >= element_start:
+                cuts.pop()  # the element cut now holds them
+            cuts.append((element_start, end))
+    if html.count("<") != tags:
+        return None  # a "<" the tag scan did not read as a tag: not sure how the parser does
+    if not cuts:
+        return html
+    parts = []
+    position = 0
+    for start, end in cuts:
+        parts.append(html[position:start])
+        position = end
+    parts.append(html[position:])
+    return "".join(parts)

@@ -1,0 +1,262 @@
+"""Build speed (issue #12, item 5) without changing what is published.
+
+* Material's search plugin reads a playbill without the elements it skips
+  (``render/searchslim.py``): its index must be the one it makes from the whole
+  page, checked with Material's own parser on hand-made edge cases, on random
+  markup, and on real builds (both plugin orders) against builds that do not slim.
+* Pagefind runs on copies of the playbills beside the build
+  (``publish/fulltext.py``, ``PlaybillCopies``): its bundle must be the one it makes
+  from the written site, and a theme that adds Pagefind attributes of its own makes
+  the build index the written site instead.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import REPO, SiteFactory, build_site
+from material.plugins.search.plugin import SearchIndex
+
+import mkdocs_pmtheater.plugin.plugin as plugin_module
+from mkdocs_pmtheater.publish import fulltext
+from mkdocs_pmtheater.render.searchslim import search_slim
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate import write_site  # the benchmark's generator
+
+
+def material_entries(html: str) -> list[dict] | str:
+    """The entries Material's search plugin makes of a page holding ``html`` (or the
+    error it raises: its parser fails on some markup, such as the end of a kept element
+    whose start it skipped; the slim page must fail alike)."""
+    index = SearchIndex()
+    page = SimpleNamespace(meta={}, content=html, toc=[], url="p/", title="Page")
+    try:
+        index.add_entry_from_context(page)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+    return index.entries
+
+
+def assert_same_index(html: str) -> str:
+    slim = search_slim(html)
+    assert material_entries(html if slim is None else slim) == material_entries(html), slim
+    return html if slim is None else slim
+
+
+PLAYBILL_LIKE = (
+    '<article data-pagefind-body><h1 id="playbill">Title</h1>\n'
+    '<section><h2 id="the-story">The story</h2><p>Kept words.</p>\n'
+    '<h3 id="impact" data-search-exclude>Impact</h3>\n'
+    '<div data-search-exclude><p>Impact words.</p></div></section>\n'
+    '<section data-search-exclude><h2 id="cast" data-search-exclude>Cast</h2>\n'
+    '<ul><li><span>@priya</span> on call</li><li>@aiko</li></ul></section>\n'
+    '<section><h2 id="critique" data-search-exclude>Critique</h2>\n'
+    '<ul data-search-exclude><li>Answer <ol><li>nested</li></ol></li></ul>\n'
+    '<h3 id="root-causes">Root causes</h3><ul><li>A root cause.</li></ul></section>\n'
+    '</article>\n')
+
+
+@pytest.mark.parametrize("html", [
+    PLAYBILL_LIKE,
+    # The parser compares skipped elements by tag name: a nested <div> ends the skip.
+    "<p>a</p><div data-search-exclude><div>x</div>shown</div><p>c</p>",
+    # A heading inside a skipped element still opens an index section.
+    '<p>a</p><section data-search-exclude><h2 id="x">X</h2><p>t</p></section><p>after</p>',
+    # An end tag that does not close the last element is ignored: the skip goes on.
+    "<p>a</p><ul data-search-exclude><li><p>x</li></ul><p>y</p>",
+    '<p>a</p><p data-search-exclude="yes">z</p><p title="data-search-exclude">shown</p>',
+    '<p>a</p><div data-search-exclude/>after<p>b</p>',
+    '<p>a</p><div class="linenodiv"><pre>1\n2</pre></div><pre><code>x = 1</code></pre>',
+    '<p>a</p><div data-search-exclude><svg><title>chart</title><g><title>x</title></g>'
+    '</svg></div><p>b</p>',
+    '<p>a</p><div data-search-exclude><script>if (a < b) {}</script></div><p>b</p>',
+    '<p>a</p><!-- <div data-search-exclude> --><p>b</p>',
+    '<p>a</p><div data-search-exclude title="x>y"><p>t</p></div><p>3 &lt; 4</p>',
+    '<p>a</p><div data-search-exclude><p>x</p></div>\n \n<div data-search-exclude>y</div> <p>b</p>',
+    '<div data-search-exclude><p>first</p></div><p>b</p>',
+    '<h2 id="t" data-search-exclude>T</h2><div data-search-exclude>x</div><p>under T</p>'
+    '<h2 id="u">U</h2><p>u</p>',
+])
+def test_slim_html_gives_materials_search_the_same_entries(html: str) -> None:
+    assert_same_index(html)
+
+
+def test_a_playbill_loses_most_of_its_markup_for_search() -> None:
+    slim = assert_same_index(PLAYBILL_LIKE)
+    assert "@priya" not in slim and "Impact words" not in slim and "nested" not in slim
+    assert "Kept words." in slim and "A root cause." in slim
+
+
+def test_unsure_markup_is_left_whole() -> None:
+    for html in ('<p>a</p><!-- note --><div data-search-exclude>x</div>',
+                 '<p>a</p><div data-search-exclude><script>a<b</script></div>',
+                 '<p>a</p><div data-search-exclude>x</div><p title="a<b">c</p>',
+                 "<p>a</p><div data-search-exclude>x</div><p>1 < 2</p>",
+                 # Unclosed tags (each scan stops at the next "<": linear time).
+                 "<a " * 20000, '<a "' + "<b " * 20000):
+        assert search_slim(html) is None, html
+
+
+_TAGS = ["div", "p", "ul", "li", "section", "span", "h2", "h3", "pre", "code", "svg", "title",
+         "br", "img", "sub"]
+
+
+def _random_html(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        if roll < 0.3 or depth > 4:
+            parts.append(rng.choice(["word ", " ", "\n", "two words", "&amp; more", ""]))
+            continue
+        tag = rng.choice(_TAGS)
+        attributes = rng.choice(["", "", " data-search-exclude", ' id="a"',
+                                 ' id="b" data-search-exclude', ' class="linenodiv"',
+                                 ' data-search-exclude="v"'])
+        if tag in ("br", "img"):
+            parts.append(f"<{tag}{attributes}>")
+            continue
+        inner = "" if tag == "title" else _random_html(rng, depth + 1)
+        end = rng.choice([f"</{tag}>"] * 8 + ["", f"</{rng.choice(_TAGS)}>"])
+        parts.append(f"<{tag}{attributes}>{inner}{end}")
+    return "".join(parts)
+
+
+def test_random_markup_gives_the_same_entries() -> None:
+    rng = random.Random(12)
+    slimmed = 0
+    for _ in range(3000):
+        html = "<p>start</p>" + _random_html(rng)
+        slim = assert_same_index(html)
+        slimmed += slim != html
+    assert slimmed > 300  # the cut is made often, not only left out
+
+
+def _site_files(site_dir: Path) -> dict[str, bytes]:
+    return {p.relative_to(site_dir).as_posix(): p.read_bytes() for p in site_dir.rglob("*")
+            if p.is_file() and not p.relative_to(site_dir).as_posix().startswith("pagefind/")}
+
+
+@pytest.mark.parametrize("plugins", [["search", "pmtheater"], ["pmtheater", "search"]])
+def test_a_built_site_is_the_same_with_slim_search_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugins: list[str],
+        build_epoch: str) -> None:
+    root = write_site(tmp_path / "generated", 12)
+    config = (root / "mkdocs.yml").read_text()
+    config = config.replace("plugins:\n  - search\n  - pmtheater\n",
+                            "plugins:\n" + "".join(f"  - {p}\n" for p in plugins))
+    assert all(f"  - {p}\n" in config for p in plugins)
+    (root / "mkdocs.yml").write_text(config)
+    seen: list[int] = []
+    original = SearchIndex.add_entry_from_context
+
+    def spy(self: SearchIndex, page: object) -> None:
+        if "/inc-" in page.url:  # type: ignore[attr-defined]
+            seen.append(len(page.content))  # type: ignore[attr-defined]
+        original(self, page)
+
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", spy)
+    slim = build_site(root, site_dir=tmp_path / "slim")
+    slim_sizes, seen[:] = list(seen), []
+    monkeypatch.setattr(plugin_module, "uses_materials_search_only", lambda config: False)
+    whole = build_site(root, site_dir=tmp_path / "whole")
+    assert slim.warnings == whole.warnings == []
+    assert len(slim_sizes) == len(seen) == 12
+    assert sum(slim_sizes) < sum(seen) / 3  # Material's parser read a third or less ...
+    slim_files, whole_files = _site_files(slim.site_dir), _site_files(whole.site_dir)
+    assert slim_files.keys() == whole_files.keys()
+    # ... and the site, search/search_index.json included, is byte for byte the same.
+    assert [name for name in slim_files if slim_files[name] != whole_files[name]] == []
+
+
+def test_mkdocs_own_search_reads_playbills_whole(site: SiteFactory) -> None:
+    """MkDocs' own search plugin indexes every word of a page (it knows no
+    data-search-exclude), so playbills reach it whole, as before."""
+    site.config["theme"] = {"name": "mkdocs"}
+    site.incident("one.yaml", """
+        id: INC-1
+        title: Cache stampede
+        severity: SEV3
+        started_at: 2024-03-14T14:02:00Z
+        summary: Something broke and we fixed it.
+        cast:
+          - role: On-Call Engineer
+            actor: "@quillback"
+        """)
+    built = site.build(strict=True)
+    index = (built.site_dir / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "@quillback" in index
+
+
+def _bundle(site_dir: Path) -> tuple[dict[str, bytes], list[bytes], dict]:
+    """Pagefind's bundle: its fragment and word-index files (the same bytes for the same
+    pages), its filter files decoded and sorted (Pagefind orders them differently on
+    every run) and its page counts."""
+    bundle = site_dir / "pagefind"
+    exact = {p.relative_to(bundle).as_posix(): p.read_bytes()
+             for folder in ("fragment", "index") for p in (bundle / folder).iterdir()}
+    filters = sorted(bytes(sorted(gzip.decompress(p.read_bytes())))
+                     for p in (bundle / "filter").iterdir())
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
+    return exact, filters, {k: v["page_count"] for k, v in entry["languages"].items()}
+
+
+def _count_site_indexing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = plugin_module.index_site
+
+    def spy(site_dir: str, **kwargs: object) -> fulltext.IndexReport:
+        calls.append(str(site_dir))
+        return original(site_dir, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plugin_module, "index_site", spy)
+    return calls
+
+
+def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    root = write_site(tmp_path / "generated", 12)
+    calls = _count_site_indexing(monkeypatch)
+    copies = build_site(root, site_dir=tmp_path / "copies")
+    assert calls == []  # Pagefind ran on the copies
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = build_site(root, site_dir=tmp_path / "written")
+    assert len(calls) == 1  # and here on the written site, as before
+    assert copies.warnings == written.warnings == []
+    assert _bundle(copies.site_dir) == _bundle(written.site_dir)
+    assert _bundle(copies.site_dir)[2] == {"en": 12}
+    assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
+
+
+def test_a_theme_with_pagefind_attributes_of_its_own_is_indexed_as_written(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The theme marks every page with a filter of its own, outside the playbill's body:
+    # the copies lack it, so the build indexes the written pages, which have it.
+    site.page("../overrides/main.html", """
+        {% extends "base.html" %}
+        {% block footer %}<span data-pagefind-filter="site">handbook</span>{{ super() }}
+        {% endblock %}
+        """)
+    site.config["theme"]["custom_dir"] = "overrides"
+    site.incident("one.yaml", """
+        id: INC-1
+        title: Cache stampede
+        severity: SEV3
+        started_at: 2024-03-14T14:02:00Z
+        summary: Something broke and we fixed it.
+        """)
+    calls = _count_site_indexing(monkeypatch)
+    built = site.build(strict=True)
+    assert len(calls) == 1
+    (path,) = (built.site_dir / "pagefind" / "fragment").iterdir()
+    raw = gzip.decompress(path.read_bytes())
+    fragment = json.loads(raw[raw.index(b"{"):])
+    assert fragment["filters"]["site"] == ["handbook"]
+    assert fragment["meta"]["title"] == "Cache stampede"
