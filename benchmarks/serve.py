@@ -5,8 +5,9 @@ Starts ``python -m mkdocs serve`` (and ``--dirty``) on a generated site
 for the first build, then saves one incident file with a new title, as an
 editor does (a write to a temporary file and a rename), and polls over HTTP
 until both the playbill and the post-mortem index show the new title. It prints
-the time from the save to each, and the time MkDocs' build function took for that rebuild, against the targets of issue #12: 2 s under ``--dirty``,
-12 s under plain ``serve``. Each edit is repeated (``--edits``) on a different
+the time from the save to each, and the time MkDocs' build function took for that
+rebuild, against the targets of issue #12: 2 s under ``--dirty``, 12 s under plain
+``serve``. Each edit is repeated (``--edits``) on a different
 incident; the median counts. This is a script, not a timed test: run it by
 hand; it prints the machine's load average beside the figures.
 

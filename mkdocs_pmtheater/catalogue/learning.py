@@ -23,7 +23,7 @@ from ..render.swimlane import ShownClock, swimlane
 from . import charts, metrics
 from .followthrough import FollowThroughReport, age_days, days_overdue, follow_through
 from .people import People
-from .related import Related, related_incidents
+from .related import FeatureCache, Related, related_incidents
 from .themes import Theme, ThemesReport, themes
 
 
@@ -42,6 +42,8 @@ class Learning:
         self.categories = dict(categories or {})
         self.incidents: list[Incident] = []
         self._related: dict[str, list[Related]] | None = None
+        self.feature_cache: FeatureCache | None = None
+        """Each incident's features for "Previously on…", kept by ``mkdocs serve``."""
         self._themes: ThemesReport | None = None
 
     def reset(self, incidents: Sequence[Incident]) -> None:
@@ -55,7 +57,8 @@ class Learning:
         if not self.enabled_related:
             return []
         if self._related is None:
-            self._related = related_incidents(self.incidents, labels=self.labels)
+            self._related = related_incidents(self.incidents, labels=self.labels,
+                                              features=self.feature_cache)
         return self._related.get(incident.id, [])
 
     def playbill_extra(self, incident: Incident, url_of: Callable[[Incident], str],

@@ -128,6 +128,10 @@ def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]
     return raw, shown
 
 
+FeatureCache = dict[int, tuple[Incident, tuple[dict[str, float], dict[str, str]]]]
+"""``id(incident) -> (incident, its raw features and how each is shown)``."""
+
+
 def _kind(feature: str) -> str:
     return feature.split("\0", 1)[0]
 
@@ -139,13 +143,27 @@ def related_incidents(
     cap: int = CAP,
     threshold: float = THRESHOLD,
     labels: Labels = ENGLISH,
+    features: FeatureCache | None = None,
 ) -> dict[str, list[Related]]:
     """Incident id -> its most related other incidents, most related first.
 
     O(n · features · cap) time, O(n · candidates) memory; deterministic.
+    ``features`` (kept by ``mkdocs serve`` across rebuilds) holds each incident's
+    features by the incident object, which the loader keeps only for the same bytes:
+    only changed incidents are read again. It is left holding this call's incidents.
     """
     ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
-    raws = [_raw_features(i) for i in ordered]
+    if features is None:
+        raws = [_raw_features(i) for i in ordered]
+    else:
+        raws = []
+        for incident in ordered:
+            known = features.get(id(incident))
+            # The object is kept in the entry, so its id is not reused while it lives.
+            raws.append(known[1] if known is not None and known[0] is incident
+                        else _raw_features(incident))
+        features.clear()
+        features.update((id(i), (i, raw)) for i, raw in zip(ordered, raws, strict=True))
     n = len(ordered)
     df: Counter[str] = Counter()
     for raw, _ in raws:

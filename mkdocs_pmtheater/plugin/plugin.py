@@ -15,6 +15,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
+from ..catalogue.related import FeatureCache
 from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, LinkingPage
 from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
@@ -51,6 +52,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
+        self._related_features: FeatureCache = {}
         self._serving = False
         self._pagefind = False
 
@@ -104,6 +106,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
+            self.theater.catalogue.learning.feature_cache = self._related_features
         self._pagefind = self._want_pagefind()
         return config
 
