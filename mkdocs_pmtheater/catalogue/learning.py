@@ -45,12 +45,14 @@ class Learning:
         self.feature_cache: FeatureCache | None = None
         """Each incident's features for "Previously on…", kept by ``mkdocs serve``."""
         self._themes: ThemesReport | None = None
+        self._follow_through: tuple[Any, FollowThroughReport] | None = None
 
     def reset(self, incidents: Sequence[Incident]) -> None:
         """The published incidents of this build (hidden drafts already left out)."""
         self.incidents = list(incidents)
         self._related = None
         self._themes = None
+        self._follow_through = None
 
     # -- playbills -----------------------------------------------------------
     def related_to(self, incident: Incident) -> list[Related]:
@@ -79,7 +81,12 @@ class Learning:
                        people: People | None = None) -> FollowThroughReport:
         if people is None:
             return follow_through(self.incidents, today, zone)
-        return follow_through(self.incidents, today, zone, people.key, people.display)
+        # The board and the metrics page show the same report: computed once a build.
+        key = (today, zone, people)
+        if self._follow_through is None or self._follow_through[0] != key:
+            self._follow_through = (key, follow_through(self.incidents, today, zone,
+                                                        people.key, people.display))
+        return self._follow_through[1]
 
     def page_context(self, slug: str, *, zone: tzinfo, today: date,
                      severities: Sequence[str], people: People) -> dict[str, Any]:

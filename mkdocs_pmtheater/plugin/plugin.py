@@ -22,6 +22,7 @@ from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.export import IncidentLines
+from ..publish.feeds import CalendarEvents
 from ..publish.fulltext import BUNDLE_DIR, index_site, pagefind_available
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
@@ -53,6 +54,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
         self._related_features: FeatureCache = {}
+        self._calendar_events: CalendarEvents = {}
         self._serving = False
         self._pagefind = False
 
@@ -107,6 +109,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
             self.theater.catalogue.learning.feature_cache = self._related_features
+            self.theater.production.calendar_events = self._calendar_events
         self._pagefind = self._want_pagefind()
         return config
 
