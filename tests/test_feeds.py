@@ -203,3 +203,50 @@ def test_a_docs_file_at_a_feed_address_wins(site: SiteFactory) -> None:
     assert read(built, "incidents/feed.xml") == b"<mine/>\n"
     assert built.warnings_about("docs/incidents/feed.xml: This file takes the address "
                                 "incidents/feed.xml of the plugin's Atom feed")
+
+
+def test_calendar_events_kept_by_serve_give_the_uncached_calendar() -> None:
+    """``mkdocs serve`` keeps each incident's events across rebuilds (by the loader's
+    incident object): after an edit, the calendar is the one made from scratch."""
+    import random
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate_incident
+
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+    from mkdocs_pmtheater.publish.feeds import CalendarEvents, calendar_document
+
+    rng = random.Random(8)
+    datas = [generate_incident(n, rng) for n in range(60)]
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+
+    def entries() -> list:
+        triples = [(yaml.safe_dump(d).encode(), f"incidents/{n}.yaml", f"{n}.yaml")
+                   for n, d in enumerate(datas)]
+        catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
+                              reserved=set())
+        assert catalog.problems == []
+        return [(i, f"https://x.test/incidents/{i.slug}/") for i in catalog.incidents]
+
+    stamp = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    known: CalendarEvents = {}
+    before = entries()
+    first = calendar_document(before, name="n", host="x.test", stamp=stamp, known=known)
+    assert first == calendar_document(before, name="n", host="x.test", stamp=stamp)
+    edited = next(d for d in datas if any(a.get("status") == "open" and a.get("due")
+                                          for a in d.get("action_items", [])))
+    item = next(a for a in edited["action_items"] if a.get("status") == "open" and a.get("due"))
+    item["title"] = "A title only the edit has"
+    after = entries()
+    second = calendar_document(after, name="n", host="x.test", stamp=stamp, known=known)
+    assert "A title only the edit has" in second and "A title only the edit has" not in first
+    assert second == calendar_document(after, name="n", host="x.test", stamp=stamp)
+    # Another address (site_url changed) makes every event again.
+    moved = [(i, u.replace("x.test", "y.test")) for i, u in after]
+    third = calendar_document(moved, name="n", host="x.test", stamp=stamp, known=known)
+    assert third == calendar_document(moved, name="n", host="x.test", stamp=stamp)
+    assert "https://y.test/" in third and "https://x.test/" not in third
+    assert sorted(id(e[0]) for e in known.values()) == sorted(id(i) for i, _ in after)

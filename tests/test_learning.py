@@ -131,6 +131,50 @@ def test_related_is_deterministic_and_symmetric_on_a_generated_site() -> None:
             assert scores[(b, a)] == score
 
 
+
+def test_related_feature_cache_of_serve_gives_what_a_fresh_computation_gives() -> None:
+    """``mkdocs serve`` keeps each incident's features by incident object across rebuilds:
+    after an edit, the edited incident is read again and the answer is the uncached one."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import random
+    from datetime import timezone
+
+    from generate import generate_incident
+
+    from mkdocs_pmtheater.catalogue.related import FeatureCache, related_incidents
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    rng = random.Random(5)
+    datas = [generate_incident(n, rng) for n in range(200)]
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+
+    def load() -> list:
+        triples = [(yaml.safe_dump(d).encode(), f"incidents/{n}.yaml", f"{n}.yaml")
+                   for n, d in enumerate(datas)]
+        catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
+                              reserved=set())
+        assert catalog.problems == []
+        return catalog.incidents
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    cache: FeatureCache = {}
+    before = load()
+    first = as_ids(related_incidents(before, features=cache))
+    assert first == as_ids(related_incidents(before))
+    # An edit: incident 5 now tells the story of incident 7.
+    edited = datas[5]["id"]
+    for key in ("title", "summary", "services", "tags"):
+        datas[5][key] = datas[7][key]
+    after = load()
+    assert sum(a is b for a, b in zip(before, after, strict=True)) == len(after) - 1
+    second = as_ids(related_incidents(after, features=cache))
+    assert second == as_ids(related_incidents(after))
+    assert second[edited] != first[edited]
+    assert sorted(id(entry[0]) for entry in cache.values()) == sorted(map(id, after))
+
+
 # -- Themes -----------------------------------------------------------------------------
 def theme_rows(site: BuiltSite, source: str) -> dict[str, tuple[int, bool, list[str]]]:
     soup = site.html("incidents/themes/")

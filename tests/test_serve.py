@@ -335,6 +335,29 @@ def test_serve_reuses_bodies_of_unchanged_playbills(site: SiteFactory) -> None:
                      in srv.get("incidents/inc-a/")[1])
         srv.wait_for("the build to end", lambda: srv.builds() > builds)
         assert 'content="Something broke and we fixed it.' in srv.get("incidents/inc-b/")[1]
+
+        # An action item's new title reaches action-items.ics (the events of unchanged
+        # incidents are kept across rebuilds); C's event is still there.
+        def item(title: str) -> str:
+            return (f"action_items:\n  - id: AI-1\n    title: {title}\n"
+                    "    owner: \"@aiko\"\n    due: 2024-04-15\n")
+
+        builds = srv.builds()
+        save(site, "c.yaml", minimal_incident("INC-C", "Sea outage") + item("Sea wall"))
+        srv.wait_for("C's event", lambda: "Sea wall" in srv.get("incidents/action-items.ics")[1])
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        builds = srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title") + item("Add jitter"))
+        srv.wait_for("A's event", lambda: "Add jitter" in srv.get("incidents/action-items.ics")[1])
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        builds = srv.builds()
+        save(site, "a.yaml", minimal_incident("INC-A", "Second title") + item("Add backoff"))
+        srv.wait_for("A's new event", lambda: "Add backoff"
+                     in srv.get("incidents/action-items.ics")[1])
+        srv.wait_for("the build to end", lambda: srv.builds() > builds)
+        calendar = srv.get("incidents/action-items.ics")[1]
+        assert "Add jitter" not in calendar
+        assert calendar.count("BEGIN:VEVENT") == 2 and "Sea wall" in calendar
         assert not [line for line in srv.log if "Traceback" in line]
     finally:
         srv.stop()

@@ -23,7 +23,7 @@ from ..render.swimlane import ShownClock, swimlane
 from . import charts, metrics
 from .followthrough import FollowThroughReport, age_days, days_overdue, follow_through
 from .people import People
-from .related import Related, related_incidents
+from .related import FeatureCache, Related, related_incidents
 from .themes import Theme, ThemesReport, themes
 
 
@@ -42,20 +42,25 @@ class Learning:
         self.categories = dict(categories or {})
         self.incidents: list[Incident] = []
         self._related: dict[str, list[Related]] | None = None
+        self.feature_cache: FeatureCache | None = None
+        """Each incident's features for "Previously on…", kept by ``mkdocs serve``."""
         self._themes: ThemesReport | None = None
+        self._follow_through: tuple[Any, FollowThroughReport] | None = None
 
     def reset(self, incidents: Sequence[Incident]) -> None:
         """The published incidents of this build (hidden drafts already left out)."""
         self.incidents = list(incidents)
         self._related = None
         self._themes = None
+        self._follow_through = None
 
     # -- playbills -----------------------------------------------------------
     def related_to(self, incident: Incident) -> list[Related]:
         if not self.enabled_related:
             return []
         if self._related is None:
-            self._related = related_incidents(self.incidents, labels=self.labels)
+            self._related = related_incidents(self.incidents, labels=self.labels,
+                                              features=self.feature_cache)
         return self._related.get(incident.id, [])
 
     def playbill_extra(self, incident: Incident, url_of: Callable[[Incident], str],
@@ -76,7 +81,12 @@ class Learning:
                        people: People | None = None) -> FollowThroughReport:
         if people is None:
             return follow_through(self.incidents, today, zone)
-        return follow_through(self.incidents, today, zone, people.key, people.display)
+        # The board and the metrics page show the same report: computed once a build.
+        key = (today, zone, people)
+        if self._follow_through is None or self._follow_through[0] != key:
+            self._follow_through = (key, follow_through(self.incidents, today, zone,
+                                                        people.key, people.display))
+        return self._follow_through[1]
 
     def page_context(self, slug: str, *, zone: tzinfo, today: date,
                      severities: Sequence[str], people: People) -> dict[str, Any]:

@@ -128,6 +128,10 @@ def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]
     return raw, shown
 
 
+FeatureCache = dict[int, tuple[Incident, tuple[dict[str, float], dict[str, str]]]]
+"""``id(incident) -> (incident, its raw features and how each is shown)``."""
+
+
 def _kind(feature: str) -> str:
     return feature.split("\0", 1)[0]
 
@@ -139,18 +143,34 @@ def related_incidents(
     cap: int = CAP,
     threshold: float = THRESHOLD,
     labels: Labels = ENGLISH,
+    features: FeatureCache | None = None,
 ) -> dict[str, list[Related]]:
     """Incident id -> its most related other incidents, most related first.
 
     O(n · features · cap) time, O(n · candidates) memory; deterministic.
+    ``features`` (kept by ``mkdocs serve`` across rebuilds) holds each incident's
+    features by the incident object, which the loader keeps only for the same bytes:
+    only changed incidents are read again. It is left holding this call's incidents.
     """
     ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
-    raws = [_raw_features(i) for i in ordered]
+    if features is None:
+        raws = [_raw_features(i) for i in ordered]
+    else:
+        raws = []
+        for incident in ordered:
+            known = features.get(id(incident))
+            # The object is kept in the entry, so its id is not reused while it lives.
+            raws.append(known[1] if known is not None and known[0] is incident
+                        else _raw_features(incident))
+        features.clear()
+        features.update((id(i), (i, raw)) for i, raw in zip(ordered, raws, strict=True))
     n = len(ordered)
     df: Counter[str] = Counter()
     for raw, _ in raws:
         df.update(raw.keys())  # counts of incidents, not sums of weights
     idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
+    # Each distinct feature's kind once (a few per cent of the lookups below).
+    kinds = {f: _kind(f) for f in df}
     vectors: list[_Vector] = []
     for raw, shown in raws:
         weights = {f: w * idf[f] for f, w in raw.items()}
@@ -159,10 +179,10 @@ def related_incidents(
         # between 0 and 1.
         lengths: dict[str, float] = {}
         for feature, weight in weights.items():
-            kind = _kind(feature)
+            kind = kinds[feature]
             lengths[kind] = lengths.get(kind, 0.0) + weight * weight
         for feature in weights:
-            kind = _kind(feature)
+            kind = kinds[feature]
             weights[feature] *= math.sqrt(KIND_WEIGHT[kind] / lengths[kind])
         # Only features another incident has can score; of the words, keep the strongest.
         for feature in [f for f in weights if df[f] < 2]:
@@ -208,6 +228,11 @@ def related_incidents(
     ids = [(i.id.casefold(), i.id) for i in ordered]
     for a, row in enumerate(scores):
         candidates = [(score, b) for b, score in row.items() if score >= threshold]
+        if len(candidates) > limit:
+            # Only scores within rounding of the limit-th best can rank (the same answer,
+            # without rounding and ordering each of ~150 candidates per incident).
+            floor = heapq.nlargest(limit, [c for c, _ in candidates])[-1] - 1e-9
+            candidates = [(c, b) for c, b in candidates if c >= floor]
         # Rounded so that sums in another order cannot swap near-equal neighbours.
         ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
                                  key=lambda sb: (-sb[0], ids[sb[1]]))

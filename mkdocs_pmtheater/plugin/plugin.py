@@ -15,12 +15,14 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
+from ..catalogue.related import FeatureCache
 from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, LinkingPage
 from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
 from ..model.problems import display_path
 from ..model.timestamps import site_zone
 from ..publish.export import IncidentLines
+from ..publish.feeds import CalendarEvents
 from ..publish.fulltext import (
     BUNDLE_DIR,
     PlaybillCopies,
@@ -58,14 +60,16 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
+        self._related_features: FeatureCache = {}
+        self._calendar_events: CalendarEvents = {}
         self._serving = False
         self._pagefind = False
         self._slim_search = False
         """Whether Material's search plugin is the site's search (see _slim_for_search)."""
         self._full_bodies: dict[str, tuple[str, str]] = {}
+        """Playbills whose body Material's search reads slim: source URI -> (full, slim)."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
-        """Playbills whose body Material's search reads slim: source URI -> (full, slim)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -117,6 +121,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
+            self.theater.catalogue.learning.feature_cache = self._related_features
+            self.theater.production.calendar_events = self._calendar_events
         self._pagefind = self._want_pagefind()
         self._slim_search = uses_materials_search_only(config)
         self._full_bodies.clear()

@@ -202,6 +202,8 @@ class Production:
         self._renderer: PlaybillRenderer | None = None
         self.incident_lines: IncidentLines | None = None
         """``incidents.json`` lines to reuse, kept by ``mkdocs serve`` across rebuilds."""
+        self.calendar_events: feeds.CalendarEvents | None = None
+        """``action-items.ics`` events to reuse, kept by ``mkdocs serve`` likewise."""
         self.summary_cache: dict[str, dict[str, str]] | None = None
         """Plain words of summaries by Markdown settings, kept by ``mkdocs serve``."""
         self._fields: MarkdownFields | None = None
@@ -460,7 +462,7 @@ class Production:
             published, prefix=self.prefix, severities=self.options.severities,
             today=self.today, site_name=self.site.name, site_url=self.site.url,
             site_author=self.site.author, summaries=self.summaries, labels=self.labels,
-            incident_lines=self.incident_lines)
+            incident_lines=self.incident_lines, calendar_events=self.calendar_events)
 
     def data_path(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
