@@ -28,6 +28,7 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
+from .packed import PackedPage, make_packed
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -53,6 +54,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._summary_cache: dict[str, dict[str, str]] = {}
         self._serving = False
         self._pagefind = False
+        self._converted: PackedPage | None = None
+        """The playbill MkDocs converted last: packed when the next page starts (packed.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -172,9 +175,19 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
+        self._pack_converted()
         if self.links is not None:
             self.links.begin_page(self._linking_page(page, config))
+        if self.theater is not None and page.file.src_uri in self.theater.playbills:
+            # MkDocs assigns the body after on_page_content's last handler; it is packed
+            # when the next page starts (or at on_env), so every handler saw it as text.
+            self._converted = make_packed(page)
         return markdown
+
+    def _pack_converted(self) -> None:
+        if self._converted is not None:
+            self._converted.pack()
+            self._converted = None
 
     @staticmethod
     def _linking_page(page: Page, config: MkDocsConfig) -> LinkingPage:
@@ -223,12 +236,16 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
+        if isinstance(page, PackedPage):
+            page.unpack()  # read by our backlinks, the search plugins and the template
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
         return context
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
+        if isinstance(page, PackedPage):
+            page.pack()  # written: back to its compressed form for the rest of the build
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
         if incident is None or "</head>" not in output:
@@ -242,6 +259,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
                ) -> Environment | None:
+        self._pack_converted()  # every page is converted; MkDocs now writes them
         if self._bytecode is not None:
             env.bytecode_cache = self._bytecode["theme"]
         return env
