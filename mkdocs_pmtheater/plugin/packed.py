@@ -1,4 +1,4 @@
-"""Playbill bodies kept compressed while MkDocs does not use them (peak memory).
+"""Playbill (and catalogue) bodies kept compressed while MkDocs does not use them.
 
 MkDocs converts every page before it writes any (``_populate_page`` for all pages,
 then ``_build_page`` for each), so every page's HTML is alive at once. A playbill's
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import zlib
 
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File
 from mkdocs.structure.pages import Page
 
 _LEVEL = 1
@@ -83,3 +85,42 @@ def make_packed(page: Page) -> PackedPage:
         page.content = content
     assert isinstance(page, PackedPage)
     return page
+
+
+class PackedFile(File):
+    """A generated file whose in-memory content (MkDocs' ``File._content``) is held
+    zlib-compressed from the plugin's ``on_files`` until MkDocs copies it, after every
+    page is converted: the data files (``incidents.json``, the iCalendar and Atom feeds)
+    are about 10 KB per incident, and JSON, iCalendar and XML shrink about tenfold.
+
+    MkDocs reads ``_content`` to copy the file and in ``content_bytes`` and
+    ``content_string``: each read gives the exact value assigned (``str`` or ``bytes``).
+    """
+
+    @property  # type: ignore[override]
+    def _content(self) -> str | bytes | None:
+        packed = self.__dict__.get("_packed_content")
+        if packed is None:
+            return None
+        is_text, data = packed
+        raw = zlib.decompress(data)
+        return raw.decode("utf-8", "surrogatepass") if is_text else raw
+
+    @_content.setter
+    def _content(self, value: str | bytes | None) -> None:
+        if value is None:
+            self.__dict__["_packed_content"] = None
+            return
+        is_text = isinstance(value, str)
+        raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+        self.__dict__["_packed_content"] = (is_text, zlib.compress(raw, _LEVEL))
+
+
+PACK_AT_LEAST = 16 * 1024
+"""Smaller generated files stay plain: compressing them would save little."""
+
+
+def generated_file(config: MkDocsConfig, path: str, content: str | bytes) -> File:
+    """MkDocs' ``File.generated`` for a file the plugin writes, packed when it is large."""
+    kind = PackedFile if len(content) >= PACK_AT_LEAST else File
+    return kind.generated(config, path, content=content)

@@ -178,9 +178,10 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._pack_converted()
         if self.links is not None:
             self.links.begin_page(self._linking_page(page, config))
-        if self.theater is not None and page.file.src_uri in self.theater.playbills:
-            # MkDocs assigns the body after on_page_content's last handler; it is packed
-            # when the next page starts (or at on_env), so every handler saw it as text.
+        if self.theater is not None and page.file.src_uri in self.theater.production.pages:
+            # A playbill or catalogue page. MkDocs assigns the body after on_page_content's
+            # last handler; it is packed when the next page starts (or at on_env), so
+            # every handler saw it as text.
             self._converted = make_packed(page)
         return markdown
 
