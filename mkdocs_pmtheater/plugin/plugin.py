@@ -28,7 +28,7 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
-from .packed import PackedPage, make_packed
+from .packed import AnchorIds, PackedPage, make_packed
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -294,4 +294,5 @@ _ID = re.compile(r'\bid="([^"]+)"')
 def register_anchors(page: Page, html: str) -> None:
     """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
     ids = set(_ID.findall(html))
-    page.present_anchor_ids = (page.present_anchor_ids or set()) | ids
+    # Compact: a playbill has forty-odd ids, kept until MkDocs checks anchors at the end.
+    page.present_anchor_ids = AnchorIds((page.present_anchor_ids or set()) | ids)  # type: ignore[assignment]
