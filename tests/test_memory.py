@@ -47,7 +47,8 @@ def test_a_loaded_file_locates_every_value_as_the_first_reading_did() -> None:
         assert loaded.incident is not None, loaded.problems
         # The map (tens of KB per incident) is not kept once the file is checked...
         assert loaded._source is None
-        assert loaded.text == raw.decode("utf-8")
+        assert loaded.raw == raw and loaded.text == raw.decode("utf-8")
+        assert len(loaded._raw) < len(raw)  # held compressed
         # ... and the places asked for later are the ones the first reading gave.
         for field_path in [*first.values, *first.keys, ("no", "such", 3)]:
             assert loaded.locate(field_path) == first.locate(field_path), field_path
@@ -65,6 +66,17 @@ def test_the_id_place_of_every_file_is_kept_without_the_map() -> None:
     assert loaded.kept == {("id",): (3, 5)}
     assert loaded.locate(("id",)) == (3, 5)
     assert loaded._source is None  # answered from what was kept: nothing read again
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"\xff\xfe" + "id: INC-1\n".encode("utf-16-le"), b"id: \xc3\x28 broken UTF-8\n",
+    "title: \u2028 \U0001f600\n".encode(), bytes(range(256)) * 40,
+])
+def test_the_bytes_of_any_file_come_back_whole(raw: bytes) -> None:
+    loaded = IncidentLoader(SEVERITY_DEFAULT, timezone.utc).read_file(raw, "x.yaml", "x.yaml")
+    assert loaded.incident is None and loaded.problems
+    assert loaded.raw == raw
+    assert loaded.source.values == read_incident_yaml(raw, "x.yaml").source.values
 
 
 @pytest.mark.parametrize("text", TEXTS)
