@@ -18,8 +18,10 @@ search plugins and the template read it) and packs it again once it is written.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import zlib
-from collections.abc import Iterable, Iterator, MutableSet
+from collections.abc import Callable, Iterable, Iterator, MutableSet
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File
@@ -171,3 +173,35 @@ class AnchorIds(MutableSet[str]):
 
 _SEPARATOR = "\n"
 """Never in an id our templates write (ids come from slugs and numbers)."""
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+_TRIM = _malloc_trim()
+TRIM_EVERY = 200
+"""Pages written between two returns of free memory (each takes a few milliseconds)."""
+
+
+def return_free_memory() -> None:
+    """Give the memory the C heap holds free back to the system (glibc only; elsewhere
+    nothing happens).
+
+    Each page MkDocs writes allocates and frees its HTML (about 100 KB for a playbill),
+    between long-lived allocations (the search index, packed bodies); glibc keeps the
+    freed pages of its heap resident, so the process's resident size grows by about
+    7 KB per page above what is alive (measured: 14 MB at 500 playbills). Called after
+    reading the incidents, once every page is converted, and every :data:`TRIM_EVERY`
+    pages written. It changes where memory lives, never what the build writes.
+    """
+    if _TRIM is not None:
+        _TRIM(0)

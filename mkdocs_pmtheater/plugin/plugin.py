@@ -28,7 +28,7 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
-from .packed import AnchorIds, PackedPage, make_packed
+from .packed import TRIM_EVERY, AnchorIds, PackedPage, make_packed, return_free_memory
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -55,6 +55,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serving = False
         self._pagefind = False
         self._converted: PackedPage | None = None
+        self._pages_done = 0
+        """Pages converted, then written (free memory is returned every TRIM_EVERY)."""
+        self._writing = False
         """The playbill MkDocs converted last: packed when the next page starts (packed.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -72,6 +75,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
+        self._pages_done, self._writing, self._converted = 0, False, None
         self._link_extension.links = self.links = self.backlinks = None
         if not self.config.enabled:
             self.theater = None
@@ -170,6 +174,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
+        return_free_memory()  # what reading thousands of files left free (packed.py)
         return files
 
     def on_page_markdown(
@@ -185,10 +190,16 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self._converted = make_packed(page)
         return markdown
 
+    def _count_page(self) -> None:
+        self._pages_done += 1
+        if self._pages_done % TRIM_EVERY == 0:
+            return_free_memory()
+
     def _pack_converted(self) -> None:
         if self._converted is not None:
             self._converted.pack()
             self._converted = None
+        self._count_page()
 
     @staticmethod
     def _linking_page(page: Page, config: MkDocsConfig) -> LinkingPage:
@@ -237,6 +248,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
+        if not self._writing:  # the first page written: MkDocs has copied the other files
+            self._writing = True
+            return_free_memory()
         if isinstance(page, PackedPage):
             page.unpack()  # read by our backlinks, the search plugins and the template
         if self.backlinks is not None:
@@ -247,6 +261,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
         if isinstance(page, PackedPage):
             page.pack()  # written: back to its compressed form for the rest of the build
+        self._count_page()
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
         if incident is None or "</head>" not in output:
@@ -261,6 +276,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
                ) -> Environment | None:
         self._pack_converted()  # every page is converted; MkDocs now writes them
+        return_free_memory()
         if self._bytecode is not None:
             env.bytecode_cache = self._bytecode["theme"]
         return env
