@@ -14,6 +14,11 @@ last assigned (every plugin and template sees what it would see without packing)
 where the text lives changes. The plugin packs a playbill once the next page starts
 converting, unpacks it for the page's own ``on_page_context`` (our backlinks, then the
 search plugins and the template read it) and packs it again once it is written.
+
+Also here, for the same peak: :class:`PackedFile` (the data files, compressed until
+MkDocs copies them), :class:`AnchorIds` (a page's anchor ids as one string) and
+:func:`return_free_memory` (glibc's ``malloc_trim``). None of them changes what is
+written; ``tests/test_memory.py`` checks what they keep and that readers see the same.
 """
 
 from __future__ import annotations

@@ -55,10 +55,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serving = False
         self._pagefind = False
         self._converted: PackedPage | None = None
+        """The generated page MkDocs converted last: packed when the next page starts."""
         self._pages_done = 0
         """Pages converted, then written (free memory is returned every TRIM_EVERY)."""
         self._writing = False
-        """The playbill MkDocs converted last: packed when the next page starts (packed.py)."""
+        """Whether MkDocs has started writing pages (it has copied the other files)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
