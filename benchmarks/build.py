@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import os
 import shutil
@@ -243,6 +244,17 @@ def report(rows: list[dict[str, Any]]) -> str:
         lines.append("")
         lines.append(f"Time per incident at {last['incidents']:,} incidents is {growth:.2f}x "
                      f"that at {first['incidents']:,} (1.00 is linear growth).")
+        # Linear memory: each step adds about the same MiB per incident (the interpreter,
+        # MkDocs and the theme are the fixed part).
+        for kind in ("plugin", "markdown"):
+            steps = []
+            for a, b in itertools.pairwise(rows):
+                added = b[kind]["peak_mib"] - a[kind]["peak_mib"]
+                per_1000 = added * 1000 / (b["incidents"] - a["incidents"])
+                steps.append(f"{per_1000:.0f} ({a['incidents']:,} to {b['incidents']:,})")
+            cpu = [f"{1000 * r[kind]['cpu_seconds'] / r['incidents']:.1f}" for r in rows]
+            lines.append(f"{kind}: peak MiB added per 1,000 incidents " + ", ".join(steps)
+                         + "; CPU ms per incident " + " / ".join(cpu))
     return "\n".join(lines)
 
 
@@ -265,8 +277,9 @@ def main() -> None:
     for count in args.sizes:
         started = time.perf_counter()
         rows.append(measure(args.out, count, args.seed, args.repeat, kinds))
-        print(f"{count:,} incidents measured in {time.perf_counter() - started:.0f} s",
-              flush=True)
+        rows[-1]["load_average"] = os.getloadavg()
+        print(f"{count:,} incidents measured in {time.perf_counter() - started:.0f} s "
+              f"(load average {rows[-1]['load_average'][0]:.1f})", flush=True)
     print()
     print(report(rows))
     print("load average (1, 5, 15 min): " + " ".join(f"{x:.1f}" for x in os.getloadavg()))

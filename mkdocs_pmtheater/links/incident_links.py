@@ -372,6 +372,7 @@ class IncidentLinks:
         problems: list[tuple[Problem, str]] = []
         base = posixpath.dirname(incident.source)
         starts: list[int] = []
+        file_text = ""
         seen: set[str] = set()
         more = 0
         for path, text, _inline in markdown_fields(incident):
@@ -387,8 +388,9 @@ class IncidentLinks:
                     self.counted.add((loaded.display, href))
                     continue
                 if not starts:
-                    starts = [0] + [m.end() for m in re.finditer("\n", loaded.text)]
-                line, column = _position_in_file(loaded, starts, path, href)
+                    file_text = loaded.text
+                    starts = [0] + [m.end() for m in re.finditer("\n", file_text)]
+                line, column = _position_in_file(loaded, file_text, starts, path, href)
                 # Named as the build's other link warnings are: "field: link 'href'".
                 label = f"{format_path(path)}: link '{excerpt(href)}'"
                 problems.append((Problem(loaded.display, line, column, label, message, hint,
@@ -579,15 +581,15 @@ def links_in_markdown(text: str) -> list[str]:
 
 
 def _position_in_file(
-    loaded: LoadedFile, starts: list[int], path: FieldPath, href: str
+    loaded: LoadedFile, text: str, starts: list[int], path: FieldPath, href: str
 ) -> tuple[int, int]:
     """Line and column of ``href`` in the field at ``path`` (the field's own when the link
-    is written with escapes, so it cannot be found as written). ``starts``: the offset
-    where each line of the file begins."""
-    line, column = loaded.source.locate(path)
+    is written with escapes, so it cannot be found as written). ``text``: the file's
+    text; ``starts``: the offset where each line of it begins."""
+    line, column = loaded.locate(path)
     if not 1 <= line <= len(starts):
         return line, column
-    at = loaded.text.find(href, starts[line - 1])
+    at = text.find(href, starts[line - 1])
     if at < 0:
         return line, column
     found = bisect.bisect_right(starts, at)

@@ -98,11 +98,11 @@ def summarize(loaded: LoadedFile) -> dict[str, Any]:
     for index, prop in enumerate(incident.setting.props if incident.setting else ()):
         if prop.page is not None:
             props.append([index, prop.name, prop.page,
-                          list(loaded.source.locate(("setting", "props", index, "page")))])
+                          list(loaded.locate(("setting", "props", index, "page")))])
     return {
         "ok": True,
         "id": incident.id,
-        "id_at": list(loaded.source.locate(("id",))),
+        "id_at": list(loaded.locate(("id",))),
         "status": incident.status,
         "started_at": incident.started_at.isoformat(),
         "props": props,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
 from ..model.incident import Incident
-from ..model.problems import Problem, did_you_mean, quoted
+from ..model.problems import FieldPath, Problem, did_you_mean, quoted
 from .assemble import assemble
 from .schema import schema_errors
 from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
@@ -24,23 +25,84 @@ from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
 INCIDENT_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass
 class LoadedFile:
-    """One incident file after reading and the checks that need only the file."""
+    """One incident file after reading and the checks that need only the file.
 
-    src: str
-    """Path relative to docs_dir, with forward slashes."""
-    display: str
-    """Path used in messages: relative to the project (the folder of mkdocs.yml)."""
-    incident: Incident | None
-    problems: list[Problem]
-    source: SourceMap
-    text: str = ""
-    """The file's text, to place problems found later (links in its Markdown)."""
-    summary_only: bool = False
-    """Restored from ``pmtheater validate``'s cache (``load/cache.py``): the incident holds
-    only what other files' checks need, not its Markdown, so its own links are not
-    checked (its problems are not asked for)."""
+    The reader's source map (the line and column of every value, about 50 KB per
+    incident: more than the incident itself) is not kept: once the file is read and
+    checked, only the places that other files' checks name on every build are (the id,
+    props' ``page``). A problem found later (a broken link while a playbill renders) is
+    rare, so :attr:`source` reads this file's bytes again and rebuilds the same map:
+    the same bytes give the same map, so the answer is the one the first reading gave.
+    """
+
+    __slots__ = ("_packed", "_raw", "_source", "display", "incident", "kept", "problems",
+                 "src", "summary_only")
+
+    def __init__(self, src: str, display: str, incident: Incident | None,
+                 problems: list[Problem], source: SourceMap, raw: bytes = b"", *,
+                 summary_only: bool = False, keep_source: bool = True) -> None:
+        self.src = src
+        """Path relative to docs_dir, with forward slashes."""
+        self.display = display
+        """Path used in messages: relative to the project (the folder of mkdocs.yml)."""
+        self.incident = incident
+        self.problems = problems
+        # The bytes are read again only for a late problem: held compressed (about 7 KB
+        # of YAML become 2 KB, in about 0.1 ms) unless the map is kept anyway.
+        self._packed = not keep_source and bool(raw)
+        self._raw = _pack(raw) if self._packed else raw
+        self.summary_only = summary_only
+        """Restored from ``pmtheater validate``'s cache (``load/cache.py``): the incident
+        holds only what other files' checks need, not its Markdown, so its own links are
+        not checked (its problems are not asked for)."""
+        self.kept = _kept_places(source, incident)
+        """The places named on every build, from the full map (see :meth:`locate`)."""
+        self._source: SourceMap | None = source if keep_source or not raw else None
+
+    @property
+    def raw(self) -> bytes:
+        """The file's bytes, to place problems found later (links in its Markdown)."""
+        return zlib.decompressobj(_WBITS).decompress(self._raw) if self._packed else self._raw
+
+    @property
+    def text(self) -> str:
+        """The file's text (as UTF-8, undecodable bytes replaced), to find links in it."""
+        return self.raw.decode("utf-8", "replace")
+
+    @property
+    def source(self) -> SourceMap:
+        """Where each value of the file was written (rebuilt from :attr:`raw` and kept
+        from then on when it was not kept: only files with a late problem pay)."""
+        if self._source is None:
+            self._source = read_incident_yaml(self.raw, self.display).source
+        return self._source
+
+    def locate(self, path: FieldPath) -> tuple[int, int]:
+        """1-based (line, column) of ``path`` (see :meth:`SourceMap.locate`)."""
+        found = self.kept.get(tuple(path))
+        return found if found is not None else self.source.locate(path)
+
+
+_WBITS = -12
+"""Raw deflate with a 4 KB window: as small as the default for an incident file, and its
+set-up costs a quarter of the time (per file, that is most of the time)."""
+
+
+def _pack(raw: bytes) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, _WBITS, 6)
+    return packer.compress(raw) + packer.flush()
+
+
+def _kept_places(source: SourceMap, incident: Incident | None) -> dict[FieldPath, tuple[int, int]]:
+    """The places of the values every build names (duplicate ids, the validate cache's
+    summaries): the id and props' pages, when written (else :meth:`LoadedFile.locate`
+    asks the full map, which also answers for a missing value's parent)."""
+    paths: list[FieldPath] = [("id",)]
+    if incident is not None and incident.setting is not None:
+        paths += [("setting", "props", index, "page")
+                  for index, prop in enumerate(incident.setting.props) if prop.page is not None]
+    return {path: source.values[path] for path in paths if path in source.values}
 
 
 @dataclass
@@ -128,7 +190,7 @@ class IncidentLoader:
                 incident = None
         problems += warnings
         loaded = LoadedFile(src, display, incident, sorted(problems, key=Problem.sort_key),
-                            parsed.source, raw.decode("utf-8", "replace"))
+                            parsed.source, raw, keep_source=False)
         self._cache[key] = loaded
         return loaded
 
@@ -187,10 +249,10 @@ def _site_checks(
 ) -> list[Problem]:
     """Checks that need the rest of the site: unique ids, free paths, existing pages."""
     problems: list[Problem] = []
-    line, column = loaded.source.locate(("id",))
+    line, column = loaded.locate(("id",))
     if incident.slug in first_of:
         other = first_of[incident.slug]
-        other_line = other.source.locate(("id",))[0]
+        other_line = other.locate(("id",))[0]
         problems.append(
             Problem(
                 loaded.display, line, column, "id",
@@ -221,7 +283,7 @@ def _site_checks(
             if candidates is None:
                 candidates = list(pages())
             path = ("setting", "props", index, "page")
-            line, column = loaded.source.locate(path)
+            line, column = loaded.locate(path)
             hint = did_you_mean(prop.page, candidates) or (
                 "give the path of a page relative to docs_dir, e.g. runbooks/api-latency.md"
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,9 @@ MAX_ENTRIES = 1_000
 """Entries in one list or mapping: a longer timeline is a pasted log, not a screenplay."""
 MAX_VALUES = 20_000
 """Values in one file, in all: keeps reading any file under the size limit well under a second."""
+_INTERN_UP_TO = 64
+"""Text values up to this length and three words are interned (shared); longer ones
+are rarely repeated."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -190,7 +194,13 @@ class _Reader:
                                      event.value))
             if not event.style and tag == _STR:  # plain: "" from libyaml, None from Python
                 self.comment_cut(event, path)
-            return event.value, True  # the common case, without building a node
+            value = event.value
+            # Names, roles, services, tags and codes repeat in every scene and every file:
+            # one shared copy each (about 6 KB per incident, kept for the whole build).
+            # Sentences are left alone: they rarely repeat in real post-mortems.
+            if len(value) <= _INTERN_UP_TO and value.count(" ") < 3:
+                value = sys.intern(value)
+            return value, True
         self.source.texts[path] = event.value
         if tag not in _PLAIN_TAGS:
             self.problem(

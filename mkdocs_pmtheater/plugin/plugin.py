@@ -37,6 +37,7 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
+from .packed import TRIM_EVERY, AnchorIds, PackedPage, make_packed, return_free_memory
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -70,6 +71,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Playbills whose body Material's search reads slim: source URI -> (full, slim)."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
+        self._converted: PackedPage | None = None
+        """The generated page MkDocs converted last: packed when the next page starts."""
+        self._pages_done = 0
+        """Pages converted, then written (free memory is returned every TRIM_EVERY)."""
+        self._writing = False
+        """Whether MkDocs has started writing pages (it has copied the other files)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -86,6 +93,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
+        self._pages_done, self._writing, self._converted = 0, False, None
         self._link_extension.links = self.links = self.backlinks = None
         if not self.config.enabled:
             self.theater = None
@@ -188,14 +196,32 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
+        return_free_memory()  # what reading thousands of files left free (packed.py)
         return files
 
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
+        self._pack_converted()
         if self.links is not None:
             self.links.begin_page(self._linking_page(page, config))
+        if self.theater is not None and page.file.src_uri in self.theater.production.pages:
+            # A playbill or catalogue page. MkDocs assigns the body after on_page_content's
+            # last handler; it is packed when the next page starts (or at on_env), so
+            # every handler saw it as text.
+            self._converted = make_packed(page)
         return markdown
+
+    def _count_page(self) -> None:
+        self._pages_done += 1
+        if self._pages_done % TRIM_EVERY == 0:
+            return_free_memory()
+
+    def _pack_converted(self) -> None:
+        if self._converted is not None:
+            self._converted.pack()
+            self._converted = None
+        self._count_page()
 
     @staticmethod
     def _linking_page(page: Page, config: MkDocsConfig) -> LinkingPage:
@@ -244,6 +270,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_page_context_before_search(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext | None:
+        if not self._writing:  # the first page written: MkDocs has copied the other files
+            self._writing = True
+            return_free_memory()
+        if isinstance(page, PackedPage):
+            page.unpack()  # read by our backlinks, the search plugins and the template
         if self.backlinks is not None:
             self.backlinks.fill_references(page)
         if self._slim_search:
@@ -291,6 +322,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_post_page_previews(self, output: str, *, page: Page, config: MkDocsConfig
                                ) -> str | None:
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
+        if isinstance(page, PackedPage):
+            page.pack()  # written: back to its compressed form for the rest of the build
+        self._count_page()
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
         if incident is None or "</head>" not in output:
@@ -326,6 +360,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
                ) -> Environment | None:
+        self._pack_converted()  # every page is converted; MkDocs now writes them
+        return_free_memory()
         if self._bytecode is not None:
             env.bytecode_cache = self._bytecode["theme"]
         if self._copies is not None:
@@ -351,7 +387,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                 return None
             if self.backlinks is not None:
                 self.backlinks.fill_references(page)
-            bodies[src_uri] = (file.dest_path, page.content)
+            if isinstance(page, PackedPage):
+                page.pack()  # filled in: compressed again until MkDocs writes it
+            # Read when the copies are written, one at a time: 2,000 bodies held as text at
+            # once would undo what packing saves (peak memory).
+            bodies[src_uri] = (file.dest_path, lambda page=page: page.content or "")
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -407,4 +447,5 @@ def uses_materials_search_only(config: MkDocsConfig) -> bool:
 def register_anchors(page: Page, html: str) -> None:
     """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
     ids = set(_ID.findall(html))
-    page.present_anchor_ids = (page.present_anchor_ids or set()) | ids
+    # Compact: a playbill has forty-odd ids, kept until MkDocs checks anchors at the end.
+    page.present_anchor_ids = AnchorIds((page.present_anchor_ids or set()) | ids)  # type: ignore[assignment]

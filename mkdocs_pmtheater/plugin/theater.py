@@ -29,6 +29,7 @@ from ..publish.production import Production, Site, Source, read_sources, source_
 from ..render.playbill import PlaybillRenderer
 from ..render.toc import TocEntry
 from .dirty import PlaybillFile, related_key
+from .packed import generated_file
 from .rendercache import RenderCache
 from .toc import mkdocs_toc
 
@@ -184,11 +185,12 @@ class Theater:
             if page.edit_source is not None:
                 file.edit_uri = page.edit_source
             files.append(file)
+        # Held compressed until MkDocs copies them (packed.py): about 10 KB per incident.
         for output in production.outputs:
-            files.append(File.generated(self.config, output.path, content=output.content))
+            files.append(generated_file(self.config, output.path, output.content))
         for output in production.data_outputs(
                 lambda src: (found.url if (found := files.get_file_from_path(src)) else None)):
-            files.append(File.generated(self.config, output.path, content=output.content))
+            files.append(generated_file(self.config, output.path, output.content))
         for path, source in production.assets():
             files.append(File.generated(self.config, path, abs_src_path=str(source)))
         bad_epoch = source_date_problem()

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -215,11 +216,14 @@ class PlaybillCopies:
     as before. Memory: a digest per playbill; the copies are files.
     """
 
-    def __init__(self, output: str | Path, bodies: dict[str, tuple[str, str]]) -> None:
-        """``bodies``: source URI -> (the page's path under the site, its body), for every
-        playbill; ``output``: where the bundle goes (``site/pagefind``)."""
+    def __init__(self, output: str | Path,
+                 bodies: dict[str, tuple[str, Callable[[], str]]]) -> None:
+        """``bodies``: source URI -> (the page's path under the site, a function giving its
+        body), for every playbill, each body read once when the copies are written (so
+        that they are never all held as text at once); ``output``: where the bundle goes
+        (``site/pagefind``)."""
         self.output = Path(output)
-        self._pending: dict[str, tuple[str, str]] | None = bodies
+        self._pending: dict[str, tuple[str, Callable[[], str]]] | None = bodies
         self._digests: dict[str, bytes] = {}
         self._confirmed: set[str] = set()
         self._html_tag: str | None = None
@@ -245,7 +249,8 @@ class PlaybillCopies:
                                    error=f"Pagefind could not index the site: {exc}")
             return
         try:
-            for src_uri, (dest_path, body) in bodies.items():
+            for src_uri, (dest_path, read_body) in bodies.items():
+                body = read_body()
                 path = folder / dest_path
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8">'

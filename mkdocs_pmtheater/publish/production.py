@@ -335,7 +335,7 @@ class Production:
                            "problem reported at its id)")
                 loaded = self.catalog.files[incident.source]
                 path = ("setting", "props", index, "page")
-                line, column = loaded.source.locate(path)
+                line, column = loaded.locate(path)
                 problems.append(Problem(
                     loaded.display, line, column, f"setting.props[{index}].page",
                     f"{why}; the prop is shown without a link",
@@ -410,7 +410,7 @@ class Production:
     def _taken(self, display: str, incident: Incident, src_uri: str,
                holder: Holder) -> Problem:
         """The problem of a playbill whose address is taken, at the incident's ``id:``."""
-        line, column = self.catalog.files[incident.source].source.locate(("id",))
+        line, column = self.catalog.files[incident.source].locate(("id",))
         dest = self.dest(src_uri)
         keeps = f"; {holder.owner} keeps its address" if holder.site_file else ""
         return Problem(
@@ -545,7 +545,7 @@ class Production:
 
         def on_problem(path: FieldPath, message: str, hint: str) -> None:
             display = loaded.display if loaded else incident.source
-            line, column = loaded.source.locate(path) if loaded else (0, 0)
+            line, column = loaded.locate(path) if loaded else (0, 0)
             self.report(Problem(display, line, column, format_path(path), message, hint))
 
         def url_of(other: Incident) -> str:

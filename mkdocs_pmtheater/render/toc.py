@@ -9,6 +9,7 @@ reads headings from the page itself).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 
 _SECTION = re.compile(r'<h([23])\b[^>]*?\bid="([^"]+)"[^>]*?\bdata-pmt-toc="([^"]*)"[^>]*>')
@@ -28,7 +29,9 @@ def sections(body: str) -> list[TocEntry]:
     """The ``<h2>``/``<h3>`` headings marked ``data-pmt-toc`` in ``body``, nested by level."""
     entries: list[TocEntry] = []
     for level, anchor, title in _SECTION.findall(body):
-        entry = TocEntry(int(level), anchor, title)
+        # Every playbill has the same sections: one shared copy of each anchor and title
+        # (MkDocs keeps every page's table of contents for the whole build).
+        entry = TocEntry(int(level), sys.intern(anchor), sys.intern(title))
         if entry.level == 3 and entries:
             entries[-1].children.append(entry)
         else:

@@ -1,0 +1,212 @@
+"""Playbill (and catalogue) bodies kept compressed while MkDocs does not use them.
+
+MkDocs converts every page before it writes any (``_populate_page`` for all pages,
+then ``_build_page`` for each), so every page's HTML is alive at once. A playbill's
+body is about 33,000 characters, and one typographic character (an ellipsis, a dash)
+makes Python store all of them in two bytes each: about 65 KB per playbill, 130 MB at
+2,000 incidents, which made the plugin's peak memory several times that of the same
+content written as Markdown pages. zlib (level 1) shrinks such a body to about 7 KB in
+about 0.35 ms, and gives it back in about 0.1 ms.
+
+:class:`PackedPage` is MkDocs' :class:`~mkdocs.structure.pages.Page` whose ``content``
+is held compressed between uses. Reading ``page.content`` always gives the exact text
+last assigned (every plugin and template sees what it would see without packing); only
+where the text lives changes. The plugin packs a playbill once the next page starts
+converting, unpacks it for the page's own ``on_page_context`` (our backlinks, then the
+search plugins and the template read it) and packs it again once it is written.
+
+Also here, for the same peak: :class:`PackedFile` (the data files, compressed until
+MkDocs copies them), :class:`AnchorIds` (a page's anchor ids as one string) and
+:func:`return_free_memory` (glibc's ``malloc_trim``). None of them changes what is
+written; ``tests/test_memory.py`` checks what they keep and that readers see the same.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import zlib
+from collections.abc import Callable, Iterable, Iterator, MutableSet
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File
+from mkdocs.structure.pages import Page
+
+_LEVEL = 1
+"""zlib's fastest level: 7 KB instead of 6 KB for a playbill, at less than half the time."""
+
+
+class PackedPage(Page):
+    """A page whose ``content`` can be held zlib-compressed (see the module's docstring).
+
+    States: *plain* (the text is a ``str``, as for any page) and *packed* (UTF-8 bytes,
+    compressed; ``surrogatepass`` so that any ``str``, even one with a lone surrogate
+    from a YAML escape, comes back identical). Reading a packed page's ``content``
+    decompresses a copy each time and keeps the page packed.
+    """
+
+    # Instance state lives in __dict__ (Page has no __slots__): _plain, _packed, _changed.
+
+    @property  # type: ignore[override]
+    def content(self) -> str | None:
+        state = self.__dict__
+        plain = state.get("_plain")
+        packed = state.get("_packed")
+        if plain is not None or packed is None:
+            return plain
+        return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+
+    @content.setter
+    def content(self, value: str | None) -> None:
+        state = self.__dict__
+        state["_plain"] = value
+        state["_packed"] = None
+        state["_changed"] = True
+
+    def pack(self) -> None:
+        """Hold the content compressed (compressing again only when it was assigned since
+        it was last packed)."""
+        state = self.__dict__
+        plain = state.get("_plain")
+        if plain is None:
+            return
+        if state.get("_changed") or state.get("_packed") is None:
+            state["_packed"] = zlib.compress(plain.encode("utf-8", "surrogatepass"), _LEVEL)
+        state["_plain"] = None
+        state["_changed"] = False
+
+    def unpack(self) -> None:
+        """Hold the content as text while the page is being built (read several times)."""
+        state = self.__dict__
+        packed = state.get("_packed")
+        if state.get("_plain") is None and packed is not None:
+            state["_plain"] = zlib.decompress(packed).decode("utf-8", "surrogatepass")
+            state["_changed"] = False
+
+
+def make_packed(page: Page) -> PackedPage:
+    """Turn MkDocs' ``page`` into a :class:`PackedPage` in place (same object, so every
+    reference MkDocs and other plugins hold sees the change); its content is kept."""
+    if not isinstance(page, PackedPage):
+        content = page.__dict__.pop("content", None)
+        page.__class__ = PackedPage
+        page.content = content
+    assert isinstance(page, PackedPage)
+    return page
+
+
+class PackedFile(File):
+    """A generated file whose in-memory content (MkDocs' ``File._content``) is held
+    zlib-compressed from the plugin's ``on_files`` until MkDocs copies it, after every
+    page is converted: the data files (``incidents.json``, the iCalendar and Atom feeds)
+    are about 10 KB per incident, and JSON, iCalendar and XML shrink about tenfold.
+
+    MkDocs reads ``_content`` to copy the file and in ``content_bytes`` and
+    ``content_string``: each read gives the exact value assigned (``str`` or ``bytes``).
+    """
+
+    @property  # type: ignore[override]
+    def _content(self) -> str | bytes | None:
+        packed = self.__dict__.get("_packed_content")
+        if packed is None:
+            return None
+        is_text, data = packed
+        raw = zlib.decompress(data)
+        return raw.decode("utf-8", "surrogatepass") if is_text else raw
+
+    @_content.setter
+    def _content(self, value: str | bytes | None) -> None:
+        if value is None:
+            self.__dict__["_packed_content"] = None
+            return
+        is_text = isinstance(value, str)
+        raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+        self.__dict__["_packed_content"] = (is_text, zlib.compress(raw, _LEVEL))
+
+
+PACK_AT_LEAST = 16 * 1024
+"""Smaller generated files stay plain: compressing them would save little."""
+
+
+def generated_file(config: MkDocsConfig, path: str, content: str | bytes) -> File:
+    """MkDocs' ``File.generated`` for a file the plugin writes, packed when it is large."""
+    kind = PackedFile if len(content) >= PACK_AT_LEAST else File
+    return kind.generated(config, path, content=content)
+
+
+class AnchorIds(MutableSet[str]):
+    """The anchors of a generated page (MkDocs' ``page.present_anchor_ids``), held as one
+    string rather than a set of strings: about 600 bytes instead of 5 KB for a playbill's
+    forty-odd ids. MkDocs only asks ``anchor in page.present_anchor_ids`` (when it checks
+    links to anchors, after every page is written): a substring search of that length
+    costs about what a set lookup does. Ids added later (another plugin) go to a set."""
+
+    __slots__ = ("_extra", "_joined", "_removed")
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        unique = set(ids)
+        # An id holding the separator (raw HTML can) stays in the set.
+        self._extra = {i for i in unique if _SEPARATOR in i}
+        self._joined = _SEPARATOR + _SEPARATOR.join(sorted(unique - self._extra)) + _SEPARATOR
+        self._removed: set[str] = set()
+
+    def __contains__(self, anchor: object) -> bool:
+        if not isinstance(anchor, str) or not anchor or anchor in self._removed:
+            return False
+        if anchor in self._extra:
+            return True
+        return _SEPARATOR not in anchor and f"{_SEPARATOR}{anchor}{_SEPARATOR}" in self._joined
+
+    def __iter__(self) -> Iterator[str]:
+        joined = self._joined[1:-1].split(_SEPARATOR) if len(self._joined) > 2 else []
+        yield from (i for i in joined if i not in self._removed and i not in self._extra)
+        yield from self._extra
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def add(self, value: str) -> None:
+        self._removed.discard(value)
+        if value not in self:
+            self._extra.add(value)
+
+    def discard(self, value: str) -> None:
+        if value in self:
+            self._extra.discard(value)
+            self._removed.add(value)
+
+
+_SEPARATOR = "\n"
+"""Never in an id our templates write (ids come from slugs and numbers)."""
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+_TRIM = _malloc_trim()
+TRIM_EVERY = 200
+"""Pages written between two returns of free memory (each takes a few milliseconds)."""
+
+
+def return_free_memory() -> None:
+    """Give the memory the C heap holds free back to the system (glibc only; elsewhere
+    nothing happens).
+
+    Each page MkDocs writes allocates and frees its HTML (about 100 KB for a playbill),
+    between long-lived allocations (the search index, packed bodies); glibc keeps the
+    freed pages of its heap resident, so the process's resident size grows by about
+    7 KB per page above what is alive (measured: 14 MB at 500 playbills). Called after
+    reading the incidents, once every page is converted, and every :data:`TRIM_EVERY`
+    pages written. It changes where memory lives, never what the build writes.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
