@@ -32,8 +32,6 @@ from ..imports.merge import (
     read_incident,
     write_atomically,
 )
-from ..imports.slack import read_channel
-from ..imports.text import read_log
 from ..model.timestamps import parse_bare_time, parse_timestamp, site_zone
 from .project import (
     CONFIG_NAMES,
@@ -175,6 +173,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         until = _when(args.until, "--until", zone, incident)
         if since and until and until < since and parse_bare_time(args.until):
             until += timedelta(days=1)  # --from 23:30 --until 00:30: past midnight
+        from ..imports.slack import read_channel  # only this command needs the readers
+
         channel = read_channel(Path(args.export), args.channel, since=since, until=until,
                                strike=_has_strike(project))
         messages, source = channel.messages, f"#{channel.name}"
@@ -200,6 +200,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             day = incident.day
         else:
             raise ImportFailure("give the day of the log's first line with --date YYYY-MM-DD")
+        from ..imports.text import read_log
+
         messages, source, left_out = read_log(Path(args.file), day, log_zone), args.file, ""
     casting = cast_speakers(_speakers(messages), mapping, incident.cast if incident else [])
     scenes = [Scene(m.at, casting.roles[m.speaker.key], m.text) for m in messages]

@@ -33,7 +33,6 @@ from typing import Any, TextIO
 
 from ..model.problems import Problem
 from ..publish.outputs import Output
-from ..zensical.pages import render_site
 from ..zensical.writer import MANIFEST_NAME, WriteResult, write_outputs
 from .project import Project, ProjectError, load_project
 
@@ -73,6 +72,10 @@ def manifest_path(project: Project) -> str:
 # -- rendering ---------------------------------------------------------------------------
 def render_outputs(project: Project) -> tuple[list[Output], list[Problem]]:
     """Every file the plugin would publish for ``project``, and the problems found."""
+    # Imported here: every other command (the pre-commit hook's validate, above all)
+    # starts faster without the page renderer.
+    from ..zensical.pages import render_site
+
     outputs, problems = render_site(project)
     return list(outputs), list(problems)
 

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, did_you_mean, quoted
@@ -348,7 +348,9 @@ def outside_problem(display: str) -> Problem:
 def normalize_page(page: str) -> str | None:
     """``./runbooks/x.md`` -> ``runbooks/x.md``; None for paths that leave docs_dir."""
     parts: list[str] = []
-    for part in PurePosixPath(page.strip().replace("\\", "/").lstrip("/")).parts:
+    for part in page.strip().replace("\\", "/").split("/"):
+        if not part:  # a leading, doubled or trailing slash, read as one
+            continue
         if part == "..":
             if not parts:
                 return None
