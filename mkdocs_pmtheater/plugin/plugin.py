@@ -132,7 +132,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.catalogue.learning.feature_cache = self._related_features
             self.theater.production.calendar_events = self._calendar_events
         self._pagefind = self._want_pagefind()
-        self._slim_search = uses_materials_search_only(config)
+        self._slim_search = (uses_materials_search_only(config)
+                             and only_search_reads_slim_pages(config, self))
         self._full_bodies.clear()
         return config
 
@@ -442,6 +443,23 @@ def uses_materials_search_only(config: MkDocsConfig) -> bool:
         elif "search" in name.split("/")[-1] or "search" in module:
             return False  # another search plugin, which may read every word
     return material
+
+
+def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
+    """Whether no plugin or hook but Material's search reads ``page.content`` in
+    ``on_page_context`` while a playbill is slim (between this plugin's handlers at
+    priority 50 and -1): another one would see, or change, the slim body instead of the
+    playbill, so then every plugin gets the whole page, as before."""
+    for handler in config.plugins.events.get("page_context", []):
+        owner = getattr(handler, "__self__", None)
+        if owner is ours:
+            continue
+        if not -1 <= getattr(handler, "mkdocs_priority", 0) <= 50:
+            continue  # runs before the body is slimmed or after it is put back
+        module = type(owner).__module__ if owner is not None else ""
+        if not module.startswith("material.plugins.search"):
+            return False
+    return True
 
 
 def register_anchors(page: Page, html: str) -> None:
