@@ -119,6 +119,10 @@ def check_site(project: Project, given: list[Path] | None, cwd: Path, *,
         publishing = production.check(sources, site_files)
     finally:
         if collecting:
+            # Every incident stays alive to the end of the command: moved out of the
+            # collector's sight, so that the next collection (the report's allocations
+            # trigger one) does not walk them all again (0.1 s at 10,000 incidents).
+            gc.freeze()
             gc.enable()
     if loader is not None:
         loader.summaries.save()
