@@ -24,6 +24,7 @@ page's tags: O(page size), with linear-time regular expressions.
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import attrfind_tolerant  # type: ignore[attr-defined]
 
 _TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
@@ -54,7 +55,12 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 def _excludes(attributes: str) -> bool:
     """Whether a start tag's attributes make the parser skip the element: the
     attribute ``data-search-exclude``, or ``class="linenodiv"`` (line numbers)."""
-    if "data-search-exclude" not in attributes and "linenodiv" not in attributes:
+    # Case-blind and entity-aware prefilter: the parser lowercases attribute names and
+    # unescapes values (``class="&#108;inenodiv"``), and a miss here would leave the
+    # scan's skip set smaller than the parser's (tests/test_redteam2.py).
+    folded = attributes.lower()
+    if ("data-search-exclude" not in folded and "linenodiv" not in folded
+            and "&" not in attributes):
         return False
     # The parser's own attribute reader, so that a value merely mentioning the name
     # does not count; it lowercases names, and the last of repeated names wins.
@@ -65,7 +71,7 @@ def _excludes(attributes: str) -> bool:
             continue
         if value and value[:1] == value[-1:] and value[:1] in ("'", '"'):
             value = value[1:-1]
-        found[name.lower()] = value
+        found[name.lower()] = unescape(value) if value else value
     return "data-search-exclude" in found or found.get("class") == "linenodiv"
 
 
@@ -156,6 +162,10 @@ def search_slim(html: str) -> str | None:
     position = 0
     for start, end in cuts:
         parts.append(html[position:start])
+        # A void tag (which the parser ignores) where the element was keeps the text
+        # before and after it two separate pieces of data, as in the whole page: joined,
+        # the parser would collapse their whitespace differently ("a   <x>..</x>   b").
+        parts.append("<br>")
         position = end
     parts.append(html[position:])
     return "".join(parts)
