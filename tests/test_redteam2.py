@@ -7,6 +7,7 @@ shows on a published file.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from material.plugins.search.plugin import SearchIndex
@@ -64,3 +65,43 @@ def test_slim_search_input_reads_attributes_as_the_parser_does(attributes: str) 
 
     slim = search_slim(html)
     assert entries(html if slim is None else slim) == entries(html)
+
+
+_LINKED = (
+    "id: INC-{n}\n"
+    "title: T\n"
+    "severity: SEV3\n"
+    "started_at: 2024-03-14T14:02:00Z\n"
+    "summary: x\n"
+    "timeline:\n"
+    "  - at: 2024-03-14T14:05:00Z\n"
+    "    action: fine\n"
+    "  - at: 2024-03-14T14:06:00Z\n"
+    '    action: "caf\\u00e9 \U0001F600\\tsee [gone](incident:INC-404) now"\n'
+)
+
+
+def test_a_late_link_problem_is_placed_at_the_link_in_every_encoding(
+        site: SiteFactory) -> None:
+    """A broken link found while rendering is placed by reading the file's bytes again
+    (loader.py's lazy source map). Those bytes were decoded as UTF-8 and split at LF only:
+    in a UTF-16 file or one with lone-CR line ends the link was never found, and the
+    warning named the start of its field (10:13) instead of the link (10:38)."""
+    encodings = {
+        "utf8": lambda text: text.encode("utf-8"),
+        "bom": lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
+        "crlf": lambda text: text.replace("\n", "\r\n").encode("utf-8"),
+        "cr": lambda text: text.replace("\n", "\r").encode("utf-8"),
+        "utf16le": lambda text: b"\xff\xfe" + text.encode("utf-16-le"),
+        "utf16be": lambda text: b"\xfe\xff" + text.encode("utf-16-be"),
+    }
+    for n, (name, encode) in enumerate(encodings.items(), start=1):
+        site.incident(f"{name}.yaml", encode(_LINKED.format(n=n)))
+    built = site.build()
+    places = {}
+    for warning in built.warnings:
+        if "INC-404" in warning:
+            name, line, column = re.search(r"incidents/(\w+)\.yaml:(\d+):(\d+)",
+                                           warning).groups()
+            places[name] = (int(line), int(column))
+    assert places == dict.fromkeys(encodings, (10, 38))

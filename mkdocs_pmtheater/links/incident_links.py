@@ -42,6 +42,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from ..load.loader import INCIDENT_SUFFIXES, Catalog, LoadedFile
+from ..load.yamlsource import line_starts
 from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, did_you_mean, excerpt, format_path
 from ..publish.urls import SiteFiles
@@ -389,7 +390,9 @@ class IncidentLinks:
                     continue
                 if not starts:
                     file_text = loaded.text
-                    starts = [0] + [m.end() for m in re.finditer("\n", file_text)]
+                    # Lines end where the reader counts them (a lone CR too), or a
+                    # CR-only file would have one line and every link its field's place.
+                    starts = line_starts(file_text)
                 line, column = _position_in_file(loaded, file_text, starts, path, href)
                 # Named as the build's other link warnings are: "field: link 'href'".
                 label = f"{format_path(path)}: link '{excerpt(href)}'"

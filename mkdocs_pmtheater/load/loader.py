@@ -20,7 +20,7 @@ from ..model.incident import Incident
 from ..model.problems import FieldPath, Problem, did_you_mean, quoted
 from .assemble import assemble
 from .schema import schema_errors
-from .yamlsource import ParsedFile, SourceMap, read_incident_yaml
+from .yamlsource import ParsedFile, SourceMap, _decode, read_incident_yaml
 
 INCIDENT_SUFFIXES = (".yaml", ".yml")
 
@@ -67,8 +67,12 @@ class LoadedFile:
 
     @property
     def text(self) -> str:
-        """The file's text (as UTF-8, undecodable bytes replaced), to find links in it."""
-        return self.raw.decode("utf-8", "replace")
+        """The file's text, to find links in it: decoded as the reader decodes it (UTF-8
+        without its byte-order mark, or UTF-16 with one), so that offsets in it are the
+        reader's columns; undecodable bytes (a file the reader refused) are replaced."""
+        raw = self.raw
+        text, _problem = _decode(raw, self.display)
+        return text if text is not None else raw.decode("utf-8", "replace")
 
     @property
     def source(self) -> SourceMap:
