@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from material.plugins.search.plugin import SearchIndex
@@ -15,6 +16,7 @@ from material.plugins.search.plugin import SearchIndex
 import mkdocs_pmtheater.plugin.plugin as plugin_module
 from mkdocs_pmtheater.render.searchslim import search_slim
 from tests.conftest import SiteFactory
+from tests.test_build_speed import _bundle, _count_site_indexing
 
 
 def _incident_index(site: SiteFactory, monkeypatch: pytest.MonkeyPatch, *, slim: bool
@@ -105,3 +107,34 @@ def test_a_late_link_problem_is_placed_at_the_link_in_every_encoding(
                                            warning).groups()
             places[name] = (int(line), int(column))
     assert places == dict.fromkeys(encodings, (10, 38))
+
+
+def test_incident_text_naming_a_pagefind_attribute_keeps_pagefind_on_the_copies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PlaybillCopies.confirm counted the words "data-pagefind-" in the page and in the
+    body: a summary saying them (repeated by the theme in <meta name="description">)
+    made every build of the site index the written pages after the build instead of the
+    copies beside it. Only an attribute outside the body should, and the bundle made on
+    the copies is the written site's."""
+    def write(root: Path) -> SiteFactory:
+        site = SiteFactory(root)
+        site.incident("one.yaml", """
+            id: INC-1
+            title: Zebraquux
+            severity: SEV3
+            started_at: 2024-03-14T14:02:00Z
+            summary: "Xylophonic words: data-pagefind-ignore=\\"all\\" and data-pagefind-body."
+            """)
+        return site
+
+    calls = _count_site_indexing(monkeypatch)
+    copies = write(tmp_path / "copies").build(strict=True)
+    assert calls == []  # Pagefind ran on the copies
+    description = copies.html("incidents/inc-1/").find("meta", attrs={"name": "description"})
+    assert "data-pagefind-body" in description["content"]
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = write(tmp_path / "written").build(strict=True)
+    assert len(calls) == 1
+    assert _bundle(copies.site_dir) == _bundle(written.site_dir)
+    assert _bundle(copies.site_dir)[2] == {"en": 1}
