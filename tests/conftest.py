@@ -128,6 +128,31 @@ summary: Something broke and we fixed it.
 """
 
 
+def generated_incident_data(count: int, seed: int) -> list[dict]:
+    """``count`` realistic incidents as data (benchmarks/generate.py), the same for a seed."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate import generate_incident
+
+    rng = random.Random(seed)
+    return [generate_incident(n, rng) for n in range(count)]
+
+
+def load_incident_data(loader, datas: list[dict]) -> list:
+    """Load ``datas`` (incident dicts) through ``loader`` as files ``incidents/<n>.yaml``,
+    as a build does; returns the incidents, newest first, and asserts no problems. A
+    loader kept between calls gives the same object for unchanged bytes (as under
+    ``mkdocs serve``)."""
+    triples = [(yaml.safe_dump(d).encode(), f"incidents/{n}.yaml", f"{n}.yaml")
+               for n, d in enumerate(datas)]
+    catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
+                          reserved=set())
+    assert catalog.problems == []
+    return catalog.incidents
+
+
 def minimal_incident(incident_id: str = "INC-1", title: str = "A small outage") -> str:
     return MINIMAL.format(id=incident_id, title=title)
 

@@ -63,6 +63,17 @@ PLAYBILL_LIKE = (
     '</article>\n')
 
 
+
+STAMPEDE = """
+id: INC-1
+title: Cache stampede
+severity: SEV3
+started_at: 2024-03-14T14:02:00Z
+summary: Something broke and we fixed it.
+"""
+"""A one-incident file (site.incident dedents what it is given)."""
+
+
 @pytest.mark.parametrize("html", [
     PLAYBILL_LIKE,
     # The parser compares skipped elements by tag name: a nested <div> ends the skip.
@@ -84,6 +95,7 @@ PLAYBILL_LIKE = (
     '<h2 id="t" data-search-exclude>T</h2><div data-search-exclude>x</div><p>under T</p>'
     '<h2 id="u">U</h2><p>u</p>',
 ])
+
 def test_slim_html_gives_materials_search_the_same_entries(html: str) -> None:
     assert_same_index(html)
 
@@ -179,16 +191,8 @@ def test_mkdocs_own_search_reads_playbills_whole(site: SiteFactory) -> None:
     """MkDocs' own search plugin indexes every word of a page (it knows no
     data-search-exclude), so playbills reach it whole, as before."""
     site.config["theme"] = {"name": "mkdocs"}
-    site.incident("one.yaml", """
-        id: INC-1
-        title: Cache stampede
-        severity: SEV3
-        started_at: 2024-03-14T14:02:00Z
-        summary: Something broke and we fixed it.
-        cast:
-          - role: On-Call Engineer
-            actor: "@quillback"
-        """)
+    site.incident("one.yaml", STAMPEDE + 'cast:\n  - role: On-Call Engineer\n'
+                  '    actor: "@quillback"\n')
     built = site.build(strict=True)
     index = (built.site_dir / "search" / "search_index.json").read_text(encoding="utf-8")
     assert "@quillback" in index
@@ -245,13 +249,7 @@ def test_a_theme_with_pagefind_attributes_of_its_own_is_indexed_as_written(
         {% endblock %}
         """)
     site.config["theme"]["custom_dir"] = "overrides"
-    site.incident("one.yaml", """
-        id: INC-1
-        title: Cache stampede
-        severity: SEV3
-        started_at: 2024-03-14T14:02:00Z
-        summary: Something broke and we fixed it.
-        """)
+    site.incident("one.yaml", STAMPEDE)
     calls = _count_site_indexing(monkeypatch)
     built = site.build(strict=True)
     assert len(calls) == 1

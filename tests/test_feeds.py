@@ -208,28 +208,17 @@ def test_a_docs_file_at_a_feed_address_wins(site: SiteFactory) -> None:
 def test_calendar_events_kept_by_serve_give_the_uncached_calendar() -> None:
     """``mkdocs serve`` keeps each incident's events across rebuilds (by the loader's
     incident object): after an edit, the calendar is the one made from scratch."""
-    import random
-    import sys
-
-    from conftest import REPO
-
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from generate import generate_incident
+    from conftest import generated_incident_data, load_incident_data
 
     from mkdocs_pmtheater.load.loader import IncidentLoader
     from mkdocs_pmtheater.publish.feeds import CalendarEvents, calendar_document
 
-    rng = random.Random(8)
-    datas = [generate_incident(n, rng) for n in range(60)]
+    datas = generated_incident_data(60, seed=8)
     loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
 
     def entries() -> list:
-        triples = [(yaml.safe_dump(d).encode(), f"incidents/{n}.yaml", f"{n}.yaml")
-                   for n, d in enumerate(datas)]
-        catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
-                              reserved=set())
-        assert catalog.problems == []
-        return [(i, f"https://x.test/incidents/{i.slug}/") for i in catalog.incidents]
+        return [(i, f"https://x.test/incidents/{i.slug}/")
+                for i in load_incident_data(loader, datas)]
 
     stamp = datetime(2024, 5, 1, tzinfo=timezone.utc)
     known: CalendarEvents = {}

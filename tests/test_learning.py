@@ -135,26 +135,18 @@ def test_related_is_deterministic_and_symmetric_on_a_generated_site() -> None:
 def test_related_feature_cache_of_serve_gives_what_a_fresh_computation_gives() -> None:
     """``mkdocs serve`` keeps each incident's features by incident object across rebuilds:
     after an edit, the edited incident is read again and the answer is the uncached one."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import random
     from datetime import timezone
 
-    from generate import generate_incident
+    from conftest import generated_incident_data, load_incident_data
 
     from mkdocs_pmtheater.catalogue.related import FeatureCache, related_incidents
     from mkdocs_pmtheater.load.loader import IncidentLoader
 
-    rng = random.Random(5)
-    datas = [generate_incident(n, rng) for n in range(200)]
+    datas = generated_incident_data(200, seed=5)
     loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
 
     def load() -> list:
-        triples = [(yaml.safe_dump(d).encode(), f"incidents/{n}.yaml", f"{n}.yaml")
-                   for n, d in enumerate(datas)]
-        catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
-                              reserved=set())
-        assert catalog.problems == []
-        return catalog.incidents
+        return load_incident_data(loader, datas)
 
     def as_ids(found: dict) -> dict:
         return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
