@@ -61,14 +61,17 @@ cli(sys.argv[1:])
 class Serve:
     """One ``mkdocs serve`` subprocess and its log."""
 
-    def __init__(self, root: Path, *, dirty: bool) -> None:
+    def __init__(self, root: Path, *, dirty: bool, script: str = TIMED_SERVE) -> None:
+        """``script``: the Python that runs MkDocs' command line; it must print
+        ``PMT-BUILT <seconds>`` at the end of each build (``tests/test_serve.py`` adds its
+        own counters in front of :data:`TIMED_SERVE`)."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/"
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", TIMED_SERVE, "serve", "-a", f"127.0.0.1:{port}",
+            [sys.executable, "-c", script, "serve", "-a", f"127.0.0.1:{port}",
              "-f", str(root / "mkdocs.yml"), *(["--dirty"] if dirty else [])],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.log: list[str] = []
@@ -112,6 +115,7 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
 
 
 def save(path: Path, text: str) -> None:

@@ -11,11 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +19,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SiteFactory, minimal_incident
+from conftest import REPO, SiteFactory, minimal_incident
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from serve import TIMED_SERVE, Serve
 
 WAIT = 90.0
 """Seconds any one step may take (the machine may be busy)."""
@@ -48,39 +47,16 @@ def counting_render(self, incident, *args, **kwargs):
     print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
     return real_render(self, incident, *args, **kwargs)
 PlaybillRenderer.render = counting_render
-# MkDocs drops a log message it has logged before ("Documentation built in 0.08
-# seconds" twice), so the end of each build is marked here.
-import mkdocs.commands.build
-real_build = mkdocs.commands.build.build
-def marking_build(*args, **kwargs):
-    real_build(*args, **kwargs)
-    print("PMT-BUILT", file=sys.stderr, flush=True)
-mkdocs.commands.build.build = marking_build
-from mkdocs.__main__ import cli
-cli(sys.argv[1:])
-"""
+""" + TIMED_SERVE
+"""MkDocs' serve with each incident file parsed, page written and playbill rendered
+logged, and the end of each build marked (benchmarks/serve.py)."""
 
 
-class Server:
+class Server(Serve):
+    """The benchmark's ``mkdocs serve`` subprocess, with the counters of COUNTING_SERVE."""
+
     def __init__(self, root: Path, *, dirty: bool = False) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", COUNTING_SERVE, "serve", "-a", f"127.0.0.1:{self.port}",
-             "-f", str(root / "mkdocs.yml"), *(["--dirty"] if dirty else [])],
-            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        self.log: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.log.append(line.rstrip("\n"))
+        super().__init__(root, dirty=dirty, script=COUNTING_SERVE)
 
     def parses(self) -> list[str]:
         return [line.split(" ", 1)[1] for line in list(self.log) if line.startswith("PMT-PARSE ")]
@@ -103,9 +79,9 @@ class Server:
                 if line.startswith("PMT-RENDER ")]
 
     def builds(self) -> int:
-        return sum(line == "PMT-BUILT" for line in list(self.log))
+        return len(self.built())
 
-    def get(self, path: str) -> tuple[int, str]:
+    def get(self, path: str) -> tuple[int, str]:  # type: ignore[override] - with the status
         try:
             with urllib.request.urlopen(self.url + path, timeout=10) as response:
                 return response.status, response.read().decode("utf-8")
@@ -125,16 +101,6 @@ class Server:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"timed out waiting for {what}:\n" + "\n".join(self.log[-30:]))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._reader.join(timeout=5)
 
 
 @pytest.fixture(params=[False], ids=["serve"])
