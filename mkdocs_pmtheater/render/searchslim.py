@@ -24,6 +24,7 @@ page's tags: O(page size), with linear-time regular expressions.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import unescape
 from html.parser import attrfind_tolerant  # type: ignore[attr-defined]
 
@@ -190,6 +191,9 @@ _VOID_START = re.compile(r"<(?:area|base|br|col|embed|hr|img|input|link|meta|par
                          r"|track|wbr)(?=[\t\n\r\f />])[^<>]*>")
 """A start tag the parser does not put on its stack (Material's ``void`` list)."""
 _ELEMENT_ENDS: dict[str, re.Pattern[str]] = {}
+_excludes_cached = lru_cache(maxsize=1024)(_excludes)
+""":func:`_excludes` for the fast cut: the playbill templates write the same excluded start
+tags on every page (same attributes), so most answers are looked up, not parsed again."""
 
 
 def _element_end(tag: str) -> re.Pattern[str]:
@@ -243,7 +247,7 @@ def search_cut(html: str) -> str | None:
         if at >= position:
             tag_start = low.rfind("<", position, at)
             match = _TAG.match(low, tag_start) if tag_start >= 0 else None
-            if match is not None and match.end() > at and not match.group(1) and _excludes(
+            if match is not None and match.end() > at and not match.group(1) and _excludes_cached(
                     match.group(3)):
                 position = _cut_end(html, low, match, cuts)
                 if position < 0:
@@ -275,7 +279,7 @@ def _cut_end(html: str, low: str, start_tag: re.Match[str],
     stand_in = []
     since = start_tag.end()
     for heading in _HEADING.finditer(low, start_tag.end(), end_tag.start()):
-        if not _excludes(heading.group(1)) or _depth_change(low, since, heading.start()):
+        if not _excludes_cached(heading.group(1)) or _depth_change(low, since, heading.start()):
             return end_tag.end()  # left whole: an index entry, or a section deeper down
         name = low[heading.start() + 1:heading.start() + 3]
         stand_in.append(f"{html[heading.start():heading.end()]}</{name}>")
