@@ -293,6 +293,9 @@ def assert_same_index_cut(html: str) -> str | None:
     '<h2 id="u">U</h2><p>u</p>',
     '<p>a   <span data-search-exclude>x</span>   word</p>',
     '<P>a</P><DIV DATA-SEARCH-EXCLUDE>x</DIV><p>b</p>',
+    # Skipped headings become their name, id or not, and data-search-exclude.
+    '<h1 id="t">T</h1><p>a</p><h3 data-search-exclude>no id</h3><p>b</p>'
+    '<h3 id="x" title="t" data-search-exclude>X</h3><p>swallowed</p>',
 ])
 def test_fast_cut_gives_materials_search_the_same_entries(html: str) -> None:
     assert assert_same_index_cut(html) not in (None, html)

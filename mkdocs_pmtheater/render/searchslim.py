@@ -224,11 +224,13 @@ def search_cut(html: str) -> str | None:
       stays two pieces of data, as in :func:`search_slim`), when it holds no heading;
     * a heading opens an index section even inside a skipped element: an element whose
       headings are all skipped too and all its children (a playbill's ``<section>``) is
-      cut to a stand-in, its own tags with those headings' tags, empty, which gives the
+      cut to a stand-in, its name with those headings (as below), which gives the
       parser the same sections at the same depths (so it returns to the same section when
       the element ends); with any other heading it is left whole;
     * excluded headings are kept (they open the section that swallows the text after
-      them); elements inside a cut one go with it;
+      them), as their name, ``id`` or not and ``data-search-exclude``, without their
+      text if it is all they hold (both are all the parser reads of a skipped heading,
+      and fewer attributes are less of its time); elements inside a cut one go with it;
     * ``class="linenodiv"`` (line numbers), comments, raw-text elements and markup in
       attribute values send the page to :func:`search_slim`.
 
@@ -271,24 +273,39 @@ def _cut_end(html: str, low: str, start_tag: re.Match[str],
     the element to ``cuts``, as ``(start, end, stand-in)``, if it may be cut), or -1 when
     the page must go to :func:`search_slim`."""
     tag = start_tag.group(2)
-    if tag in _HEADINGS or tag in _VOID or start_tag.group(3).endswith("/"):
-        return start_tag.end()  # kept (a heading opens a section), or nothing inside
+    if tag in _VOID or start_tag.group(3).endswith("/"):
+        return start_tag.end()  # nothing inside
     end_tag = _element_end(tag).search(low, start_tag.end())
     if end_tag is None or not end_tag.group(1):
         return -1  # unclosed, or another element of its name starts inside it
+    if tag in _HEADINGS:
+        # It opens a section (which swallows the text after it): kept, emptied of its
+        # text (skipped) if it holds no element.
+        if low.find("<", start_tag.end()) == end_tag.start():
+            cuts.append((start_tag.start(), end_tag.end(),
+                         _heading_stand_in(tag, start_tag.group(3))))
+        return end_tag.end()
     stand_in = []
     since = start_tag.end()
     for heading in _HEADING.finditer(low, start_tag.end(), end_tag.start()):
         if not _excludes_cached(heading.group(1)) or _depth_change(low, since, heading.start()):
             return end_tag.end()  # left whole: an index entry, or a section deeper down
-        name = low[heading.start() + 1:heading.start() + 3]
-        stand_in.append(f"{html[heading.start():heading.end()]}</{name}>")
+        stand_in.append(_heading_stand_in(low[heading.start() + 1:heading.start() + 3],
+                                          heading.group(1)))
         since = heading.start()
-    if stand_in:
-        stand_in.insert(0, html[start_tag.start():start_tag.end()])
-        stand_in.append(html[end_tag.start():end_tag.end()])
-    cuts.append((start_tag.start(), end_tag.end(), "".join(stand_in) or "<br>"))
+    cuts.append((start_tag.start(), end_tag.end(),
+                 f"<{tag} data-search-exclude>{''.join(stand_in)}</{tag}>" if stand_in
+                 else "<br>"))
     return end_tag.end()
+
+
+@lru_cache(maxsize=256)
+def _heading_stand_in(tag: str, attributes: str) -> str:
+    """A skipped heading as the parser needs it: its name, whether it has an ``id`` (only
+    then it opens a section; the value is not indexed, the section being skipped) and
+    ``data-search-exclude``; no text (skipped too) and no other attributes (ignored)."""
+    names = {match.group(1).lower() for match in attrfind_tolerant.finditer(attributes)}
+    return f"<{tag}{' id' if 'id' in names else ''} data-search-exclude></{tag}>"
 
 
 def _depth_change(low: str, start: int, end: int) -> int:
