@@ -190,6 +190,9 @@ the next quote: linear."""
 _VOID_START = re.compile(r"<(?:area|base|br|col|embed|hr|img|input|link|meta|param|source"
                          r"|track|wbr)(?=[\t\n\r\f />])[^<>]*>")
 """A start tag the parser does not put on its stack (Material's ``void`` list)."""
+_START_TAG = re.compile(r"<([a-z][^\t\n\r\f />\x00]*)([^<>]*)>")
+"""A start tag in lowercased markup without ``<`` or ``>`` in attribute values (which the
+fast cut checks first): simpler, so quicker, than :data:`_TAG`."""
 _ELEMENT_ENDS: dict[str, re.Pattern[str]] = {}
 _excludes_cached = lru_cache(maxsize=1024)(_excludes)
 """:func:`_excludes` for the fast cut: the playbill templates write the same excluded start
@@ -248,9 +251,8 @@ def search_cut(html: str) -> str | None:
     while at >= 0:
         if at >= position:
             tag_start = low.rfind("<", position, at)
-            match = _TAG.match(low, tag_start) if tag_start >= 0 else None
-            if match is not None and match.end() > at and not match.group(1) and _excludes_cached(
-                    match.group(3)):
+            match = _START_TAG.match(low, tag_start) if tag_start >= 0 else None
+            if match is not None and match.end() > at and _excludes_cached(match.group(2)):
                 position = _cut_end(html, low, match, cuts)
                 if position < 0:
                     return None
@@ -272,8 +274,8 @@ def _cut_end(html: str, low: str, start_tag: re.Match[str],
     """Where the scan of :func:`search_cut` goes on after an excluded start tag (adding
     the element to ``cuts``, as ``(start, end, stand-in)``, if it may be cut), or -1 when
     the page must go to :func:`search_slim`."""
-    tag = start_tag.group(2)
-    if tag in _VOID or start_tag.group(3).endswith("/"):
+    tag, attributes = start_tag.groups()
+    if tag in _VOID or attributes.endswith("/"):
         return start_tag.end()  # nothing inside
     end_tag = _element_end(tag).search(low, start_tag.end())
     if end_tag is None or not end_tag.group(1):
@@ -283,7 +285,7 @@ def _cut_end(html: str, low: str, start_tag: re.Match[str],
         # text (skipped) if it holds no element.
         if low.find("<", start_tag.end()) == end_tag.start():
             cuts.append((start_tag.start(), end_tag.end(),
-                         _heading_stand_in(tag, start_tag.group(3))))
+                         _heading_stand_in(tag, attributes)))
         return end_tag.end()
     stand_in = []
     since = start_tag.end()
