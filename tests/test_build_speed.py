@@ -22,6 +22,7 @@ import random
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -342,6 +343,19 @@ def _well_formed_html(rng: random.Random, depth: int = 0) -> str:
         inner = "" if tag == "title" else _well_formed_html(rng, depth + 1)
         parts.append(f"<{tag}{attributes}>{inner}</{tag}>")
     return "".join(parts)
+
+
+def test_fast_cut_reads_the_word_written_many_times_in_linear_time() -> None:
+    """Each occurrence of "data-search-exclude" looks back for its tag only as far as the
+    one before it: 200,000 in one text (as a summary may hold them) are one pass."""
+    words = "data-search-exclude " * 200_000
+    html = (f'<p title="data-search-exclude">{words}</p><div data-search-exclude>x</div>'
+            f'<p>{words}<span data-search-exclude>y</span></p>')
+    started = time.process_time()
+    cut = search_cut(html)
+    assert time.process_time() - started < 2  # quadratic: minutes
+    assert cut == html.replace("<div data-search-exclude>x</div>", "<br>").replace(
+        "<span data-search-exclude>y</span>", "<br>")
 
 
 def test_fast_cut_on_random_well_formed_markup_gives_the_same_entries() -> None:

@@ -247,15 +247,19 @@ def search_cut(html: str) -> str | None:
         return None
     cuts: list[tuple[int, int, str]] = []
     position = 0  # what lies before this is cut, or inside an element left whole
+    looked = 0  # the words before this were looked at: back to there, no tag starts anew
     at = low.find("data-search-exclude")
     while at >= 0:
-        if at >= position:
-            tag_start = low.rfind("<", position, at)
-            match = _START_TAG.match(low, tag_start) if tag_start >= 0 else None
-            if match is not None and match.end() > at and _excludes_cached(match.group(2)):
-                position = _cut_end(html, low, match, cuts)
-                if position < 0:
-                    return None
+        # The tag the word may be in starts at the last "<" before it; with none since the
+        # word before, it is in the same text or tag as that one, already decided (and
+        # each look back stops there: linear, however often the word is written).
+        tag_start = low.rfind("<", max(position, looked), at)
+        looked = at
+        match = _START_TAG.match(low, tag_start) if tag_start >= 0 else None
+        if match is not None and match.end() > at and _excludes_cached(match.group(2)):
+            position = _cut_end(html, low, match, cuts)
+            if position < 0:
+                return None
         at = low.find("data-search-exclude", max(at + 1, position))
     if not cuts:
         return html
