@@ -4,6 +4,10 @@
   (``render/searchslim.py``): its index must be the one it makes from the whole
   page, checked with Material's own parser on hand-made edge cases, on random
   markup, and on real builds (both plugin orders) against builds that do not slim.
+  Playbills of the packaged templates get the fast cut (``search_cut``); overridden
+  templates, ``allow_html``, a body another plugin changed, and markup the fast cut
+  is unsure of go to ``search_slim``: real builds of the example site, a generated
+  200-incident site and hostile incident text against builds that do not slim.
 * Pagefind runs on copies of the playbills beside the build
   (``publish/fulltext.py``, ``PlaybillCopies``): its bundle must be the one it makes
   from the written site, and a theme that adds Pagefind attributes of its own makes
@@ -15,17 +19,22 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import shutil
 import sys
+import textwrap
+import time
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, SiteFactory, build_site
+from conftest import EXAMPLE_SITE, REPO, SiteFactory, build_site
 from material.plugins.search.plugin import SearchIndex
+from material.plugins.search.plugin import void as material_void
 
 import mkdocs_pmtheater.plugin.plugin as plugin_module
 from mkdocs_pmtheater.publish import fulltext
-from mkdocs_pmtheater.render.searchslim import search_slim
+from mkdocs_pmtheater.render.searchslim import search_cut, search_slim
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import write_site  # the benchmark's generator
@@ -174,7 +183,10 @@ def test_a_built_site_is_the_same_with_slim_search_input(
         original(self, page)
 
     monkeypatch.setattr(SearchIndex, "add_entry_from_context", spy)
-    slim = build_site(root, site_dir=tmp_path / "slim")
+    with monkeypatch.context() as patch:
+        cuts = _spy_fast_cut(patch)
+        slim = build_site(root, site_dir=tmp_path / "slim")
+    assert len(cuts) == 12 and all(cuts)  # the fast cut, in either plugin order
     slim_sizes, seen[:] = list(seen), []
     monkeypatch.setattr(plugin_module, "uses_materials_search_only", lambda config: False)
     whole = build_site(root, site_dir=tmp_path / "whole")
@@ -225,6 +237,10 @@ def _count_site_indexing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # A temporary folder of this test's own: other builds on the machine (engineers'
+    # benchmarks) leave copies in the shared one while they run.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
     root = write_site(tmp_path / "generated", 12)
     calls = _count_site_indexing(monkeypatch)
     copies = build_site(root, site_dir=tmp_path / "copies")
@@ -258,3 +274,277 @@ def test_a_theme_with_pagefind_attributes_of_its_own_is_indexed_as_written(
     fragment = json.loads(raw[raw.index(b"{"):])
     assert fragment["filters"]["site"] == ["handbook"]
     assert fragment["meta"]["title"] == "Cache stampede"
+
+
+# -- the fast cut (searchslim.search_cut): playbills the packaged templates wrote --------
+
+def assert_same_index_cut(html: str) -> str | None:
+    cut = search_cut(html)
+    if cut is not None:
+        assert material_entries(cut) == material_entries(html), cut
+    return cut
+
+
+@pytest.mark.parametrize("html", [
+    PLAYBILL_LIKE,
+    # A <section> whose headings are skipped too and its children: cut to a stand-in.
+    '<article><h1 id="t">T</h1><p>kept</p>\n<section data-search-exclude><h2 id="c" '
+    'data-search-exclude>C</h2><p>cast</p><h3 id="d" data-search-exclude>D</h3><p>d</p>'
+    '</section>\n<div><div><h2 id="k">K</h2>x</div>after</div></article>',
+    '<li><section data-search-exclude><h2 id="c" data-search-exclude>C</h2>x</section>'
+    '</li><p>b</p>',
+    '<p>a</p><ul data-search-exclude><li>x</li></ul>\n \n<ol data-search-exclude><li>y</li>'
+    '</ol> <p>b</p>',
+    '<div data-search-exclude><p>first</p></div><p>b</p>',
+    '<h2 id="t" data-search-exclude>T</h2><div data-search-exclude>x</div><p>under T</p>'
+    '<h2 id="u">U</h2><p>u</p>',
+    '<p>a   <span data-search-exclude>x</span>   word</p>',
+    '<P>a</P><DIV DATA-SEARCH-EXCLUDE>x</DIV><p>b</p>',
+    # Skipped headings become their name, id or not, and data-search-exclude.
+    '<h1 id="t">T</h1><p>a</p><h3 data-search-exclude>no id</h3><p>b</p>'
+    '<h3 id="x" title="t" data-search-exclude>X</h3><p>swallowed</p>',
+])
+def test_fast_cut_gives_materials_search_the_same_entries(html: str) -> None:
+    assert assert_same_index_cut(html) not in (None, html)
+
+
+@pytest.mark.parametrize("html", [
+    # A heading that is not skipped is an index entry: its element is left whole.
+    '<article><p>a</p><section data-search-exclude><h2 id="x">X</h2><p>t</p></section>'
+    '<p>after</p></article>',
+    # A skipped heading deeper down: the parser would return to its section later on.
+    '<section data-search-exclude><div><h2 id="c" data-search-exclude>C</h2></div>'
+    '</section><div><div><h2 id="k">K</h2>x</div>after</div>',
+])
+def test_fast_cut_leaves_elements_with_headings_whole(html: str) -> None:
+    assert assert_same_index_cut(html) == html
+
+
+@pytest.mark.parametrize("html", [
+    # The parser compares skipped elements by name: a nested <div> ends the skip.
+    "<p>a</p><div data-search-exclude><div>x</div>shown</div><p>c</p>",
+    '<p>a</p><div class="linenodiv"><pre>1</pre></div><p>b</p>',
+    '<p>a</p><!-- c --><div data-search-exclude>x</div>',
+    '<p>a</p><div data-search-exclude><script>x</script></div>',
+    # A "<" in an attribute value: a tag search could find a tag that is none.
+    '<p title="</div>">a</p><div data-search-exclude>x</div>',
+    '<p>a</p><div data-search-exclude>x',
+])
+def test_fast_cut_leaves_what_it_is_unsure_of_to_search_slim(html: str) -> None:
+    assert search_cut(html) is None
+
+
+def _well_formed_html(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.3 or depth > 4:
+            parts.append(rng.choice(["word ", " ", "\n", "two words", "&amp; more", ""]))
+            continue
+        tag = rng.choice(_TAGS)
+        attributes = rng.choice(["", "", " data-search-exclude", ' id="a"',
+                                 ' id="b" data-search-exclude', ' data-search-exclude="v"'])
+        if tag in ("br", "img"):
+            parts.append(f"<{tag}{attributes}>")
+            continue
+        inner = "" if tag == "title" else _well_formed_html(rng, depth + 1)
+        parts.append(f"<{tag}{attributes}>{inner}</{tag}>")
+    return "".join(parts)
+
+
+def test_fast_cut_reads_the_word_written_many_times_in_linear_time() -> None:
+    """Each occurrence of "data-search-exclude" looks back for its tag only as far as the
+    one before it: 200,000 in one text (as a summary may hold them) are one pass."""
+    words = "data-search-exclude " * 200_000
+    html = (f'<p title="data-search-exclude">{words}</p><div data-search-exclude>x</div>'
+            f'<p>{words}<span data-search-exclude>y</span></p>')
+    started = time.process_time()
+    cut = search_cut(html)
+    assert time.process_time() - started < 2  # quadratic: minutes
+    assert cut == html.replace("<div data-search-exclude>x</div>", "<br>").replace(
+        "<span data-search-exclude>y</span>", "<br>")
+
+
+def test_fast_cut_on_random_well_formed_markup_gives_the_same_entries() -> None:
+    rng = random.Random(5)
+    cut = 0
+    for _ in range(3000):
+        html = "<p>start</p>" + _well_formed_html(rng)
+        result = assert_same_index_cut(html)
+        cut += result is not None and result != html
+    assert cut > 300
+
+
+class _WellFormed(HTMLParser):
+    """Checks search_cut's premise on a playbill: every element is closed, in order (as
+    Material's parser reads them: void elements have no end tag). What the fast cut finds
+    itself (comments, markup in attribute values) it leaves to search_slim."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in material_void:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, (tag, self.open[-6:])
+        self.open.pop()
+
+
+def _assert_well_formed(html: str) -> None:
+    checker = _WellFormed()
+    checker.feed(html)
+    checker.close()
+    assert checker.open == []
+
+
+def _spy_fast_cut(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each call of the plugin's search_cut: whether it cut the playbill. Every playbill
+    given to it must be well formed, as the fast cut assumes (checked here on every
+    playbill of the builds below)."""
+    calls: list[bool] = []
+    original = plugin_module.search_cut
+
+    def spy(html: str) -> str | None:
+        _assert_well_formed(html)
+        result = original(html)
+        calls.append(result is not None and result != html)
+        return result
+
+    monkeypatch.setattr(plugin_module, "search_cut", spy)
+    return calls
+
+
+def _fast_and_whole(root: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *,
+                    strict: bool = False) -> tuple[dict[str, bytes], dict[str, bytes],
+                                                    list[bool]]:
+    """The site built as usual (with a spy on the fast cut) and with Material's search
+    reading every playbill whole: their files, and the fast cut's calls."""
+    with monkeypatch.context() as patch:
+        calls = _spy_fast_cut(patch)
+        fast = build_site(root, site_dir=out / "fast", strict=strict)
+    with monkeypatch.context() as patch:
+        patch.setattr(plugin_module, "uses_materials_search_only", lambda config: False)
+        whole = build_site(root, site_dir=out / "whole", strict=strict)
+    assert fast.warnings == whole.warnings
+    return _site_files(fast.site_dir), _site_files(whole.site_dir), calls
+
+
+def _assert_same_sites(fast: dict[str, bytes], whole: dict[str, bytes]) -> None:
+    assert fast.keys() == whole.keys()
+    assert fast["search/search_index.json"] == whole["search/search_index.json"]
+    assert [name for name in fast if fast[name] != whole[name]] == []
+
+
+def test_example_site_index_is_the_same_with_the_fast_cut(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    root = tmp_path / "example-site"
+    shutil.copytree(EXAMPLE_SITE, root, ignore=shutil.ignore_patterns("site"))
+    shutil.copytree(REPO / "schemas", tmp_path / "schemas")
+    fast, whole, calls = _fast_and_whole(root, tmp_path, monkeypatch, strict=True)
+    playbills = sum(1 for name in fast if name.startswith("incidents/")
+                    and name.endswith("/index.html") and b"pmt-playbill" in fast[name])
+    assert playbills > 3 and len(calls) == playbills and all(calls)
+    _assert_same_sites(fast, whole)
+
+
+def test_generated_site_of_200_index_is_the_same_with_the_fast_cut(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    root = write_site(tmp_path / "generated", 200)
+    fast, whole, calls = _fast_and_whole(root, tmp_path, monkeypatch)
+    assert len(calls) == 200 and all(calls)
+    index = json.loads(fast["search/search_index.json"])
+    assert sum(doc["location"].startswith("incidents/inc-") for doc in index["docs"]) >= 800
+    _assert_same_sites(fast, whole)
+
+
+def _hostile_site(site: SiteFactory) -> None:
+    site.incident("one.yaml", STAMPEDE + textwrap.dedent('''\
+        impact: |
+          ## Impact heading {: #mine }
+
+          data-search-exclude <h2 id="x">not a tag</h2> <section data-search-exclude>
+        cast:
+          - role: On-Call Engineer
+            actor: "@quillback"
+            notes: |
+              ### A heading in a skipped section
+
+              words after it
+        review:
+          root_causes:
+            - "# not a heading <div data-search-exclude>x</div>"
+          contributing_factors:
+            - "## also not one"
+        '''))
+    site.incident("two.yaml", STAMPEDE.replace("INC-1", "INC-2").replace(
+        "summary: Something broke and we fixed it.\n", "") + textwrap.dedent('''\
+        summary: |
+          ## Summary heading
+
+          kept *words* `data-search-exclude` [link](https://e.test/){: title="<section>" }
+        impact: |
+          !!! note "An admonition: a div in the skipped impact div"
+              boxed words
+
+          after the box
+        '''))
+    site.incident("three.yaml", STAMPEDE.replace("INC-1", "INC-3") + textwrap.dedent('''\
+        impact: "*a*   [x](https://e.test/){: .linenodiv }   word"
+        '''))
+
+
+def test_hostile_text_gives_the_same_index_with_the_fast_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    _hostile_site(site)
+    site.build()  # writes mkdocs.yml
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    assert len(calls) == 3 and calls.count(True) >= 1  # some left to search_slim
+    index = fast["search/search_index.json"].decode()
+    assert "Summary heading" in index and "@quillback" not in index
+    _assert_same_sites(fast, whole)
+
+
+def test_fast_cut_is_not_used_for_overridden_templates_or_raw_html(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    _hostile_site(site)
+    # An override may write markup the fast cut would read wrong: an element left open
+    # makes the parser ignore the end tag of the skipped <div>, and skip what follows.
+    playbill = (REPO / "mkdocs_pmtheater" / "templates" / "pmtheater" / "playbill.html")
+    site.page("../overrides/pmtheater/playbill.html", playbill.read_text().replace(
+        '{% include "pmtheater/partials/cast.html" %}',
+        '<div data-search-exclude class="overridden"><span>x</div>\n'
+        '{% include "pmtheater/partials/cast.html" %}'))
+    site.config["theme"]["custom_dir"] = "overrides"
+    site.build()
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent / "a", monkeypatch)
+    assert calls == []
+    assert b'class="overridden"' in fast["incidents/inc-1/index.html"]
+    _assert_same_sites(fast, whole)
+    del site.config["theme"]["custom_dir"]
+    site.config["plugins"] = ["search", {"pmtheater": {"allow_html": True}}]
+    site.build()
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent / "b", monkeypatch)
+    assert calls == []
+    _assert_same_sites(fast, whole)
+
+
+def test_a_playbill_another_plugin_changed_goes_to_search_slim(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    _hostile_site(site)
+    # Malformed, as another plugin may write: the <span> left open makes the parser
+    # ignore </div> and skip the rest; cut by the fast cut, "hooked" would be indexed.
+    site.page("../hooks.py", '''
+        def on_page_content(html, page, config, files):
+            if 'data-pmt-incident="INC-2"' in html:
+                return html + '<div data-search-exclude><span>x</div><p>hooked</p>'
+            return html
+        ''')
+    site.config["hooks"] = ["hooks.py"]
+    site.build()
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    assert len(calls) == 2  # INC-2 changed after rendering: never given to the fast cut
+    assert b"hooked" in fast["incidents/inc-2/index.html"]
+    assert b"hooked" not in fast["search/search_index.json"]
+    _assert_same_sites(fast, whole)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import html
+import os
 import re
 
 from jinja2 import Environment
@@ -32,7 +33,7 @@ from ..publish.fulltext import (
 )
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
-from ..render.searchslim import search_slim
+from ..render.searchslim import search_cut, search_slim
 from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
@@ -69,6 +70,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Whether Material's search plugin is the site's search (see _slim_for_search)."""
         self._full_bodies: dict[str, tuple[str, str]] = {}
         """Playbills whose body Material's search reads slim: source URI -> (full, slim)."""
+        self._fast_cut = False
+        """Whether playbills rendered by the packaged templates, without ``allow_html``, get
+        :func:`search_cut` (see _slim_for_search)."""
+        self._rendered: dict[str, int] = {}
+        """Playbill source URI -> hash of the body as this plugin wrote it (0: changed by
+        another plugin since), while _fast_cut is on."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
         self._converted: PackedPage | None = None
@@ -134,7 +141,10 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._pagefind = self._want_pagefind()
         self._slim_search = (uses_materials_search_only(config)
                              and only_search_reads_slim_pages(config, self))
+        self._fast_cut = (self._slim_search and not self.config.allow_html
+                          and not playbill_templates_overridden(config))
         self._full_bodies.clear()
+        self._rendered.clear()
         return config
 
     def _want_pagefind(self) -> bool:
@@ -253,6 +263,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                 incident = self.theater.playbills[src_uri]
                 body = raw_fields.field_raw_html(body, incident, src_uri, site)
             register_anchors(page, body)
+            if self._fast_cut:
+                self._rendered[src_uri] = hash(body)
             return body
         body = self.theater.catalogue_page(page, files)
         if body is not None:
@@ -276,21 +288,48 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             return_free_memory()
         if isinstance(page, PackedPage):
             page.unpack()  # read by our backlinks, the search plugins and the template
-        if self.backlinks is not None:
-            self.backlinks.fill_references(page)
+        self._fill_references(page)
         if self._slim_search:
             self._slim_for_search(page)
         return context
+
+    def _fill_references(self, page: Page) -> None:
+        """Fill a playbill's "Referenced by" (backlinks.py), keeping track of whether its
+        body is still the one this plugin wrote (for search_cut): the filled body is."""
+        if self.backlinks is None:
+            return
+        expected = self._rendered.get(page.file.src_uri)
+        if not expected:
+            self.backlinks.fill_references(page)
+            return
+        if isinstance(page, PackedPage):
+            page.unpack()  # read twice here; the caller packs it again
+        before = page.content
+        self.backlinks.fill_references(page)
+        after = page.content
+        if after is not before and after is not None:
+            self._rendered[page.file.src_uri] = (
+                hash(after) if before is not None and hash(before) == expected else 0)
 
     def _slim_for_search(self, page: Page) -> None:
         """Give Material's search plugin a playbill without what it skips (searchslim.py):
         it parses the page in Python, token by token, and most of a playbill is marked
         ``data-search-exclude``. The index comes out the same; the full body is put back
-        (:meth:`_on_page_context_after_search`) before the page template renders it."""
+        (:meth:`_on_page_context_after_search`) before the page template renders it.
+
+        A playbill that the packaged templates rendered, without ``allow_html``, and that
+        no other plugin changed since (its hash is the one recorded in on_page_content)
+        is well formed, which is all :func:`search_cut` needs: a few C-speed searches
+        instead of :func:`search_slim`'s Python step per tag. Any other playbill, or one
+        the fast cut is unsure of, goes to :func:`search_slim`."""
         theater, full = self.theater, page.content
-        if theater is None or full is None or page.file.src_uri not in theater.playbills:
+        src_uri = page.file.src_uri
+        if theater is None or full is None or src_uri not in theater.playbills:
             return
-        slim = search_slim(full)
+        expected = self._rendered.pop(src_uri, 0)
+        slim = search_cut(full) if expected and hash(full) == expected else None
+        if slim is None:
+            slim = search_slim(full)
         if slim is not None and slim != full:
             self._full_bodies[page.file.src_uri] = (full, slim)
             page.content = slim
@@ -386,8 +425,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             page = file.page
             if page is None or page.content is None:
                 return None
-            if self.backlinks is not None:
-                self.backlinks.fill_references(page)
+            self._fill_references(page)
             if isinstance(page, PackedPage):
                 page.pack()  # filled in: compressed again until MkDocs writes it
             # Read when the copies are written, one at a time: 2,000 bodies held as text at
@@ -431,6 +469,20 @@ _MATERIAL_STRIPS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 """What Material's search plugin removes from the page it indexed (the same expression)."""
 
 
+def playbill_templates_overridden(config: MkDocsConfig) -> bool:
+    """Whether the theme or its ``custom_dir`` has templates of its own under ``pmtheater/``
+    (searched before the packaged ones): then a playbill may not be shaped as
+    :func:`search_cut` needs, and search_slim reads it. Any file there counts, a catalogue
+    template too: one look at a folder per theme directory, once per build."""
+    ours = str(TEMPLATES_DIR)
+    for folder in config.theme.dirs:
+        if folder == ours:
+            return False
+        if os.path.isdir(os.path.join(folder, "pmtheater")):
+            return True
+    return False
+
+
 def uses_materials_search_only(config: MkDocsConfig) -> bool:
     """Whether the site's search is Material for MkDocs' search plugin and no other:
     only that plugin skips ``data-search-exclude`` elements (MkDocs' own indexes every
@@ -449,7 +501,9 @@ def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
     """Whether no plugin or hook but Material's search reads ``page.content`` in
     ``on_page_context`` while a playbill is slim (between this plugin's handlers at
     priority 50 and -1): another one would see, or change, the slim body instead of the
-    playbill, so then every plugin gets the whole page, as before."""
+    playbill, so then every plugin gets the whole page, as before. Material's tags
+    plugin is the exception: its ``on_page_context`` only adds the page's tag listings
+    to the template context (mkdocs-material 9.x), without reading ``page.content``."""
     for handler in config.plugins.events.get("page_context", []):
         owner = getattr(handler, "__self__", None)
         if owner is ours:
@@ -457,7 +511,7 @@ def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
         if not -1 <= getattr(handler, "mkdocs_priority", 0) <= 50:
             continue  # runs before the body is slimmed or after it is put back
         module = type(owner).__module__ if owner is not None else ""
-        if not module.startswith("material.plugins.search"):
+        if not module.startswith(("material.plugins.search.", "material.plugins.tags.")):
             return False
     return True
 
