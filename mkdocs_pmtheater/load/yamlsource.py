@@ -708,6 +708,11 @@ def invisible_characters(text: str, limit: int | None = None) -> list[int]:
     ``docs/format.md``, *No invisible characters*): bidirectional controls, zero-width and
     other invisible characters, less the joiners and variation selectors that emoji and
     scripts need; the first ``limit`` of them when given. Linear in ``len(text)``."""
+    # Every refused character is one of _INVISIBLE's, none of them ASCII. Most files hold
+    # none, and that is told by one fast scan of a character class, where _REFUSED tries
+    # its look-around alternatives at every character (0.37 ms for a 7 KB file).
+    if text.isascii() or _INVISIBLE.search(text) is None:
+        return []
     found: list[int] = []
     for match in _REFUSED.finditer(text):
         if limit is not None and len(found) >= limit:

@@ -37,7 +37,14 @@ from .backlinks import Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
-from .packed import TRIM_EVERY, AnchorIds, PackedPage, make_packed, return_free_memory
+from .packed import (
+    TRIM_EVERY,
+    AnchorIds,
+    PackedPage,
+    anchor_ids,
+    make_packed,
+    return_free_memory,
+)
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -323,9 +330,6 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_post_page_previews(self, output: str, *, page: Page, config: MkDocsConfig
                                ) -> str | None:
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
-        if isinstance(page, PackedPage):
-            page.pack()  # written: back to its compressed form for the rest of the build
-        self._count_page()
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
         if incident is None or "</head>" not in output:
@@ -341,21 +345,29 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_post_page_pagefind(self, output: str, *, page: Page, config: MkDocsConfig
                                ) -> str | None:
         """Start Pagefind on the playbills' copies once the first page is written (its
-        ``<html>`` tag is every page's), and check each written playbill against its copy."""
+        ``<html>`` tag is every page's), and check each written playbill against its copy.
+        Last of every handler: the page, written, goes back to its compressed form (after
+        the check, which reads its body, so that it is not decompressed again for it)."""
+        self._confirm_copy(output, page)
+        if isinstance(page, PackedPage):
+            page.pack()
+        self._count_page()
+        return output
+
+    def _confirm_copy(self, output: str, page: Page) -> None:
         copies = self._copies
         if copies is None:
-            return output
+            return
         if not copies.started:
             tag = html_start_tag(output)
             if tag is None:  # not a page Pagefind would read the language of
                 copies.cancel()
                 self._copies = None
-                return output
+                return
             copies.start(tag)
         theater = self.theater
         if theater is not None and page.file.src_uri in theater.playbills and page.content:
             copies.confirm(page.file.src_uri, page.content, output)
-        return output
 
     on_post_page = CombinedEvent(_on_post_page_previews, _on_post_page_pagefind)
 
@@ -426,7 +438,6 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return nav
 
 
-_ID = re.compile(r'\bid="([^"]+)"')
 _MATERIAL_STRIPS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 """What Material's search plugin removes from the page it indexed (the same expression)."""
 
@@ -464,6 +475,6 @@ def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
 
 def register_anchors(page: Page, html: str) -> None:
     """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
-    ids = set(_ID.findall(html))
+    ids = anchor_ids(html)
     # Compact: a playbill has forty-odd ids, kept until MkDocs checks anchors at the end.
     page.present_anchor_ids = AnchorIds((page.present_anchor_ids or set()) | ids)  # type: ignore[assignment]

@@ -299,10 +299,11 @@ class PlaybillCopies:
         """Check a written playbill (``page``, with ``body`` inside) against its copy."""
         if not self.exact:
             return
-        if (self._digests.get(src_uri) != self._digest(body)
+        # One search for the body (``in`` then ``replace`` searched the page twice).
+        at = page.find(body)
+        if (at < 0 or self._digests.get(src_uri) != self._digest(body)
                 or html_start_tag(page) != self._html_tag
-                or body not in page
-                or _marks_for_pagefind(page.replace(body, "", 1))):
+                or _marks_for_pagefind(page[:at] + page[at + len(body):])):
             self.exact = False
         self._confirmed.add(src_uri)
 
