@@ -134,3 +134,18 @@ def test_link_previews_are_those_markup_format_wrote(
                         site_name=site_name, url=url)
     assert isinstance(made, Markup)
     assert made == _preview_slowly(incident, description, site_name, url)
+
+
+def test_a_content_reader_gives_the_content_of_its_time() -> None:
+    # The Pagefind copies are written on another thread from these readers, while the
+    # build thread unpacks the page and swaps a slim body in for the search plugin.
+    page = _page("<p>filled … body</p>")
+    page.pack()
+    read = page.content_reader()
+    page.unpack()
+    page.content = "<p>slim</p>"
+    assert read() == "<p>filled … body</p>"
+    page.pack()
+    assert read() == "<p>filled … body</p>"
+    plain = _page("<p>plain</p>").content_reader()
+    assert plain() == "<p>plain</p>"

@@ -81,6 +81,16 @@ class PackedPage(Page):
         state["_plain"] = state["_unpacked"] = None
         state["_changed"] = False
 
+    def content_reader(self) -> Callable[[], str | None]:
+        """A function giving the content as it is now, whatever is assigned to the page
+        later, safe to call on another thread: it holds the compressed bytes (which
+        nothing changes), or the text while the page is unpacked."""
+        state = self.__dict__
+        plain, packed = state.get("_plain"), state.get("_packed")
+        if plain is not None or packed is None:
+            return lambda: plain
+        return lambda: zlib.decompress(packed).decode("utf-8", "surrogatepass")
+
     def unpack(self) -> None:
         """Hold the content as text while the page is being built (read several times)."""
         state = self.__dict__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import html
 import re
@@ -402,9 +403,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                 self.backlinks.fill_references(page)
             if isinstance(page, PackedPage):
                 page.pack()  # filled in: compressed again until MkDocs writes it
-            # Read when the copies are written, one at a time: 2,000 bodies held as text at
-            # once would undo what packing saves (peak memory).
-            bodies[src_uri] = (file.dest_path, lambda page=page: page.content or "")
+                # Read when the copies are written (on another thread), one at a time:
+                # 2,000 bodies held as text at once would undo what packing saves.
+                read = page.content_reader()
+            else:
+                read = functools.partial(str, page.content or "")
+            bodies[src_uri] = (file.dest_path, lambda read=read: read() or "")
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
