@@ -8,7 +8,9 @@ reference (the regular expression, the formatter) kept in the test.
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 from hypothesis import example, given, settings
@@ -20,6 +22,10 @@ from mkdocs.structure.pages import Page
 
 from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
 from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
+from mkdocs_pmtheater.publish.fulltext import (
+    pagefind_available,
+    start_index,
+)
 from mkdocs_pmtheater.render.preview import link_preview
 
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -149,3 +155,39 @@ def test_a_content_reader_gives_the_content_of_its_time() -> None:
     assert read() == "<p>filled … body</p>"
     plain = _page("<p>plain</p>").content_reader()
     assert plain() == "<p>plain</p>"
+
+
+def _processes_naming(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        if any(text.encode() in word for word in words):
+            found.append(cmdline.parent.name)
+    return found
+
+
+def test_cancelling_pagefind_stops_the_child_and_pagefind_under_it(tmp_path: Path) -> None:
+    # Pagefind runs under a Python child that then makes the chunk bounds exact: a
+    # cancelled build must leave neither running. (Processes are read from /proc.)
+    assert pagefind_available()  # part of the test environment (the search extra)
+    site = tmp_path / "site-to-cancel"
+    for n in range(300):
+        page = site / "incidents" / f"p{n}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"<html lang=en><body data-pagefind-body><p>word{n} text</p>"
+                        "</body></html>", encoding="utf-8")
+    run = start_index(site, tmp_path / "bundle")
+    deadline = time.monotonic() + 30
+    while not _processes_naming("site-to-cancel") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _processes_naming("site-to-cancel")  # the child started
+    run.cancel()
+    deadline = time.monotonic() + 10
+    while _processes_naming("site-to-cancel") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming("site-to-cancel") == []
+    assert run.wait().error == "Pagefind was stopped"
+
