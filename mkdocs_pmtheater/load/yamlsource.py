@@ -159,16 +159,15 @@ class _Reader:
         scalar's end mark: a space then ``#`` there started a comment that the
         author most likely meant as text.
         """
+        # The source first: a comment after a value is rare, and the field's name is
+        # looked for only then (every plain scalar of every file comes here).
+        line, column = event.end_mark.line, event.end_mark.column
+        if line >= len(self.lines) or not _COMMENT_AFTER.match(self.lines[line], column):
+            return
         name = next((p for p in reversed(path) if isinstance(p, str)), "")
         if name in _NOT_TEXT or not name:
             return
-        line, column = event.end_mark.line, event.end_mark.column
-        if line >= len(self.lines):
-            return
-        rest = self.lines[line][column:]
-        if not _COMMENT_AFTER.match(rest):
-            return
-        lost = rest.strip()
+        lost = self.lines[line][column:].strip()
         whole = (event.value + " " + lost).replace("'", "''")
         self.warnings.append(Problem(
             self.file, line + 1, column + 1, format_path(path),
