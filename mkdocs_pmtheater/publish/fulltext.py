@@ -177,15 +177,12 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # machinery (a build run beside a browser driver, say). A Python child runs it,
         # then makes the chunk bounds exact (index_then_tighten): that reading and writing
         # of the bundle (0.5 s at 2,000 playbills) is then done on the other core, while
-        # the build still writes pages, instead of at its end. The child finds this
-        # package where this process found it.
+        # the build still writes pages, instead of at its end.
         here = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, (here, env.get("PYTHONPATH"))))
         process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, "--site", str(source),
+            [sys.executable, "-c", _CHILD, here, "--site", str(source),
              "--glob", glob, "--output-path", str(output)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=os.name == "posix")  # its own group: cancel stops both
     except Exception as exc:
         if log is not None:
@@ -195,8 +192,15 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
     return PagefindRun(output, process, cleanup=folder, log=log)
 
 
-_CHILD = ("import sys; from mkdocs_pmtheater.publish.fulltext import index_then_tighten; "
-          "sys.exit(index_then_tighten(sys.argv[1:]))")
+_CHILD = """import sys
+try:
+    from mkdocs_pmtheater.publish.fulltext import index_then_tighten
+except ImportError:  # not on the child's path (a parent started oddly): where it was found
+    sys.path.append(sys.argv[1])
+    from mkdocs_pmtheater.publish.fulltext import index_then_tighten
+sys.exit(index_then_tighten(sys.argv[2:]))
+"""
+"""The Pagefind child's program: its first argument is the folder this package is in."""
 
 
 def index_then_tighten(arguments: list[str]) -> int:
