@@ -11,9 +11,10 @@ date as ``data-pagefind-meta``.
 
 Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
 which brings ``pagefind[bin]``: a prebuilt binary for the platform, run as
-``python -m pagefind``). The build runs that command in a process of its own,
-with a time limit, so a failing binary is a warning and never a stalled build;
-nothing is downloaded at build time.
+``python -m pagefind``). The build runs that command in a process of its own
+(a Python child that then makes the index's chunk bounds exact, see
+:func:`index_then_tighten`), with a time limit, so a failing binary is a warning
+and never a stalled build; nothing is downloaded at build time.
 """
 
 from __future__ import annotations
