@@ -191,3 +191,34 @@ def test_cancelling_pagefind_stops_the_child_and_pagefind_under_it(tmp_path: Pat
     assert _processes_naming("site-to-cancel") == []
     assert run.wait().error == "Pagefind was stopped"
 
+
+
+_SLOT = "<!-- slot -->"
+_PIECES = st.lists(st.sampled_from(["<p>", "a", "…", "😀", "\ud800", _SLOT, "<!--", " -->", "\n"]),
+                   max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PIECES, _PIECES)
+@example("<p>before</p><!-- slot --><p>after <!-- slot --></p>", "<p>filled</p>")
+@example("<p>no slot</p>", "<p>filled</p>")
+def test_a_page_packed_around_its_slot_reads_as_the_text_filled_in(
+        text: str, block: str) -> None:
+    # "Referenced by" is filled in on_env without unpacking the playbill: what every
+    # reader gets must be str.replace's first replacement, before and after filling.
+    page = _page(text)
+    page.pack(split_at=_SLOT)
+    assert page.content == text
+    assert page.packed_around(_SLOT) == (_SLOT in text)
+    read = page.content_reader()
+    if page.packed_around(_SLOT):
+        page.replace_packed(_SLOT, block)
+    else:
+        page.content = text.replace(_SLOT, block, 1)
+        page.pack(split_at=_SLOT)
+    assert page.content == text.replace(_SLOT, block, 1)
+    assert read() == text  # a reader taken before keeps its time's text
+    page.unpack()
+    assert page.content == text.replace(_SLOT, block, 1)
+    page.pack()
+    assert page.content == text.replace(_SLOT, block, 1)

@@ -56,7 +56,7 @@ class PackedPage(Page):
         packed = state.get("_packed")
         if plain is not None or packed is None:
             return plain
-        return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+        return _inflate(packed)
 
     @content.setter
     def content(self, value: str | None) -> None:
@@ -69,17 +69,39 @@ class PackedPage(Page):
         # not equality: comparing 33,000 characters would cost what it saves.
         state["_changed"] = value is None or value is not state.get("_unpacked")
 
-    def pack(self) -> None:
+    def pack(self, split_at: str | None = None) -> None:
         """Hold the content compressed (compressing again only when it was assigned since
-        it was last packed, other than the text :meth:`unpack` gave)."""
+        it was last packed, other than the text :meth:`unpack` gave).
+
+        ``split_at``: a marker that will be replaced later (the playbill's "Referenced
+        by" slot); the text before its first occurrence and the text after it are then
+        compressed apart, so that :meth:`replace_packed` can put something in its place
+        without decompressing and compressing the page again."""
         state = self.__dict__
         plain = state.get("_plain")
         if plain is None:
             return
         if state.get("_changed") or state.get("_packed") is None:
-            state["_packed"] = zlib.compress(plain.encode("utf-8", "surrogatepass"), _LEVEL)
+            state["_packed"] = _deflate(plain, split_at)
         state["_plain"] = state["_unpacked"] = None
         state["_changed"] = False
+
+    def packed_around(self, marker: str) -> bool:
+        """Whether the page is packed around ``marker`` (see :meth:`pack`): its content
+        then holds ``marker``, first at the split, and :meth:`replace_packed` works."""
+        state = self.__dict__
+        packed = state.get("_packed")
+        return (state.get("_plain") is None and isinstance(packed, tuple)
+                and packed[1] == marker)
+
+    def replace_packed(self, marker: str, text: str) -> None:
+        """``content.replace(marker, text, 1)`` on a page :meth:`packed_around` ``marker``,
+        without decompressing it: the first occurrence of ``marker`` is the one the page
+        was split at (an earlier one would have been found first)."""
+        if not self.packed_around(marker):
+            raise ValueError("the page is not packed around this marker")
+        head, _marker, tail = self.__dict__["_packed"]
+        self.__dict__["_packed"] = (head, text, tail)
 
     def content_reader(self) -> Callable[[], str | None]:
         """A function giving the content as it is now, whatever is assigned to the page
@@ -89,16 +111,38 @@ class PackedPage(Page):
         plain, packed = state.get("_plain"), state.get("_packed")
         if plain is not None or packed is None:
             return lambda: plain
-        return lambda: zlib.decompress(packed).decode("utf-8", "surrogatepass")
+        return lambda: _inflate(packed)
 
     def unpack(self) -> None:
         """Hold the content as text while the page is being built (read several times)."""
         state = self.__dict__
         packed = state.get("_packed")
         if state.get("_plain") is None and packed is not None:
-            state["_plain"] = state["_unpacked"] = zlib.decompress(packed).decode(
-                "utf-8", "surrogatepass")
+            state["_plain"] = state["_unpacked"] = _inflate(packed)
             state["_changed"] = False
+
+
+_Packed = bytes | tuple[bytes, str, bytes]
+"""A packed page's text: compressed whole, or (before, what stands between, after)."""
+
+
+def _compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), _LEVEL)
+
+
+def _deflate(text: str, split_at: str | None) -> _Packed:
+    at = text.find(split_at) if split_at else -1
+    if at < 0 or split_at is None:
+        return _compress(text)
+    return (_compress(text[:at]), split_at, _compress(text[at + len(split_at):]))
+
+
+def _inflate(packed: _Packed) -> str:
+    if isinstance(packed, bytes):
+        return zlib.decompress(packed).decode("utf-8", "surrogatepass")
+    head, between, tail = packed
+    return (zlib.decompress(head).decode("utf-8", "surrogatepass") + between
+            + zlib.decompress(tail).decode("utf-8", "surrogatepass"))
 
 
 def make_packed(page: Page) -> PackedPage:

@@ -34,7 +34,7 @@ from ..publish.fulltext import (
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from ..render.searchslim import search_slim
-from .backlinks import Backlinks
+from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
@@ -228,7 +228,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
 
     def _pack_converted(self) -> None:
         if self._converted is not None:
-            self._converted.pack()
+            self._converted.pack(split_at=SLOT)  # filled in on_env without unpacking
             self._converted = None
         self._count_page()
 
