@@ -41,7 +41,8 @@ class PackedPage(Page):
 
     States: *plain* (the text is a ``str``, as for any page) and *packed* (UTF-8 bytes,
     compressed; ``surrogatepass`` so that any ``str``, even one with a lone surrogate
-    from a YAML escape, comes back identical). Reading a packed page's ``content``
+    from a YAML escape, comes back identical; whole, or in two parts around a marker
+    that is replaced later, see :meth:`pack`). Reading a packed page's ``content``
     decompresses a copy each time and keeps the page packed.
     """
 
