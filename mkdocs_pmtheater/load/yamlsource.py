@@ -159,16 +159,15 @@ class _Reader:
         scalar's end mark: a space then ``#`` there started a comment that the
         author most likely meant as text.
         """
+        # The source first: a comment after a value is rare, and the field's name is
+        # looked for only then (every plain scalar of every file comes here).
+        line, column = event.end_mark.line, event.end_mark.column
+        if line >= len(self.lines) or not _COMMENT_AFTER.match(self.lines[line], column):
+            return
         name = next((p for p in reversed(path) if isinstance(p, str)), "")
         if name in _NOT_TEXT or not name:
             return
-        line, column = event.end_mark.line, event.end_mark.column
-        if line >= len(self.lines):
-            return
-        rest = self.lines[line][column:]
-        if not _COMMENT_AFTER.match(rest):
-            return
-        lost = rest.strip()
+        lost = self.lines[line][column:].strip()
         whole = (event.value + " " + lost).replace("'", "''")
         self.warnings.append(Problem(
             self.file, line + 1, column + 1, format_path(path),
@@ -708,6 +707,11 @@ def invisible_characters(text: str, limit: int | None = None) -> list[int]:
     ``docs/format.md``, *No invisible characters*): bidirectional controls, zero-width and
     other invisible characters, less the joiners and variation selectors that emoji and
     scripts need; the first ``limit`` of them when given. Linear in ``len(text)``."""
+    # Every refused character is one of _INVISIBLE's, none of them ASCII. Most files hold
+    # none, and that is told by one fast scan of a character class, where _REFUSED tries
+    # its look-around alternatives at every character (0.37 ms for a 7 KB file).
+    if text.isascii() or _INVISIBLE.search(text) is None:
+        return []
     found: list[int] = []
     for match in _REFUSED.finditer(text):
         if limit is not None and len(found) >= limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import html
 import os
@@ -34,11 +35,18 @@ from ..publish.fulltext import (
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from ..render.searchslim import search_cut, search_slim
-from .backlinks import Backlinks
+from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
 from .nav import place_catalogue
-from .packed import TRIM_EVERY, AnchorIds, PackedPage, make_packed, return_free_memory
+from .packed import (
+    TRIM_EVERY,
+    AnchorIds,
+    PackedPage,
+    anchor_ids,
+    make_packed,
+    return_free_memory,
+)
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
 from .theater import MkDocsFiles, Theater, log, project_dir
@@ -73,9 +81,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._fast_cut = False
         """Whether playbills rendered by the packaged templates, without ``allow_html``, get
         :func:`search_cut` (see _slim_for_search)."""
-        self._rendered: dict[str, int] = {}
-        """Playbill source URI -> hash of the body as this plugin wrote it (0: changed by
-        another plugin since), while _fast_cut is on."""
+        self._rendered: dict[str, object] = {}
+        """Playbill source URI -> how to know its body is still the one this plugin wrote,
+        while _fast_cut is on: the body's hash; once packed, the packed value itself
+        (PackedPage.packed_state, compared by identity); _TRUSTED once checked at
+        page_context; 0 when another plugin changed it."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
         self._converted: PackedPage | None = None
@@ -229,8 +239,19 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             return_free_memory()
 
     def _pack_converted(self) -> None:
-        if self._converted is not None:
-            self._converted.pack()
+        page = self._converted
+        if page is not None:
+            src_uri = page.file.src_uri
+            expected = self._rendered.get(src_uri)
+            # Every on_page_content handler has run: the body is still the one this plugin
+            # returned if its hash is (the same str object: the hash is cached, free).
+            ours = isinstance(expected, int) and expected != 0 and hash(
+                page.content) == expected
+            page.pack(split_at=SLOT)  # filled in on_env without unpacking
+            if expected is not None:
+                # From now on "unchanged" is the packed value's identity (packed.py), so
+                # that filling "Referenced by" in place keeps the fast cut.
+                self._rendered[src_uri] = (page.packed_state() or 0) if ours else 0
             self._converted = None
         self._count_page()
 
@@ -287,6 +308,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self._writing = True
             return_free_memory()
         if isinstance(page, PackedPage):
+            src_uri = page.file.src_uri
+            token = self._rendered.get(src_uri)
+            if token is not None and not isinstance(token, int):
+                # Packed as this plugin left it (rendered, filled in place): trusted as is.
+                self._rendered[src_uri] = _TRUSTED if page.packed_state() is token else 0
             page.unpack()  # read by our backlinks, the search plugins and the template
         self._fill_references(page)
         if self._slim_search:
@@ -298,9 +324,20 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         body is still the one this plugin wrote (for search_cut): the filled body is."""
         if self.backlinks is None:
             return
-        expected = self._rendered.get(page.file.src_uri)
-        if not expected:
-            self.backlinks.fill_references(page)
+        src_uri = page.file.src_uri
+        expected = self._rendered.get(src_uri)
+        if not expected or expected == _TRUSTED:
+            self.backlinks.fill_references(page)  # our own fill keeps a trusted body so
+            return
+        if not isinstance(expected, int):  # the packed value this plugin left (on_env)
+            ours = isinstance(page, PackedPage) and page.packed_state() is expected
+            self.backlinks.fill_references(page)  # in place when packed around the slot
+            if not ours:
+                self._rendered[src_uri] = 0
+            elif (token := page.packed_state()) is not None:
+                self._rendered[src_uri] = token
+            else:  # filled as text (packed whole): known by its hash from now on
+                self._rendered[src_uri] = hash(page.content)
             return
         if isinstance(page, PackedPage):
             page.unpack()  # read twice here; the caller packs it again
@@ -327,7 +364,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if theater is None or full is None or src_uri not in theater.playbills:
             return
         expected = self._rendered.pop(src_uri, 0)
-        slim = search_cut(full) if expected and hash(full) == expected else None
+        trusted = expected == _TRUSTED or (isinstance(expected, int) and expected != 0
+                                           and hash(full) == expected)
+        slim = search_cut(full) if trusted else None
         if slim is None:
             slim = search_slim(full)
         if slim is not None and slim != full:
@@ -362,9 +401,6 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_post_page_previews(self, output: str, *, page: Page, config: MkDocsConfig
                                ) -> str | None:
         """Playbills get link previews (Open Graph, Twitter card) in their ``<head>``."""
-        if isinstance(page, PackedPage):
-            page.pack()  # written: back to its compressed form for the rest of the build
-        self._count_page()
         theater = self.theater
         incident = theater.playbills.get(page.file.src_uri) if theater is not None else None
         if incident is None or "</head>" not in output:
@@ -380,21 +416,29 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def _on_post_page_pagefind(self, output: str, *, page: Page, config: MkDocsConfig
                                ) -> str | None:
         """Start Pagefind on the playbills' copies once the first page is written (its
-        ``<html>`` tag is every page's), and check each written playbill against its copy."""
+        ``<html>`` tag is every page's), and check each written playbill against its copy.
+        Last of every handler: the page, written, goes back to its compressed form (after
+        the check, which reads its body, so that it is not decompressed again for it)."""
+        self._confirm_copy(output, page)
+        if isinstance(page, PackedPage):
+            page.pack()
+        self._count_page()
+        return output
+
+    def _confirm_copy(self, output: str, page: Page) -> None:
         copies = self._copies
         if copies is None:
-            return output
+            return
         if not copies.started:
             tag = html_start_tag(output)
             if tag is None:  # not a page Pagefind would read the language of
                 copies.cancel()
                 self._copies = None
-                return output
+                return
             copies.start(tag)
         theater = self.theater
         if theater is not None and page.file.src_uri in theater.playbills and page.content:
             copies.confirm(page.file.src_uri, page.content, output)
-        return output
 
     on_post_page = CombinedEvent(_on_post_page_previews, _on_post_page_pagefind)
 
@@ -428,9 +472,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self._fill_references(page)
             if isinstance(page, PackedPage):
                 page.pack()  # filled in: compressed again until MkDocs writes it
-            # Read when the copies are written, one at a time: 2,000 bodies held as text at
-            # once would undo what packing saves (peak memory).
-            bodies[src_uri] = (file.dest_path, lambda page=page: page.content or "")
+                # Read when the copies are written (on another thread), one at a time:
+                # 2,000 bodies held as text at once would undo what packing saves.
+                read = page.content_reader()
+            else:
+                read = functools.partial(str, page.content or "")
+            bodies[src_uri] = (file.dest_path, lambda read=read: read() or "")
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
@@ -464,7 +511,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return nav
 
 
-_ID = re.compile(r'\bid="([^"]+)"')
+_TRUSTED = -1
+"""A playbill body checked to be this plugin's own (``hash()`` never gives -1)."""
 _MATERIAL_STRIPS = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 """What Material's search plugin removes from the page it indexed (the same expression)."""
 
@@ -518,6 +566,6 @@ def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
 
 def register_anchors(page: Page, html: str) -> None:
     """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
-    ids = set(_ID.findall(html))
+    ids = anchor_ids(html)
     # Compact: a playbill has forty-odd ids, kept until MkDocs checks anchors at the end.
     page.present_anchor_ids = AnchorIds((page.present_anchor_ids or set()) | ids)  # type: ignore[assignment]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..model.incident import Incident
 
@@ -44,7 +44,9 @@ def link_preview(incident: Incident, *, description: str, site_name: str,
         tags.append(("property", "og:url", url))
     tags += [("name", "twitter:card", "summary"), ("name", "twitter:title", title),
              ("name", "twitter:description", description)]
-    return Markup("\n").join(
-        Markup('<meta {}="{}" content="{}">').format(kind, key, " ".join(value.split()))
-        for kind, key, value in tags)
+    # kind and key are the constants above (nothing to escape); Markup.format's
+    # formatter machinery cost three times this, once per page.
+    return Markup("\n".join(
+        f'<meta {kind}="{key}" content="{escape(" ".join(value.split()))}">'
+        for kind, key, value in tags))
 

@@ -1,0 +1,224 @@
+"""Fast paths of the build (issue #12, item 5) against the slow code they replace.
+
+Each fast path must give exactly what the straightforward code gives, for any input,
+hostile incident text included: checked here with generated inputs against the
+reference (the regular expression, the formatter) kept in the test.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File
+from mkdocs.structure.pages import Page
+
+from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
+from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
+from mkdocs_pmtheater.publish.fulltext import (
+    pagefind_available,
+    start_index,
+)
+from mkdocs_pmtheater.render.preview import link_preview
+
+_ID = re.compile(r'\bid="([^"]+)"')
+"""What register_anchors used before anchor_ids."""
+
+# Few characters, so that generated text often holds id=", near misses (aid=, id="")
+# and non-ASCII word characters (é, Arabic-Indic digits), which \b treats as letters.
+_HTML_PIECES = st.lists(st.sampled_from(
+    ['id="', 'id=""', "id=", '"', "a", "_", "-", " ", "<p ", ">", "é", "\u0663", "\u00a0",
+     "x1", "\n", "data-", "\ud800"]), max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_HTML_PIECES)
+@example('<h2 id="a">x</h2><p data-id="b" aid="c" _id="d" éid="e" id="">id="f"')
+@example('id="unclosed')
+def test_anchor_ids_finds_what_the_expression_finds(html: str) -> None:
+    assert anchor_ids(html) == set(_ID.findall(html))
+
+
+def _refused_slowly(text: str, limit: int | None) -> list[int]:
+    found = [match.start() for match in _REFUSED.finditer(text)]
+    return found if limit is None else found[:limit]
+
+
+# The characters the expression looks at, and their neighbours: ASCII, letters of
+# scripts that need joiners, emoji, keycap digits.
+_TEXT = st.lists(st.sampled_from(
+    ["a", "1", "#", " ", "\n", "\u200b", "\u200c", "\u200d", "\ufe0f", "\ufe0e", "\u20e3",
+     "\u202e", "\u00ad", "\U000e0041", "\U000e0100", "\u0628", "👩", "💻", "❤", "…"]),
+    max_size=30).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_TEXT, st.sampled_from([None, 0, 1, 3, 11]))
+@example("plain ASCII text", None)
+@example("an ellipsis … and a dash —", 11)
+def test_invisible_characters_are_those_the_expression_refuses(
+        text: str, limit: int | None) -> None:
+    assert invisible_characters(text, limit) == _refused_slowly(text, limit)
+
+
+def _page(text: str) -> PackedPage:
+    page = Page(None, File("p.md", "/docs", "/site", True), MkDocsConfig())
+    page.content = text
+    return make_packed(page)
+
+
+def test_a_body_put_back_after_a_slim_one_is_not_compressed_again() -> None:
+    page = _page("<p>full … body</p>" * 50)
+    page.pack()
+    packed = page.__dict__["_packed"]
+    page.unpack()
+    full = page.content
+    page.content = "<p>slim</p>"  # as the search input is swapped in, then back
+    assert page.content == "<p>slim</p>"
+    page.content = full
+    page.pack()
+    assert page.__dict__["_packed"] is packed  # the same bytes: no second compression
+    assert page.content == "<p>full … body</p>" * 50
+
+
+def test_an_equal_but_new_body_is_compressed_again_and_read_back_exactly() -> None:
+    page = _page("<p>body</p>")
+    page.pack()
+    packed = page.__dict__["_packed"]
+    page.unpack()
+    page.content = "".join(["<p>bo", "dy</p>"])  # equal text, another object
+    page.pack()
+    assert page.__dict__["_packed"] is not packed
+    assert page.content == "<p>body</p>"
+    page.unpack()
+    page.content = "<p>changed</p>"
+    page.pack()
+    assert page.content == "<p>changed</p>"
+    page.content = None
+    page.pack()
+    assert page.content is None
+
+
+def _preview_slowly(incident: SimpleNamespace, description: str, site_name: str,
+                    url: str | None) -> Markup:
+    """link_preview as it was written before: Markup.format for each tag."""
+    title = f"{incident.id}: {incident.title}"
+    tags = [("property", "og:type", "article"), ("property", "og:title", title),
+            ("property", "og:description", description),
+            ("property", "article:published_time",
+             (incident.review_date or incident.started_at.date()).isoformat())]
+    if site_name:
+        tags.append(("property", "og:site_name", site_name))
+    if url:
+        tags.append(("property", "og:url", url))
+    tags += [("name", "twitter:card", "summary"), ("name", "twitter:title", title),
+             ("name", "twitter:description", description)]
+    return Markup("\n").join(
+        Markup('<meta {}="{}" content="{}">').format(kind, key, " ".join(value.split()))
+        for kind, key, value in tags)
+
+
+_VALUE = st.lists(st.sampled_from([*"a <>&\"'\n\t\u2028é{}%", "&amp;", "\ud800"]),
+                  max_size=20).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VALUE, _VALUE, _VALUE, st.one_of(st.none(), _VALUE), st.booleans())
+def test_link_previews_are_those_markup_format_wrote(
+        title: str, description: str, site_name: str, url: str | None, reviewed: bool) -> None:
+    incident = SimpleNamespace(id="INC-1", title=title,
+                               review_date=date(2026, 1, 2) if reviewed else None,
+                               started_at=datetime(2025, 12, 31, 23, tzinfo=timezone.utc))
+    made = link_preview(incident, description=description,  # type: ignore[arg-type]
+                        site_name=site_name, url=url)
+    assert isinstance(made, Markup)
+    assert made == _preview_slowly(incident, description, site_name, url)
+
+
+def test_a_content_reader_gives_the_content_of_its_time() -> None:
+    # The Pagefind copies are written on another thread from these readers, while the
+    # build thread unpacks the page and swaps a slim body in for the search plugin.
+    page = _page("<p>filled … body</p>")
+    page.pack()
+    read = page.content_reader()
+    page.unpack()
+    page.content = "<p>slim</p>"
+    assert read() == "<p>filled … body</p>"
+    page.pack()
+    assert read() == "<p>filled … body</p>"
+    plain = _page("<p>plain</p>").content_reader()
+    assert plain() == "<p>plain</p>"
+
+
+def _processes_naming(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        if any(text.encode() in word for word in words):
+            found.append(cmdline.parent.name)
+    return found
+
+
+def test_cancelling_pagefind_stops_the_child_and_pagefind_under_it(tmp_path: Path) -> None:
+    # Pagefind runs under a Python child that then makes the chunk bounds exact: a
+    # cancelled build must leave neither running. (Processes are read from /proc.)
+    assert pagefind_available()  # part of the test environment (the search extra)
+    site = tmp_path / "site-to-cancel"
+    for n in range(300):
+        page = site / "incidents" / f"p{n}" / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f"<html lang=en><body data-pagefind-body><p>word{n} text</p>"
+                        "</body></html>", encoding="utf-8")
+    run = start_index(site, tmp_path / "bundle")
+    deadline = time.monotonic() + 30
+    while not _processes_naming("site-to-cancel") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _processes_naming("site-to-cancel")  # the child started
+    run.cancel()
+    deadline = time.monotonic() + 10
+    while _processes_naming("site-to-cancel") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming("site-to-cancel") == []
+    assert run.wait().error == "Pagefind was stopped"
+
+
+
+_SLOT = "<!-- slot -->"
+_PIECES = st.lists(st.sampled_from(["<p>", "a", "…", "😀", "\ud800", _SLOT, "<!--", " -->", "\n"]),
+                   max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PIECES, _PIECES)
+@example("<p>before</p><!-- slot --><p>after <!-- slot --></p>", "<p>filled</p>")
+@example("<p>no slot</p>", "<p>filled</p>")
+def test_a_page_packed_around_its_slot_reads_as_the_text_filled_in(
+        text: str, block: str) -> None:
+    # "Referenced by" is filled in on_env without unpacking the playbill: what every
+    # reader gets must be str.replace's first replacement, before and after filling.
+    page = _page(text)
+    page.pack(split_at=_SLOT)
+    assert page.content == text
+    assert page.packed_around(_SLOT) == (_SLOT in text)
+    read = page.content_reader()
+    if page.packed_around(_SLOT):
+        page.replace_packed(_SLOT, block)
+    else:
+        page.content = text.replace(_SLOT, block, 1)
+        page.pack(split_at=_SLOT)
+    assert page.content == text.replace(_SLOT, block, 1)
+    assert read() == text  # a reader taken before keeps its time's text
+    page.unpack()
+    assert page.content == text.replace(_SLOT, block, 1)
+    page.pack()
+    assert page.content == text.replace(_SLOT, block, 1)
