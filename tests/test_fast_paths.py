@@ -23,6 +23,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
 from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
 from mkdocs_pmtheater.publish.fulltext import (
+    join_parts,
     pagefind_available,
     start_index,
 )
@@ -142,19 +143,19 @@ def test_link_previews_are_those_markup_format_wrote(
     assert made == _preview_slowly(incident, description, site_name, url)
 
 
-def test_a_content_reader_gives_the_content_of_its_time() -> None:
-    # The Pagefind copies are written on another thread from these readers, while the
-    # build thread unpacks the page and swaps a slim body in for the search plugin.
+def test_content_parts_give_the_content_of_their_time() -> None:
+    # The Pagefind child writes the copies from these parts, while the build thread
+    # unpacks the page and swaps a slim body in for the search plugin.
     page = _page("<p>filled … body</p>")
     page.pack()
-    read = page.content_reader()
+    parts = page.content_parts()
+    assert all(isinstance(part, bytes) for part in parts)  # handed over compressed
     page.unpack()
     page.content = "<p>slim</p>"
-    assert read() == "<p>filled … body</p>"
+    assert join_parts(parts) == "<p>filled … body</p>"
     page.pack()
-    assert read() == "<p>filled … body</p>"
-    plain = _page("<p>plain</p>").content_reader()
-    assert plain() == "<p>plain</p>"
+    assert join_parts(parts) == "<p>filled … body</p>"
+    assert join_parts(_page("<p>plain</p>").content_parts()) == "<p>plain</p>"
 
 
 def _processes_naming(text: str) -> list[str]:
@@ -210,14 +211,14 @@ def test_a_page_packed_around_its_slot_reads_as_the_text_filled_in(
     page.pack(split_at=_SLOT)
     assert page.content == text
     assert page.packed_around(_SLOT) == (_SLOT in text)
-    read = page.content_reader()
+    parts = page.content_parts()
     if page.packed_around(_SLOT):
         page.replace_packed(_SLOT, block)
     else:
         page.content = text.replace(_SLOT, block, 1)
         page.pack(split_at=_SLOT)
     assert page.content == text.replace(_SLOT, block, 1)
-    assert read() == text  # a reader taken before keeps its time's text
+    assert join_parts(parts) == text  # parts taken before keep their time's text
     page.unpack()
     assert page.content == text.replace(_SLOT, block, 1)
     page.pack()

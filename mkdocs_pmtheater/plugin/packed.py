@@ -112,15 +112,15 @@ class PackedPage(Page):
         state = self.__dict__
         return state.get("_packed") if state.get("_plain") is None else None
 
-    def content_reader(self) -> Callable[[], str | None]:
-        """A function giving the content as it is now, whatever is assigned to the page
-        later, safe to call on another thread: it holds the compressed bytes (which
-        nothing changes), or the text while the page is unpacked."""
+    def content_parts(self) -> tuple[bytes | str, ...]:
+        """The content as it is now, as ``publish.fulltext.Parts``: the compressed runs
+        themselves (no copy, nothing decompressed) while the page is packed, else the
+        text. Nothing changes the values later (bytes and str are immutable)."""
         state = self.__dict__
         plain, packed = state.get("_plain"), state.get("_packed")
         if plain is not None or packed is None:
-            return lambda: plain
-        return lambda: _inflate(packed)
+            return (plain or "",)
+        return (packed,) if isinstance(packed, bytes) else packed
 
     def unpack(self) -> None:
         """Hold the content as text while the page is being built (read several times)."""

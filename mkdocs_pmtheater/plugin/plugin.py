@@ -27,6 +27,7 @@ from ..publish.export import IncidentLines
 from ..publish.feeds import CalendarEvents
 from ..publish.fulltext import (
     BUNDLE_DIR,
+    Parts,
     PlaybillCopies,
     html_start_tag,
     index_site,
@@ -472,12 +473,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self._fill_references(page)
             if isinstance(page, PackedPage):
                 page.pack()  # filled in: compressed again until MkDocs writes it
-                # Read when the copies are written (on another thread), one at a time:
-                # 2,000 bodies held as text at once would undo what packing saves.
-                read = page.content_reader()
+                # Handed over compressed, as held: the Pagefind child decompresses them.
+                parts: Parts = page.content_parts()
             else:
-                read = functools.partial(str, page.content or "")
-            bodies[src_uri] = (file.dest_path, lambda read=read: read() or "")
+                parts = (page.content or "",)
+            bodies[src_uri] = (file.dest_path, functools.partial(tuple, parts))
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:

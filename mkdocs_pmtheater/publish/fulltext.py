@@ -26,6 +26,7 @@ import importlib.util
 import itertools
 import json
 import os
+import pickle
 import posixpath
 import re
 import shutil
@@ -33,8 +34,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -152,11 +153,14 @@ class PagefindRun:
 
 
 def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*.html",
-                cleanup: bool = False) -> PagefindRun:
+                cleanup: bool = False, copies: tuple[Path, Path] | None = None
+                ) -> PagefindRun:
     """Start Pagefind on the HTML files of ``source_dir`` matching ``glob``, writing the
     bundle to ``output`` (replacing an earlier one), and return at once.
 
     ``cleanup``: ``source_dir`` is a temporary copy, removed once Pagefind is done.
+    ``copies``: (a file of copies, where their digests go): the child first writes the
+    copies into ``source_dir`` (:func:`write_copies`), then runs Pagefind on them.
     Never raises: a missing package or binary, or a process that cannot start, is the
     returned run's :attr:`IndexReport.error` (a sentence for the build's log).
     """
@@ -180,8 +184,9 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # of the bundle (0.5 s at 2,000 playbills) is then done on the other core, while
         # the build still writes pages, instead of at its end.
         here = str(Path(__file__).resolve().parents[2])
+        first = ["--pmt-copies", str(copies[0]), str(copies[1])] if copies else []
         process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, here, "--site", str(source),
+            [sys.executable, "-c", _CHILD, here, *first, "--site", str(source),
              "--glob", glob, "--output-path", str(output)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=os.name == "posix")  # its own group: cancel stops both
@@ -208,12 +213,55 @@ def index_then_tighten(arguments: list[str]) -> int:
     """Run Pagefind's command (``python -m pagefind`` with ``arguments``, which name the
     bundle with ``--output-path``), then :func:`tighten_chunk_bounds` on that bundle once
     Pagefind succeeded. Returns Pagefind's exit status. What :func:`start_index` runs in
-    a process of its own."""
+    a process of its own. Arguments that start ``--pmt-copies FILE DIGESTS`` first have
+    :func:`write_copies` write the copies Pagefind is to read."""
+    if arguments[:1] == ["--pmt-copies"]:
+        write_copies(Path(arguments[1]), Path(arguments[2]))
+        arguments = arguments[3:]
     status = subprocess.call([sys.executable, "-m", "pagefind", *arguments],
                              stdin=subprocess.DEVNULL)
     if status == 0:
         tighten_chunk_bounds(arguments[arguments.index("--output-path") + 1])
     return status
+
+
+Parts = tuple[bytes | str, ...]
+"""A playbill body as held by the build: zlib-compressed UTF-8 (``surrogatepass``) runs
+and plain text runs, in order (``PackedPage``'s packed form); joined, the body."""
+
+
+def join_parts(parts: Parts) -> str:
+    """The body that ``parts`` hold (see :data:`Parts`)."""
+    return "".join(part if isinstance(part, str)
+                   else zlib.decompress(part).decode("utf-8", "surrogatepass")
+                   for part in parts)
+
+
+def write_copies(copies: Path, digests: Path) -> None:
+    """In the Pagefind child: write each playbill copy listed in ``copies`` (a pickle of
+    ``(html_tag, [(source URI, path under the site, parts)])`` that
+    :class:`PlaybillCopies` wrote into the folder Pagefind reads) into that folder as
+    the page would hold it, then the digests of their bodies to ``digests`` (JSON,
+    source URI -> hex), for the build to compare with the written pages. On the other
+    core: 2,000 copies decompressed and written are 0.6 s or more of the build's own
+    thread, and several seconds on a thread of its (the GIL is held for most of it)."""
+    folder = copies.parent
+    with copies.open("rb") as stream:
+        # Written by this build into its own mkdtemp folder (0700) a moment ago.
+        html_tag, entries = pickle.load(stream)
+    copies.unlink()
+    found: dict[str, str] = {}
+    for src_uri, dest_path, parts in entries:
+        body = join_parts(parts)
+        path = folder / dest_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8">'
+                        f"</head><body>{body}</body></html>\n", encoding="utf-8",
+                        errors="surrogatepass")
+        found[src_uri] = PlaybillCopies.digest(body).hex()
+    written = digests.with_suffix(".part")
+    written.write_text(json.dumps(found), encoding="utf-8")
+    os.replace(written, digests)
 
 
 def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
@@ -283,80 +331,63 @@ class PlaybillCopies:
     """
 
     def __init__(self, output: str | Path,
-                 bodies: dict[str, tuple[str, Callable[[], str]]]) -> None:
+                 bodies: dict[str, tuple[str, Callable[[], Parts]]]) -> None:
         """``bodies``: source URI -> (the page's path under the site, a function giving its
-        body), for every playbill, each body read once when the copies are written (so
-        that they are never all held as text at once); ``output``: where the bundle goes
-        (``site/pagefind``). The functions are called on another thread (see
-        :meth:`start`): each must read a value that nothing changes any more."""
+        body as :data:`Parts`, compressed as the build holds it), for every playbill;
+        ``output``: where the bundle goes (``site/pagefind``). Each function is called
+        once, in :meth:`start`, and must give a value that nothing changes any more."""
         self.output = Path(output)
-        self._pending: dict[str, tuple[str, Callable[[], str]]] | None = bodies
-        self._digests: dict[str, bytes] = {}
-        """Source URI -> digest of its copy's body (written by the writer thread)."""
+        self._pending: dict[str, tuple[str, Callable[[], Parts]]] | None = bodies
+        self._expected: set[str] = set(bodies)
+        self._digests_file: Path | None = None
+        """Where the Pagefind child writes the digests of the copies' bodies."""
         self._confirmed: dict[str, bytes] = {}
         """Source URI -> digest of the body its written page holds (see :meth:`confirm`)."""
         self._html_tag: str | None = None
-        self._writer: threading.Thread | None = None
-        self._stop = threading.Event()
         self.run: PagefindRun | None = None
         self.exact = True
 
     @staticmethod
-    def _digest(body: str) -> bytes:
+    def digest(body: str) -> bytes:
+        """A playbill body's digest (BLAKE2b, 16 bytes), to tell copy and page apart."""
         return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
     def start(self, html_tag: str) -> None:
-        """Write the copies (each as the page would be, with ``html_tag``) to a temporary
-        folder and start Pagefind on them. Called once, with the first written page's tag.
+        """Start Pagefind on copies of the playbills (each as the page would be, with
+        ``html_tag``) in a temporary folder. Called once, with the first written page's
+        tag.
 
-        The copies are written on a thread of their own, and Pagefind started from it
-        once they are all written: 2,000 files made one by one (a folder, an open, a
-        write each) took the build's thread 0.6 s or more, while the other core waited
-        for Pagefind to begin. What the thread does (decompressing, hashing, writing)
-        mostly runs without the GIL."""
+        The build's thread only writes one file: the bodies as it holds them (compressed)
+        with the tag. The Pagefind child decompresses and writes the copies itself
+        (:func:`write_copies`), on the other core, then runs Pagefind: written here, 2,000
+        files took the build's thread 0.6 s or more; on a thread, with the GIL shared,
+        Pagefind began 3 s after the first page was written."""
         bodies, self._pending = self._pending, None
         if bodies is None:
             return
         self._html_tag = html_tag
+        folder: Path | None = None
         try:
             folder = Path(tempfile.mkdtemp(prefix="pmtheater-pagefind-"))
-        except OSError as exc:
+            entries = [(src_uri, dest_path, parts())
+                       for src_uri, (dest_path, parts) in bodies.items()]
+            copies = folder / "copies.pickle"
+            with copies.open("wb") as stream:
+                pickle.dump((html_tag, entries), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            del entries
+            handle, name = tempfile.mkstemp(prefix="pmtheater-pagefind-", suffix=".json")
+            os.close(handle)
+            os.unlink(name)  # the child makes it whole, or it is missing: never half
+            self._digests_file = Path(name)
+        except Exception as exc:  # disk full, a body that cannot be read: the slow path
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
             self.exact = False
             self.run = PagefindRun(self.output, None,
                                    error=f"Pagefind could not index the site: {exc}")
             return
-        self._writer = threading.Thread(target=self._write, args=(folder, bodies, html_tag),
-                                        name="pmtheater-pagefind-copies", daemon=True)
-        self._writer.start()
-
-    def _write(self, folder: Path, bodies: dict[str, tuple[str, Callable[[], str]]],
-               html_tag: str) -> None:
-        """The writer thread: every copy, then Pagefind on them (or nothing, stopped)."""
-        try:
-            for src_uri, (dest_path, read_body) in bodies.items():
-                if self._stop.is_set():
-                    shutil.rmtree(folder, ignore_errors=True)
-                    return
-                body = read_body()
-                path = folder / dest_path
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8">'
-                                f"</head><body>{body}</body></html>\n", encoding="utf-8",
-                                errors="surrogatepass")
-                self._digests[src_uri] = self._digest(body)
-        except Exception:  # any failure only costs the fast path
-            shutil.rmtree(folder, ignore_errors=True)
-            self.exact = False  # the written site will be indexed instead
-            return
-        if self._stop.is_set():
-            shutil.rmtree(folder, ignore_errors=True)
-            return
-        self.run = start_index(folder, self.output, cleanup=True)
-
-    def _join(self) -> None:
-        if self._writer is not None:
-            self._writer.join()
-            self._writer = None
+        self.run = start_index(folder, self.output, cleanup=True,
+                               copies=(copies, self._digests_file))
 
     @property
     def started(self) -> bool:
@@ -365,8 +396,8 @@ class PlaybillCopies:
 
     def confirm(self, src_uri: str, body: str, page: str) -> None:
         """Check a written playbill (``page``, with ``body`` inside) against its copy (its
-        body's digest is compared with the copy's in :meth:`finish`, once every copy is
-        written)."""
+        body's digest is compared with the copy's in :meth:`finish`, once Pagefind is
+        done)."""
         if not self.exact:
             return
         # One search for the body (``in`` then ``replace`` searched the page twice).
@@ -374,25 +405,43 @@ class PlaybillCopies:
         if (at < 0 or html_start_tag(page) != self._html_tag
                 or _marks_for_pagefind(page[:at] + page[at + len(body):])):
             self.exact = False
-        self._confirmed[src_uri] = self._digest(body)
+        self._confirmed[src_uri] = self.digest(body)
+
+    def _copies_digests(self) -> dict[str, bytes] | None:
+        """The digests the child wrote, or None (missing or not ours: the slow path)."""
+        if self._digests_file is None:
+            return None
+        try:
+            found = json.loads(self._digests_file.read_text(encoding="utf-8"))
+            return {str(k): bytes.fromhex(v) for k, v in found.items()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                self._digests_file.unlink()
 
     def finish(self) -> IndexReport | None:
         """Pagefind's report once it is done, or ``None`` when the copies may not make
         the bundle the written site would (then the caller indexes the written site):
         a playbill did not match its copy, or was not written and confirmed."""
-        self._join()
-        if self.run is None or not self.exact or self._confirmed != self._digests:
+        if (self.run is None or not self.exact
+                or self._confirmed.keys() != self._expected):
             self.cancel()
             return None
-        return self.run.wait()
+        report = self.run.wait()
+        digests = self._copies_digests()
+        if report.error is None and digests != self._confirmed:
+            return None  # the bundle is replaced by the written site's
+        return report
 
     def cancel(self) -> None:
         """Stop Pagefind if it runs, and remove the copies."""
         self._pending = None
-        self._stop.set()
-        self._join()
         if self.run is not None:
             self.run.cancel()
+        if self._digests_file is not None:
+            with contextlib.suppress(OSError):
+                self._digests_file.unlink()
 
 
 SIGNATURE = b"pagefind_dcd"
