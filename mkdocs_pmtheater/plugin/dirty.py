@@ -58,6 +58,10 @@ class PlaybillFile(File):
         return self._modified
 
 
+def _modified() -> bool:
+    return True
+
+
 def _watched_mtimes(paths: Iterable[str | Path]) -> tuple[tuple[str, float], ...]:
     """Modification times of every file under ``paths`` (templates, mkdocs.yml)."""
     found: list[tuple[str, float]] = []
@@ -127,6 +131,7 @@ class DirtyPlaybills:
         key = site_key(theater, files, watched)
         same_site = key == self._site_key
         self._site_key = key
+        before = self._incidents
         if not same_site:
             self._incidents, self._referrers = {}, {}
         stale: set[str] = set()
@@ -160,9 +165,33 @@ class DirtyPlaybills:
                     stale.add(other)
         stale.update(src for src in by_source.values() if src not in self._incidents)
         self._stale = stale
+        # The incidents as they were and as they are now, wherever they changed.
+        edited = [i for src, i in theater.playbills.items() if self._incidents.get(src) is not i]
+        edited += [i for src, i in before.items() if theater.playbills.get(src) is not i]
+        self._rebuild_pages_naming(files, edited, index)
         for file in files:
             if isinstance(file, PlaybillFile):
                 file.fresh = self.is_fresh
+
+    @staticmethod
+    def _rebuild_pages_naming(files: Iterable[File], edited: list[Incident],
+                              index: LinkIndex) -> None:
+        """Markdown pages that show something of an edited incident are rebuilt: those a
+        prop of it names ("Incidents that used this page" lists its title) and those
+        that linked to it in the last build (a link may show its title). MkDocs'
+        ``--dirty`` would otherwise keep their old output, as it does for any page
+        whose own file did not change."""
+        if not edited:
+            return
+        named = {prop.page for incident in edited if incident.setting is not None
+                 for prop in incident.setting.props if prop.page}
+        slugs = {incident.slug for incident in edited}
+        named.update(page for page, targets in index.pages.items()
+                     if not slugs.isdisjoint(targets))
+        for file in files:
+            if (file.src_uri in named and not isinstance(file, PlaybillFile)
+                    and file.is_documentation_page()):
+                file.is_modified = _modified  # type: ignore[method-assign]
 
     def is_fresh(self, file: File) -> bool:
         """Whether the playbill ``file`` can keep last build's output (see the module)."""
