@@ -47,9 +47,17 @@ def counting_render(self, incident, *args, **kwargs):
     print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
     return real_render(self, incident, *args, **kwargs)
 PlaybillRenderer.render = counting_render
+from mkdocs_pmtheater.catalogue.pages import CardCache
+real_card = CardCache.card
+def counting_card(self, macro, card, *args):
+    def rendering(*given):
+        print("PMT-CARD " + card.incident.id, file=sys.stderr, flush=True)
+        return macro(*given)
+    return real_card(self, rendering, card, *args)
+CardCache.card = counting_card
 """ + TIMED_SERVE
-"""MkDocs' serve with each incident file parsed, page written and playbill rendered
-logged, and the end of each build marked (benchmarks/serve.py)."""
+"""MkDocs' serve with each incident file parsed, page written, playbill rendered and
+board card rendered logged, and the end of each build marked (benchmarks/serve.py)."""
 
 
 class Server(Serve):
@@ -72,6 +80,11 @@ class Server(Serve):
         # mkdocs serve writes into a temporary folder: /tmp/mkdocs_XXXX/...
         start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
         return "/".join(parts[start + 1:])
+
+    def cards(self) -> list[str]:
+        """Ids of the incidents whose board cards were rendered (not reused), in order."""
+        return [line.split(" ", 1)[1] for line in list(self.log)
+                if line.startswith("PMT-CARD ")]
 
     def renders(self) -> list[str]:
         """Ids of the incidents whose playbill body was rendered, in order."""
@@ -427,8 +440,11 @@ def test_served_site_equals_a_fresh_build_after_edits(
         title = datas[7]["title"]
         edit(4, lambda d: d["timeline"][0].update(action="Paged the on-call engineer."))
         assert_as_fresh_build("a scene's words")
+        first_cards = len(srv.cards())
         edit(7, lambda d: d.update(title=f"Edited: {datas[3]['title']}"))
         assert_as_fresh_build("a title")
+        # The board's cards of the other incidents were reused (and came out the same).
+        assert first_cards > 0 and set(srv.cards()[first_cards:]) <= {ids[7]}
         edit(2, lambda d: d.update(impact=f"As in [that one](incident:{ids[5]}) and "
                                           "[a lost one](incident:NOPE-1)."))
         assert_as_fresh_build("links added")

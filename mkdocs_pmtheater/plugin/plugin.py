@@ -16,6 +16,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
+from ..catalogue.pages import CardCache
 from ..catalogue.related import FeatureCache, RelatedMemo
 from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, LinkingPage
 from ..load.loader import IncidentLoader
@@ -64,6 +65,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._summary_cache: dict[str, dict[str, str]] = {}
         self._related_features: FeatureCache = {}
         self._related_memo = RelatedMemo()
+        self._cards = CardCache()
+        """Under ``mkdocs serve``: the action-item board's cards (catalogue/pages.py)."""
         self._field_links: dict[int, tuple[Any, Any]] = {}
         """Under ``mkdocs serve``: each incident's links, by incident object (production.py)."""
         self._calendar_events: CalendarEvents = {}
@@ -206,7 +209,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.dirty is not None:
             self.dirty.plan(theater, files, self._link_index, watched)
         if self.render_cache is not None:
-            self.render_cache.begin_build(site_key(theater, files, watched), theater.playbills)
+            key = site_key(theater, files, watched)
+            self.render_cache.begin_build(key, theater.playbills)
+            # The board's cards show addresses, "today" and the site's words (site_key).
+            theater.catalogue.cards = self._cards
+            self._cards.begin(key)
         for kept in (self._slims, self._anchors):  # playbills that are gone keep no body
             for src_uri in [s for s in kept or () if s not in theater.playbills]:
                 del kept[src_uri]  # type: ignore[union-attr]
