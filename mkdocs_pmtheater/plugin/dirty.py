@@ -21,6 +21,12 @@ A playbill counts as fresh when all of these hold, and otherwise it is rebuilt:
   pages are converted before playbills (the playbills come last in the files),
   so when MkDocs first asks, every Markdown page's links are known.
 
+Markdown pages that show something of a changed incident are rebuilt too (MkDocs
+would keep their old output, their own file being unchanged): those a prop of it
+names ("Incidents that used this page" lists its title) and those that linked to
+it in the last build. A kept playbill listed under another's "Referenced by" is
+named by its front matter's title (MkDocs did not read it in this build).
+
 The catalogue pages and data files are always rebuilt. Problems found while a
 playbill is rendered (a broken link in its text) are logged when it is rebuilt,
 like MkDocs' own warnings under ``--dirty``. The work is O(playbills) per build,
