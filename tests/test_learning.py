@@ -167,6 +167,52 @@ def test_related_feature_cache_of_serve_gives_what_a_fresh_computation_gives() -
     assert sorted(id(entry[0]) for entry in cache.values()) == sorted(map(id, after))
 
 
+def test_related_memo_of_serve_gives_what_a_fresh_computation_gives() -> None:
+    """``mkdocs serve`` keeps the last "Previously on…" answer: an edit that leaves every
+    feature as it was (a scene's words) gives it back with the new incident objects, and
+    one that changes a feature (a title), or only the order of one incident's tags (the
+    order of float additions), computes it again: after each edit, the answer is a fresh
+    computation's."""
+    from datetime import timezone
+
+    from conftest import generated_incident_data, load_incident_data
+
+    from mkdocs_pmtheater.catalogue.related import FeatureCache, RelatedMemo, related_incidents
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    datas = generated_incident_data(200, seed=7)
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    cache: FeatureCache = {}
+    memo = RelatedMemo()
+    incidents = load_incident_data(loader, datas)
+    first = related_incidents(incidents, features=cache, memo=memo)
+    assert as_ids(first) == as_ids(related_incidents(incidents)) and memo.reused == 0
+    with_tags = next(n for n, d in enumerate(datas) if len(d.get("tags", ())) >= 2)
+    edits = [
+        ("a scene's words", lambda d: d["timeline"][0].update(action="Paged the on-call."),
+         True),
+        ("the title", lambda d: d.update(title=datas[9]["title"] + " again"), False),
+        ("nothing", lambda d: None, True),
+        ("the order of the tags", lambda d: d.update(tags=d["tags"][::-1]), False),
+    ]
+    for what, edit, reused in edits:
+        target = datas[with_tags if "tags" in what else 3]
+        edit(target)
+        incidents = load_incident_data(loader, datas)
+        before = memo.reused
+        served = related_incidents(incidents, features=cache, memo=memo)
+        assert (memo.reused == before + 1) is reused, what
+        assert as_ids(served) == as_ids(related_incidents(incidents)), what
+        # Every related incident is this build's object, not the one of the memo's build.
+        current = {id(i) for i in incidents}
+        assert all(id(r.incident) in current for found in served.values() for r in found)
+    assert any(served.values())
+
+
 # -- Themes -----------------------------------------------------------------------------
 def theme_rows(site: BuiltSite, source: str) -> dict[str, tuple[int, bool, list[str]]]:
     soup = site.html("incidents/themes/")

@@ -47,9 +47,17 @@ def counting_render(self, incident, *args, **kwargs):
     print("PMT-RENDER " + incident.id, file=sys.stderr, flush=True)
     return real_render(self, incident, *args, **kwargs)
 PlaybillRenderer.render = counting_render
+from mkdocs_pmtheater.catalogue.pages import CardCache
+real_card = CardCache.card
+def counting_card(self, macro, card, *args):
+    def rendering(*given):
+        print("PMT-CARD " + card.incident.id, file=sys.stderr, flush=True)
+        return macro(*given)
+    return real_card(self, rendering, card, *args)
+CardCache.card = counting_card
 """ + TIMED_SERVE
-"""MkDocs' serve with each incident file parsed, page written and playbill rendered
-logged, and the end of each build marked (benchmarks/serve.py)."""
+"""MkDocs' serve with each incident file parsed, page written, playbill rendered and
+board card rendered logged, and the end of each build marked (benchmarks/serve.py)."""
 
 
 class Server(Serve):
@@ -72,6 +80,11 @@ class Server(Serve):
         # mkdocs serve writes into a temporary folder: /tmp/mkdocs_XXXX/...
         start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
         return "/".join(parts[start + 1:])
+
+    def cards(self) -> list[str]:
+        """Ids of the incidents whose board cards were rendered (not reused), in order."""
+        return [line.split(" ", 1)[1] for line in list(self.log)
+                if line.startswith("PMT-CARD ")]
 
     def renders(self) -> list[str]:
         """Ids of the incidents whose playbill body was rendered, in order."""
@@ -345,3 +358,115 @@ def test_dirty_serve_rebuilds_playbills_whose_related_incidents_changed(
     srv.wait_for("the build to end", lambda: srv.builds() > builds)
     srv.wait_for("the new title on B", lambda: "Renamed title" in srv.get("incidents/inc-b/")[1])
     assert "incidents/inc-b/index.html" in srv.writes()[before:]
+
+
+def _site_files(folder: Path) -> dict[str, bytes]:
+    """Every file MkDocs wrote that a rebuild can change: pages and the theater's data
+    files (not the theme's assets)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and (p.suffix in (".html", ".json", ".ics", ".xml", ".js")
+                                and not str(p.relative_to(folder)).startswith("assets/"))}
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["serve", "dirty"])
+def test_served_site_equals_a_fresh_build_after_edits(
+    site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dirty: bool,
+) -> None:
+    """What ``mkdocs serve`` (and ``--dirty``) holds after each of a sequence of edits is,
+    file for file and byte for byte, what a fresh ``mkdocs build`` of the same sources
+    writes: the caches kept across rebuilds (bodies, "Previously on…", links, anchors,
+    Material's search input) never keep anything an edit changed. The edits: a scene's
+    words (no feature of "Previously on…" changes), a title (every weight may), links
+    added to another incident (its "Referenced by", a broken link's warning), and the
+    title put back."""
+    import shutil
+
+    import yaml
+    from conftest import BUILD_EPOCH, build_site, generated_incident_data
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)  # the server and the fresh builds
+    datas = generated_incident_data(24, seed=11)
+    ids = [d["id"] for d in datas]
+    for n, data in enumerate(datas):
+        site.incident(f"{n}.yaml", yaml.safe_dump(data, sort_keys=False))
+    site.page("runbook.md", f"# Runbook\n\nSee [the first](incident:{ids[0]}).\n")
+    site.page("runbooks/api-latency.md", "# API latency\n")  # the generated props' page
+    site.config["site_url"] = None
+    # Without Pagefind: `mkdocs serve` never runs it, and says so on the index page.
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind": False}}]
+    if dirty:
+        # MkDocs' --dirty does not read unchanged Markdown pages, so their titles in the
+        # navigation of rebuilt pages are "None" unless the nav names them.
+        site.config["nav"] = [{"Home": "index.md"}, {"Runbook": "runbook.md"},
+                              {"API latency": "runbooks/api-latency.md"}]
+    site.build()
+    srv = Server(site.root, dirty=dirty)
+
+    def edit(n: int, change: Callable[[dict], None]) -> None:
+        change(datas[n])
+        builds = srv.builds()
+        save(site, f"{n}.yaml", yaml.safe_dump(datas[n], sort_keys=False))
+        srv.wait_for("the rebuild", lambda: srv.builds() > builds)
+
+    def served_dir() -> Path:
+        written = [line.split(" ", 1)[1] for line in srv.log if line.startswith("PMT-WRITE ")]
+        parts = Path(written[0]).parts
+        start = next(i for i, part in enumerate(parts) if part.startswith("mkdocs_"))
+        return Path(*parts[:start + 1])
+
+    def this_build_warnings() -> set[str]:
+        """The plugin's warnings logged by the server's last build."""
+        ends = [n for n, line in enumerate(srv.log) if line.startswith("PMT-BUILT ")]
+        start = ends[-2] + 1 if len(ends) > 1 else 0
+        return {line.split("WARNING", 1)[1].lstrip(" -") for line in srv.log[start:ends[-1]]
+                if "WARNING" in line and "mkdocs_pmtheater: " in line}
+
+    def assert_as_fresh_build(what: str) -> None:
+        fresh = tmp_path / "fresh"
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.copytree(site.root / "docs", fresh / "docs")
+        config = {**site.config, "site_url": srv.url}  # what serve sets
+        (fresh / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        built = build_site(fresh)
+        expected = _site_files(built.site_dir)
+        served = _site_files(served_dir())
+        if dirty:
+            # MkDocs' own --dirty indexes for search only the pages it rebuilt.
+            expected.pop("search/search_index.json")
+            served.pop("search/search_index.json")
+        assert sorted(served) == sorted(expected), what
+        # The same problems, at the same places (a link checked from the kept links of an
+        # unchanged incident, or found while rendering): every one under plain serve; under
+        # --dirty, a kept playbill's rendering problems are not logged again (as MkDocs').
+        logged = this_build_warnings()
+        fresh_problems = {w for w in built.warnings if w.startswith("mkdocs_pmtheater: ")}
+        if dirty:
+            assert logged <= fresh_problems, what
+        else:
+            assert logged == fresh_problems, what
+        playbills = [name for name in expected
+                     if name.startswith("incidents/inc-") and name.endswith("/index.html")]
+        assert len(playbills) == len(datas), what
+        differing = [name for name in expected if served[name] != expected[name]]
+        assert differing == [], what
+
+    try:
+        srv.wait_for("the first build", lambda: srv.builds() >= 1)
+        assert_as_fresh_build("the first build")
+        title = datas[7]["title"]
+        edit(4, lambda d: d["timeline"][0].update(action="Paged the on-call engineer."))
+        assert_as_fresh_build("a scene's words")
+        first_cards = len(srv.cards())
+        edit(7, lambda d: d.update(title=f"Edited: {datas[3]['title']}"))
+        assert_as_fresh_build("a title")
+        # The board's cards of the other incidents were reused (and came out the same).
+        assert first_cards > 0 and set(srv.cards()[first_cards:]) <= {ids[7]}
+        edit(2, lambda d: d.update(impact=f"As in [that one](incident:{ids[5]}) and "
+                                          "[a lost one](incident:NOPE-1)."))
+        assert_as_fresh_build("links added")
+        assert any("NOPE-1" in warning for warning in this_build_warnings())
+        edit(7, lambda d: d.update(title=title))
+        assert_as_fresh_build("the title put back")
+        assert not [line for line in srv.log if "Traceback" in line]
+    finally:
+        srv.stop()

@@ -23,7 +23,7 @@ from ..render.swimlane import ShownClock, swimlane
 from . import charts, metrics
 from .followthrough import FollowThroughReport, age_days, days_overdue, follow_through
 from .people import People
-from .related import FeatureCache, Related, related_incidents
+from .related import FeatureCache, Related, RelatedMemo, related_incidents
 from .themes import Theme, ThemesReport, themes
 
 
@@ -44,6 +44,8 @@ class Learning:
         self._related: dict[str, list[Related]] | None = None
         self.feature_cache: FeatureCache | None = None
         """Each incident's features for "Previously on…", kept by ``mkdocs serve``."""
+        self.related_memo: RelatedMemo | None = None
+        """The last "Previously on…" answer, kept by ``mkdocs serve`` (related.py)."""
         self._themes: ThemesReport | None = None
         self._follow_through: tuple[Any, FollowThroughReport] | None = None
 
@@ -60,7 +62,8 @@ class Learning:
             return []
         if self._related is None:
             self._related = related_incidents(self.incidents, labels=self.labels,
-                                              features=self.feature_cache)
+                                              features=self.feature_cache,
+                                              memo=self.related_memo)
         return self._related.get(incident.id, [])
 
     def playbill_extra(self, incident: Incident, url_of: Callable[[Incident], str],

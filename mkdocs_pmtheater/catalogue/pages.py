@@ -80,6 +80,48 @@ def _minutes(delta: timedelta | None) -> str:
     return "" if delta is None else str(int(delta.total_seconds() // 60))
 
 
+class CardCache:
+    """The action-item board's cards (``pmtheater/partials/board-card.html``) as rendered,
+    kept across the builds of one ``mkdocs serve``: a board of 2,000 incidents has
+    thousands of cards, and an edit changes those of one incident.
+
+    A card is reused only for the very same incident object (the loader gives the same
+    object only for the same bytes) and item, the same status, owner key and overdue
+    state; everything else it shows (addresses, "today", the site's words, the
+    templates) is in the key given to :meth:`begin`, and a new key forgets every card.
+    """
+
+    def __init__(self) -> None:
+        self._key: Any = None
+        self._cards: dict[tuple[int, str, bool, str], tuple[Incident, Markup]] = {}
+        self._used: dict[tuple[int, str, bool, str], tuple[Incident, Markup]] = {}
+        self.hits = 0
+        """Cards reused in this build (for tests)."""
+
+    def begin(self, key: Any) -> None:
+        """A new build whose cards depend on ``key`` besides each card's own values."""
+        if key != self._key:
+            self._cards = {}
+        else:
+            self._cards = self._used or self._cards
+        self._key, self._used, self.hits = key, {}, 0
+
+    def card(self, macro: Callable[..., Markup], card: views.Card, status: str,
+             *words: str) -> Markup:
+        """The card's HTML: ``macro(card, status, *words)``, or what it gave before."""
+        key = (id(card.item), status, card.overdue, card.owner_key)
+        kept = self._cards.get(key)
+        if kept is not None and kept[0] is card.incident:
+            self.hits += 1
+            html = kept[1]
+        else:
+            html = macro(card, status, *words)
+        # The incident is kept with the card: its items (whose ids are the keys) stay
+        # alive, so an id is never reused by another item while the entry lives.
+        self._used[key] = (card.incident, html)
+        return html
+
+
 class Catalogue:
     """The catalogue pages of one build."""
 
@@ -125,6 +167,8 @@ class Catalogue:
         self.learning = Learning(related=related, categories=theme_categories or {},
                                  labels=labels)
         """Related incidents, themes and follow-through: computed once per build."""
+        self.cards: CardCache | None = None
+        """The board's cards rendered in earlier builds, kept by ``mkdocs serve``."""
 
     # -- files ---------------------------------------------------------------
     def slugs(self) -> set[str]:
@@ -282,7 +326,9 @@ class Catalogue:
         board = views.board(self.incidents, self.today, self.zone, self.people())
         kinds = sorted({c.item.kind for c in board.cards if c.item.kind},
                        key=lambda k: (views.KINDS.index(k) if k in views.KINDS else 99, k))
-        return {"board": board, "priorities": views.PRIORITIES, "kinds": kinds}
+        cards = self.cards
+        return {"board": board, "priorities": views.PRIORITIES, "kinds": kinds,
+                "cached_card": cards.card if cards is not None else None}
 
     def _context_hall_of_fame(self, page: str, site: SiteFiles,
                               fields: Callable[[], MarkdownFields]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model.incident import Incident
 from ..render.i18n import ENGLISH, Labels
@@ -134,6 +135,42 @@ FeatureCache = dict[int, tuple[Incident, tuple[dict[str, float], dict[str, str]]
 """``id(incident) -> (incident, its raw features and how each is shown)``."""
 
 
+class RelatedMemo:
+    """The last answer of :func:`related_incidents` and what it was computed from, kept by
+    ``mkdocs serve`` across rebuilds.
+
+    The answer depends only on the incidents' order (by start, then id), their ids and
+    their features (:func:`_raw_features`: weights and how each is shown), the options
+    and the labels. An edit that leaves those equal (a scene, an action item, a
+    milestone) gives the same answer, with this build's incident objects in it; any
+    other edit computes it again, whole (every weight depends on every incident).
+    """
+
+    def __init__(self) -> None:
+        self.key: Any = None
+        self.answer: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
+        """Incident id -> (place of the related incident in the order, score, reasons)."""
+        self.raws: list[tuple[dict[str, float], dict[str, str]]] = []
+        """Each incident's features (in the order) when the answer was computed."""
+        self.reused = 0
+        """Builds that reused the answer (for tests)."""
+
+
+def _same_features(then: Sequence[tuple[dict[str, float], dict[str, str]]],
+                   now: Sequence[tuple[dict[str, float], dict[str, str]]]) -> bool:
+    """Whether the features are the same, in the same order (the order of a vector's
+    features is the order of its float additions): an unchanged incident's are the very
+    same dicts, so only edited incidents are compared item by item."""
+    return len(then) == len(now) and all(
+        a is b or (list(a[0].items()) == list(b[0].items())
+                   and list(a[1].items()) == list(b[1].items()))
+        for a, b in zip(then, now, strict=True))
+
+
+def _labels_key(labels: Labels) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return labels.language, tuple(sorted(labels.overrides.items()))
+
+
 def _kind(feature: str) -> str:
     return feature.split("\0", 1)[0]
 
@@ -146,6 +183,7 @@ def related_incidents(
     threshold: float = THRESHOLD,
     labels: Labels = ENGLISH,
     features: FeatureCache | None = None,
+    memo: RelatedMemo | None = None,
 ) -> dict[str, list[Related]]:
     """Incident id -> its most related other incidents, most related first.
 
@@ -153,6 +191,8 @@ def related_incidents(
     ``features`` (kept by ``mkdocs serve`` across rebuilds) holds each incident's
     features by the incident object, which the loader keeps only for the same bytes:
     only changed incidents are read again. It is left holding this call's incidents.
+    ``memo`` (also kept by ``mkdocs serve``) gives back the last answer when nothing it
+    depends on changed (see :class:`RelatedMemo`).
     """
     ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
     if features is None:
@@ -166,6 +206,14 @@ def related_incidents(
                         else _raw_features(incident))
         features.clear()
         features.update((id(i), (i, raw)) for i, raw in zip(ordered, raws, strict=True))
+    key: Any = None
+    if memo is not None:
+        key = (tuple(i.id for i in ordered), limit, cap, threshold, _labels_key(labels))
+        if key == memo.key and _same_features(memo.raws, raws):
+            memo.reused += 1
+            return {id_: [Related(ordered[b], score, why) for b, score, why in found]
+                    for id_, found in memo.answer.items()}
+        memo.key, memo.answer, memo.raws = None, {}, list(raws)
     n = len(ordered)
     df: Counter[str] = Counter()
     for raw, _ in raws:
@@ -246,9 +294,13 @@ def related_incidents(
         # Rounded so that sums in another order cannot swap near-equal neighbours.
         ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
                                  key=lambda sb: (-sb[0], ids[sb[1]]))
-        out[ordered[a].id] = [Related(ordered[b], score, reasons(vectors[a], vectors[b],
-                                                                 labels=labels))
-                              for score, b in ranked if score >= threshold]
+        found = [(b, score, reasons(vectors[a], vectors[b], labels=labels))
+                 for score, b in ranked if score >= threshold]
+        out[ordered[a].id] = [Related(ordered[b], score, why) for b, score, why in found]
+        if memo is not None:
+            memo.answer[ordered[a].id] = found
+    if memo is not None:
+        memo.key = key
     return out
 
 

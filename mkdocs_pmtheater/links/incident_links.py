@@ -361,43 +361,40 @@ class IncidentLinks:
         return f"{url}#{found.anchor}" if found.anchor else url
 
     def field_link_problems(
-        self, loaded: LoadedFile, incident: Incident, exists: Callable[[str], bool]
+        self, loaded: LoadedFile, incident: Incident, exists: Callable[[str], bool],
+        links: FieldLinks | None = None,
     ) -> list[tuple[Problem, str]]:
         """Broken links in an incident's Markdown, each at its line and column.
 
         A link to an incident, item, scene or anchor that does not exist, and a
         link or image to a file beside the incident (relative to the YAML file,
         format 1.1) that is not in docs_dir. These are warnings: the incident
-        is still published (a dead link shows as its words).
+        is still published (a dead link shows as its words). ``links``: the
+        incident's :func:`field_links`, when the caller kept them (``mkdocs serve``).
         """
         problems: list[tuple[Problem, str]] = []
         base = posixpath.dirname(incident.source)
         starts: list[int] = []
         file_text = ""
-        seen: set[str] = set()
         more = 0
-        for path, text, _inline in markdown_fields(incident):
-            for href in links_in_markdown(text):
-                if href in seen:  # each link once per file, at its first place
-                    continue
-                seen.add(href)
-                message, hint = self._field_link_issue(href, base, exists)
-                if not message:
-                    continue
-                if len(problems) >= MAX_LINK_PROBLEMS:
-                    more += 1  # a pasted log or a markup bomb: say how many, not each
-                    self.counted.add((loaded.display, href))
-                    continue
-                if not starts:
-                    file_text = loaded.text
-                    # Lines end where the reader counts them (a lone CR too), or a
-                    # CR-only file would have one line and every link its field's place.
-                    starts = line_starts(file_text)
-                line, column = _position_in_file(loaded, file_text, starts, path, href)
-                # Named as the build's other link warnings are: "field: link 'href'".
-                label = f"{format_path(path)}: link '{excerpt(href)}'"
-                problems.append((Problem(loaded.display, line, column, label, message, hint,
-                                         blocking=False), href))
+        for path, href in field_links(incident) if links is None else links:
+            message, hint = self._field_link_issue(href, base, exists)
+            if not message:
+                continue
+            if len(problems) >= MAX_LINK_PROBLEMS:
+                more += 1  # a pasted log or a markup bomb: say how many, not each
+                self.counted.add((loaded.display, href))
+                continue
+            if not starts:
+                file_text = loaded.text
+                # Lines end where the reader counts them (a lone CR too), or a
+                # CR-only file would have one line and every link its field's place.
+                starts = line_starts(file_text)
+            line, column = _position_in_file(loaded, file_text, starts, path, href)
+            # Named as the build's other link warnings are: "field: link 'href'".
+            label = f"{format_path(path)}: link '{excerpt(href)}'"
+            problems.append((Problem(loaded.display, line, column, label, message, hint,
+                                     blocking=False), href))
         if more:
             problems.append((Problem(
                 loaded.display, 0, 0, "", f"{more:,} more links in this file lead nowhere",
@@ -565,6 +562,21 @@ def _without_code_spans(line: str) -> str:
             out.append(line[done:opening.start()])
             done, opening = run.end(), None
     return "".join(out) + line[done:] if out else line
+
+
+FieldLinks = tuple[tuple[FieldPath, str], ...]
+"""``(field path, href)`` of each distinct link target of an incident, at its first place."""
+
+
+def field_links(incident: Incident) -> FieldLinks:
+    """Every distinct link target in an incident's Markdown fields, each with the first
+    field that has it (page order). Depends only on the incident, so ``mkdocs serve``
+    keeps it per incident object (the loader's object stands for the file's bytes)."""
+    found: dict[str, FieldPath] = {}
+    for path, text, _inline in markdown_fields(incident):
+        for href in links_in_markdown(text):
+            found.setdefault(href, path)  # each link once per file, at its first place
+    return tuple((path, href) for href, path in found.items())
 
 
 def links_in_markdown(text: str) -> list[str]:

@@ -25,6 +25,7 @@ from mkdocs.structure.toc import AnchorLink
 
 from ..links.incident_links import LinkIndex
 from ..model.incident import Incident
+from ..render.playbill import safe_title
 from .packed import PackedPage
 from .theater import Theater
 
@@ -51,6 +52,10 @@ def _title(page: Page) -> Markup:
     # Page titles are HTML text to MkDocs and themes (entities kept, tags stripped);
     # playbill titles are escaped already (playbill.safe_title).
     return Markup(_TAGS.sub("", page.title or page.file.name))
+
+
+def _title_of_playbill(incident: Incident) -> Markup:
+    return Markup(_TAGS.sub("", safe_title(f"{incident.id}: {incident.title}")))
 
 
 def _add_to_toc(page: Page, title: str, anchor: str) -> None:
@@ -135,7 +140,13 @@ class Backlinks:
             file = self.files.get_file_from_path(src)
             if file is None or file.page is None:
                 continue
-            references.append(Reference(_title(file.page), file.url_relative_to(page.file)))
+            title = _title(file.page)
+            playbill = self.theater.playbills.get(src)
+            if file.page.title is None and playbill is not None:
+                # A playbill `serve --dirty` kept (not read in this build): its title is
+                # the one its front matter gives (render/playbill.py page_source).
+                title = _title_of_playbill(playbill)
+            references.append(Reference(title, file.url_relative_to(page.file)))
         block = ""
         if references:
             block = self.theater.renderer().env.get_template(REFERENCES_TEMPLATE).render(

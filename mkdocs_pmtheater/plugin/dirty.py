@@ -21,6 +21,12 @@ A playbill counts as fresh when all of these hold, and otherwise it is rebuilt:
   pages are converted before playbills (the playbills come last in the files),
   so when MkDocs first asks, every Markdown page's links are known.
 
+Markdown pages that show something of a changed incident are rebuilt too (MkDocs
+would keep their old output, their own file being unchanged): those a prop of it
+names ("Incidents that used this page" lists its title) and those that linked to
+it in the last build. A kept playbill listed under another's "Referenced by" is
+named by its front matter's title (MkDocs did not read it in this build).
+
 The catalogue pages and data files are always rebuilt. Problems found while a
 playbill is rendered (a broken link in its text) are logged when it is rebuilt,
 like MkDocs' own warnings under ``--dirty``. The work is O(playbills) per build,
@@ -56,6 +62,10 @@ class PlaybillFile(File):
             fresh = self.fresh
             self._modified = not (fresh is not None and fresh(self))
         return self._modified
+
+
+def _modified() -> bool:
+    return True
 
 
 def _watched_mtimes(paths: Iterable[str | Path]) -> tuple[tuple[str, float], ...]:
@@ -127,6 +137,7 @@ class DirtyPlaybills:
         key = site_key(theater, files, watched)
         same_site = key == self._site_key
         self._site_key = key
+        before = self._incidents
         if not same_site:
             self._incidents, self._referrers = {}, {}
         stale: set[str] = set()
@@ -160,9 +171,33 @@ class DirtyPlaybills:
                     stale.add(other)
         stale.update(src for src in by_source.values() if src not in self._incidents)
         self._stale = stale
+        # The incidents as they were and as they are now, wherever they changed.
+        edited = [i for src, i in theater.playbills.items() if self._incidents.get(src) is not i]
+        edited += [i for src, i in before.items() if theater.playbills.get(src) is not i]
+        self._rebuild_pages_naming(files, edited, index)
         for file in files:
             if isinstance(file, PlaybillFile):
                 file.fresh = self.is_fresh
+
+    @staticmethod
+    def _rebuild_pages_naming(files: Iterable[File], edited: list[Incident],
+                              index: LinkIndex) -> None:
+        """Markdown pages that show something of an edited incident are rebuilt: those a
+        prop of it names ("Incidents that used this page" lists its title) and those
+        that linked to it in the last build (a link may show its title). MkDocs'
+        ``--dirty`` would otherwise keep their old output, as it does for any page
+        whose own file did not change."""
+        if not edited:
+            return
+        named = {prop.page for incident in edited if incident.setting is not None
+                 for prop in incident.setting.props if prop.page}
+        slugs = {incident.slug for incident in edited}
+        named.update(page for page, targets in index.pages.items()
+                     if not slugs.isdisjoint(targets))
+        for file in files:
+            if (file.src_uri in named and not isinstance(file, PlaybillFile)
+                    and file.is_documentation_page()):
+                file.is_modified = _modified  # type: ignore[method-assign]
 
     def is_fresh(self, file: File) -> bool:
         """Whether the playbill ``file`` can keep last build's output (see the module)."""

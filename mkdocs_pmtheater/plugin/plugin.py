@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import html
 import os
 import re
+from typing import Any
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
@@ -17,7 +19,8 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from ..catalogue.related import FeatureCache
+from ..catalogue.pages import CardCache
+from ..catalogue.related import FeatureCache, RelatedMemo
 from ..links.incident_links import IncidentLinkExtension, IncidentLinks, LinkIndex, LinkingPage
 from ..load.loader import IncidentLoader
 from ..model.options import SiteOptions
@@ -72,6 +75,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
         self._related_features: FeatureCache = {}
+        self._related_memo = RelatedMemo()
+        self._cards = CardCache()
+        """Under ``mkdocs serve``: the action-item board's cards (catalogue/pages.py)."""
+        self._field_links: dict[int, tuple[Any, Any]] = {}
+        """Under ``mkdocs serve``: each incident's links, by incident object (production.py)."""
         self._calendar_events: CalendarEvents = {}
         self._serving = False
         self._pagefind = False
@@ -87,6 +95,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         while _fast_cut is on: the body's hash; once packed, the packed value itself
         (PackedPage.packed_state, compared by identity); _TRUSTED once checked at
         page_context; 0 when another plugin changed it."""
+        self._anchors: dict[str, tuple[str, frozenset[str]]] | None = None
+        """Under ``mkdocs serve``: each playbill's last body and its anchor ids."""
+        self._slims: dict[str, tuple[bytes, str | None]] | None = None
+        """Under ``mkdocs serve``: each playbill's last body's digest and its slim form
+        (the same body gives the same slim form: search_slim reads nothing else)."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
         self._converted: PackedPage | None = None
@@ -108,6 +121,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                                                      "catalogue")}
                           if command == "serve" else None)
         self._serving = command == "serve"
+        self._slims = {} if command == "serve" else None
+        self._anchors = {} if command == "serve" else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
@@ -148,7 +163,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
             self.theater.catalogue.learning.feature_cache = self._related_features
+            self.theater.catalogue.learning.related_memo = self._related_memo
             self.theater.production.calendar_events = self._calendar_events
+            self.theater.production.field_links_cache = self._field_links
         self._pagefind = self._want_pagefind()
         self._slim_search = (uses_materials_search_only(config)
                              and only_search_reads_slim_pages(config, self))
@@ -214,7 +231,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.dirty is not None:
             self.dirty.plan(theater, files, self._link_index, watched)
         if self.render_cache is not None:
-            self.render_cache.begin_build(site_key(theater, files, watched), theater.playbills)
+            key = site_key(theater, files, watched)
+            self.render_cache.begin_build(key, theater.playbills)
+            # The board's cards show addresses, "today" and the site's words (site_key).
+            theater.catalogue.cards = self._cards
+            self._cards.begin(key)
+        for kept in (self._slims, self._anchors):  # playbills that are gone keep no body
+            for src_uri in [s for s in kept or () if s not in theater.playbills]:
+                del kept[src_uri]  # type: ignore[union-attr]
         # The incidents stay alive until the build ends; without this, Python's cycle
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
@@ -230,8 +254,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.theater is not None and page.file.src_uri in self.theater.production.pages:
             # A playbill or catalogue page. MkDocs assigns the body after on_page_content's
             # last handler; it is packed when the next page starts (or at on_env), so
-            # every handler saw it as text.
-            self._converted = make_packed(page)
+            # every handler saw it as text. Not under `mkdocs serve`: there the render
+            # cache holds the very same body strings, so packing would save nothing and
+            # cost a compression and a decompression per page on every rebuild.
+            packed = make_packed(page)
+            if self.render_cache is None:
+                self._converted = packed
         return markdown
 
     def _count_page(self) -> None:
@@ -284,7 +312,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             if raw_fields is not None:
                 incident = self.theater.playbills[src_uri]
                 body = raw_fields.field_raw_html(body, incident, src_uri, site)
-            register_anchors(page, body)
+            register_anchors(page, body, self._anchors)
             if self._fast_cut:
                 self._rendered[src_uri] = hash(body)
             return body
@@ -369,10 +397,26 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                            and hash(full) == expected)
         slim = search_cut(full) if trusted else None
         if slim is None:
-            slim = search_slim(full)
+            slim = self._slim_of(src_uri, full)
         if slim is not None and slim != full:
             self._full_bodies[page.file.src_uri] = (full, slim)
             page.content = slim
+
+    def _slim_of(self, src_uri: str, full: str) -> str | None:
+        """:func:`search_slim` of a playbill's body; under ``mkdocs serve`` an unchanged
+        body gives last build's answer. The body is known by a BLAKE2b digest of its
+        text, not kept: here it is a new string each build ("Referenced by" filled in),
+        and keeping 2,000 of them would hold another 130 MB through the session."""
+        slims = self._slims
+        if slims is None:
+            return search_slim(full)
+        digest = hashlib.blake2b(full.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        kept = slims.get(src_uri)
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        slim = search_slim(full)
+        slims[src_uri] = (digest, slim)
+        return slim
 
     @event_priority(-1)  # after search plugins (priority 0) read the page, before the template
     def _on_page_context_after_search(
@@ -564,8 +608,17 @@ def only_search_reads_slim_pages(config: MkDocsConfig, ours: object) -> bool:
     return True
 
 
-def register_anchors(page: Page, html: str) -> None:
-    """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate."""
-    ids = anchor_ids(html)
+def register_anchors(page: Page, html: str,
+                     kept: dict[str, tuple[str, frozenset[str]]] | None = None) -> None:
+    """Tell MkDocs which anchors a generated page has, so links to ``#ai-2`` validate.
+    ``kept`` (``mkdocs serve``): each page's last body and its ids; the same body (compared
+    whole) has the same ids, so an unchanged playbill's 65 KB are not scanned again."""
+    found = kept.get(page.file.src_uri) if kept is not None else None
+    if found is not None and found[0] == html:
+        ids: frozenset[str] | set[str] = found[1]
+    else:
+        ids = frozenset(anchor_ids(html))
+        if kept is not None:
+            kept[page.file.src_uri] = (html, ids)
     # Compact: a playbill has forty-odd ids, kept until MkDocs checks anchors at the end.
     page.present_anchor_ids = AnchorIds((page.present_anchor_ids or set()) | ids)  # type: ignore[assignment]

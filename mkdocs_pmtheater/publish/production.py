@@ -206,6 +206,9 @@ class Production:
         """``action-items.ics`` events to reuse, kept by ``mkdocs serve`` likewise."""
         self.summary_cache: dict[str, dict[str, str]] | None = None
         """Plain words of summaries by Markdown settings, kept by ``mkdocs serve``."""
+        self.field_links_cache: dict[int, tuple[Incident, Any]] | None = None
+        """``id(incident) -> (incident, its links.incident_links.field_links)``, kept by
+        ``mkdocs serve``: the same object means the same bytes, so the same links."""
         self._fields: MarkdownFields | None = None
         self.summaries: dict[str, str] = {}
         """Plain words of each published summary (by its Markdown source), taken from
@@ -296,7 +299,7 @@ class Production:
         links reported here are in :attr:`reported_links`, so rendering the playbill
         (which meets the same links) does not report them twice.
         """
-        from ..links.incident_links import IncidentLinks, LinkIndex
+        from ..links.incident_links import IncidentLinks, LinkIndex, field_links
 
         links = IncidentLinks(
             self.catalog, {src: incident for incident, src in publishing},
@@ -304,14 +307,26 @@ class Production:
             index=LinkIndex(), root="", report=lambda problem: None,
         )
         problems: list[Problem] = []
+        cache = self.field_links_cache
+        kept: dict[int, tuple[Incident, Any]] = {}
         for incident, _src in publishing:
             loaded = self.catalog.files[incident.source]
             if loaded.summary_only:  # validate's cache: only link targets, no Markdown
                 continue
-            found = links.field_link_problems(loaded, incident, exists)
+            targets = None
+            if cache is not None:
+                known = cache.get(id(incident))
+                # The object is kept in the entry, so its id is not reused while it lives.
+                targets = (known[1] if known is not None and known[0] is incident
+                           else field_links(incident))
+                kept[id(incident)] = (incident, targets)
+            found = links.field_link_problems(loaded, incident, exists, targets)
             self.reported_links |= {(p.file, href) for p, href in found}
             problems += [p for p, _href in found]
         self.reported_links |= links.counted
+        if cache is not None:  # only this build's incidents: the others are gone
+            cache.clear()
+            cache.update(kept)
         return sorted(problems, key=Problem.sort_key)
 
     def _props_naming_unpublished(self, publishing: list[tuple[Incident, str]]) -> list[Problem]:
