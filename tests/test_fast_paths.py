@@ -8,11 +8,14 @@ reference (the regular expression, the formatter) kept in the test.
 from __future__ import annotations
 
 import re
+import tempfile
 import time
+import zlib
 from datetime import date, datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -23,6 +26,7 @@ from mkdocs.structure.pages import Page
 from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
 from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
 from mkdocs_pmtheater.publish.fulltext import (
+    StreamedCopies,
     join_parts,
     pagefind_available,
     start_index,
@@ -191,6 +195,34 @@ def test_cancelling_pagefind_stops_the_child_and_pagefind_under_it(tmp_path: Pat
         time.sleep(0.05)
     assert _processes_naming("site-to-cancel") == []
     assert run.wait().error == "Pagefind was stopped"
+
+
+def test_cancelling_the_stream_of_copies_stops_its_child_and_leaves_no_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child that receives playbills as they are converted waits for more: a build
+    # that fails meanwhile (on_build_error cancels) must leave it neither running nor
+    # its copies on disk.
+    temporary = tmp_path / "own-temp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    stream = StreamedCopies(tmp_path / "bundle", "en")
+    stream.add("incidents/a.yaml", "incidents/a/index.html",
+               (zlib.compress(b"<article data-pagefind-body>one</article>"),))
+    assert stream.exact and stream.run is not None
+    folder = next(temporary.glob("pmtheater-pagefind-*"))
+    deadline = time.monotonic() + 30
+    while (not (folder / "incidents/a/index.html").exists()
+           and time.monotonic() < deadline):
+        time.sleep(0.01)
+    assert "one" in (folder / "incidents/a/index.html").read_text()  # written at once
+    assert _processes_naming(str(folder))  # and the child waits for more
+    stream.cancel()
+    deadline = time.monotonic() + 10
+    while _processes_naming(str(folder)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming(str(folder)) == []
+    assert list(temporary.iterdir()) == []
+    assert stream.finish() is None  # the build then indexes the written site
 
 
 
