@@ -351,6 +351,41 @@ def test_pages_of_another_language_than_the_streamed_copies_use_the_copies_path(
     assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
 
 
+def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # A hook fails on the sixth playbill, once five were streamed: the build's error
+    # (on_build_error) stops Pagefind's child, and its copies go with it.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    (root / "hooks.py").write_text(textwrap.dedent("""
+        seen = []
+        def on_page_markdown(markdown, page, config, files):
+            if "/inc-" in page.url:
+                seen.append(page.url)
+                if len(seen) == 6:
+                    raise RuntimeError("hook failed")
+            return markdown
+        """))
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("hooks:\n  - hooks.py\n")
+    started: list[fulltext.StreamedCopies] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object) -> None:
+        add(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        build_site(root, site_dir=tmp_path / "site")
+    assert len(started) == 5 and started[-1].run is not None  # playbills were streamed
+    process = started[-1].run._process
+    assert process is not None and process.poll() is not None  # the child was stopped
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 def test_a_playbill_changed_after_it_was_streamed_is_indexed_as_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     # A hook changes one playbill's body once it was converted (and streamed): its copy

@@ -8,7 +8,10 @@ reference (the regular expression, the formatter) kept in the test.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 import zlib
 from datetime import date, datetime, timezone
@@ -223,6 +226,33 @@ def test_cancelling_the_stream_of_copies_stops_its_child_and_leaves_no_files(
     assert _processes_naming(str(folder)) == []
     assert list(temporary.iterdir()) == []
     assert stream.finish() is None  # the build then indexes the written site
+
+
+def test_a_build_that_ends_while_streaming_leaves_no_pagefind_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Some playbills are streamed, then the process that sent them ends without a word
+    # (Ctrl-C skips on_build_error): the child sees its input end, starts no Pagefind
+    # and removes its copies itself.
+    temporary = tmp_path / "own-temp"
+    temporary.mkdir()
+    sender = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import tempfile, zlib
+            tempfile.tempdir = {str(temporary)!r}
+            from mkdocs_pmtheater.publish.fulltext import StreamedCopies
+            stream = StreamedCopies({str(tmp_path / "bundle")!r}, "en")
+            stream.add("incidents/a.yaml", "incidents/a/index.html",
+                       (zlib.compress(b"<article data-pagefind-body>one</article>"),))
+            assert stream.exact and stream.run is not None
+            print(stream.run._process.pid)
+            """)], capture_output=True, text=True, timeout=60, check=True)
+    assert sender.stdout.strip().isdigit()  # it started a child, then ended
+    deadline = time.monotonic() + 30
+    while list(temporary.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(temporary.iterdir()) == []
+    assert _processes_naming(str(temporary)) == []
+    assert not (tmp_path / "bundle").exists()
 
 
 

@@ -238,7 +238,10 @@ def index_then_tighten(arguments: list[str]) -> int:
     elif arguments[:1] == ["--pmt-stream"]:
         site = Path(arguments[arguments.index("--site") + 1])
         if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2]):
-            return 3  # the build stopped sending (it failed, or fell back): no Pagefind
+            # The build stopped sending: it failed, fell back, or was interrupted (Ctrl-C
+            # ends it without on_build_error): no Pagefind, and no copies left behind.
+            shutil.rmtree(site, ignore_errors=True)
+            return 3
         arguments = arguments[3:]
     status = subprocess.call([sys.executable, "-m", "pagefind", *arguments],
                              stdin=subprocess.DEVNULL)
