@@ -30,6 +30,7 @@ from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
 from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
 from mkdocs_pmtheater.publish.fulltext import (
     StreamedCopies,
+    html_language,
     join_parts,
     pagefind_available,
     start_index,
@@ -285,3 +286,18 @@ def test_a_page_packed_around_its_slot_reads_as_the_text_filled_in(
     assert page.content == text.replace(_SLOT, block, 1)
     page.pack()
     assert page.content == text.replace(_SLOT, block, 1)
+
+
+@pytest.mark.parametrize(("tag", "language"), [
+    ('<html lang="en" class="no-js">', "en"),
+    ("<HTML LANG=de>", "de"),
+    ('<html class="x" lang="fr" lang="en">', "fr"),  # an HTML parser keeps the first
+    ("<html>", None),
+    ('<html data-lang="en">', None),
+])
+def test_the_language_pagefind_reads_from_a_written_pages_html_tag(
+        tag: str, language: str | None) -> None:
+    # The streamed copies carry <html lang> of the theme's language; a written page must
+    # give Pagefind the same one, else the copies made from its own tag are used.
+    assert html_language(tag) == language
+    assert StreamedCopies("bundle", "en").matches(tag) == (language == "en")

@@ -553,8 +553,8 @@ class _HtmlLanguage(HTMLParser):
         self.languages: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "html":
-            self.languages.append(dict(attrs).get("lang"))
+        if tag == "html":  # the first ``lang``, as an HTML parser keeps it (not dict's last)
+            self.languages.append(next((v for k, v in attrs if k == "lang"), None))
 
 
 def html_language(tag: str) -> str | None:
