@@ -386,6 +386,35 @@ def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+def test_build_dirty_gives_the_bundle_of_the_written_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # `mkdocs build --dirty` into a built site (the old bundle is there): the bundle
+    # is the one a full build's written site gives.
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    written = build_site(root, site_dir=tmp_path / "written")
+    monkeypatch.undo()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    built = build_site(root, site_dir=tmp_path / "site")
+    calls = _count_site_indexing(monkeypatch)
+    taken = _paths_taken(monkeypatch)
+    monkeypatch.chdir(root)
+    build(load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site")), dirty=True)
+    # MkDocs converts generated pages again even when dirty: every playbill is streamed.
+    assert (taken, calls) == ({"stream": 1, "copies": 0}, [])
+    assert _bundle(built.site_dir) == _bundle(written.site_dir)
+    assert _bundle(built.site_dir)[2] == {"en": 12}
+    assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
+
+
 def test_a_playbill_changed_after_it_was_streamed_is_indexed_as_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     # A hook changes one playbill's body once it was converted (and streamed): its copy
