@@ -8,10 +8,12 @@
   templates, ``allow_html``, a body another plugin changed, and markup the fast cut
   is unsure of go to ``search_slim``: real builds of the example site, a generated
   200-incident site and hostile incident text against builds that do not slim.
-* Pagefind runs on copies of the playbills beside the build
-  (``publish/fulltext.py``, ``PlaybillCopies``): its bundle must be the one it makes
-  from the written site, and a theme that adds Pagefind attributes of its own makes
-  the build index the written site instead.
+* Pagefind runs on copies of the playbills beside the build (``publish/fulltext.py``,
+  ``StreamedCopies`` sent as pages are converted, ``PlaybillCopies`` as fallback):
+  its bundle must be the one it makes from the written site (both plugin orders,
+  "Referenced by" filled in, a ``custom_dir`` override of its partial), and a theme
+  that adds Pagefind attributes of its own, or a playbill changed after it was
+  streamed, makes the build index the written site instead.
 """
 
 from __future__ import annotations
@@ -235,23 +237,209 @@ def _count_site_indexing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts of the Pagefind paths a build took: ``stream`` (StreamedCopies gave the
+    bundle), ``copies`` (PlaybillCopies started), and, through index_site, ``site``."""
+    taken = {"stream": 0, "copies": 0}
+    finish, start = fulltext.StreamedCopies.finish, fulltext.PlaybillCopies.start
+
+    def spy_finish(self: fulltext.StreamedCopies) -> fulltext.IndexReport | None:
+        report = finish(self)
+        taken["stream"] += report is not None
+        return report
+
+    def spy_start(self: fulltext.PlaybillCopies, html_tag: str) -> None:
+        taken["copies"] += 1
+        start(self, html_tag)
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "finish", spy_finish)
+    monkeypatch.setattr(fulltext.PlaybillCopies, "start", spy_start)
+    return taken
+
+
+REFERENCES_OVERRIDE = """
+<div class="my-refs"><h2 id="referenced-by">Cited by</h2>
+{% for ref in references %}<a href="{{ ref.url }}">{{ ref.title }}</a> zyzzyva {% endfor %}
+</div>
+"""
+"""A referenced-by partial that Pagefind indexes (no data-pagefind-ignore): the block
+changes the bundle, so the streamed copies of those playbills must hold it."""
+
+
+def _referenced_site(root: Path, plugins: list[str], override: bool) -> list[str]:
+    """A generated site of 12 incidents, some linked to from Markdown pages (their
+    "Referenced by" is filled in), in the given plugin order; returns the linked ids."""
+    write_site(root, 12)
+    ids = sorted(line.split(": ", 1)[1] for path in (root / "docs/incidents").rglob("*.yaml")
+                 for line in path.read_text().splitlines() if line.startswith("id: "))
+    assert len(ids) == 12
+    links = "".join(f"* [{i}](incident:{i})\n" for i in ids[:5])
+    (root / "docs/runbooks/refs.md").write_text(f"# Known incidents\n\n{links}")
+    (root / "docs/runbooks/one.md").write_text(f"# One\n\n[it](incident:{ids[0]})\n")
+    config = (root / "mkdocs.yml").read_text()
+    config = config.replace("plugins:\n  - search\n  - pmtheater\n",
+                            "plugins:\n" + "".join(f"  - {p}\n" for p in plugins))
+    assert all(f"  - {p}\n" in config for p in plugins)
+    if override:
+        partial = root / "overrides/pmtheater/partials/referenced-by.html"
+        partial.parent.mkdir(parents=True)
+        partial.write_text(REFERENCES_OVERRIDE)
+        config = config.replace("  name: material\n",
+                                "  name: material\n  custom_dir: overrides\n")
+        assert "custom_dir" in config
+    (root / "mkdocs.yml").write_text(config)
+    return ids[:5]
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["packaged", "custom_dir"])
+@pytest.mark.parametrize("plugins", [["search", "pmtheater"], ["pmtheater", "search"]])
 def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str,
+        plugins: list[str], override: bool) -> None:
     # A temporary folder of this test's own: other builds on the machine (engineers'
     # benchmarks) leave copies in the shared one while they run.
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = write_site(tmp_path / "generated", 12)
+    root = tmp_path / "generated"
+    linked = _referenced_site(root, plugins, override)
     calls = _count_site_indexing(monkeypatch)
+    taken = _paths_taken(monkeypatch)
+    streamed = build_site(root, site_dir=tmp_path / "streamed")
+    # Pagefind ran on the copies streamed while pages were converted, and only there.
+    assert (taken, calls) == ({"stream": 1, "copies": 0}, [])
+    # The copies made once the first page is written, the fallback (the stream is
+    # refused, as when its child fails) ...
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
     copies = build_site(root, site_dir=tmp_path / "copies")
-    assert calls == []  # Pagefind ran on the copies
+    assert (taken, calls) == ({"stream": 1, "copies": 1}, [])
+    # ... and the written site, as before either.
     monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
                         lambda self, files, config: None)
     written = build_site(root, site_dir=tmp_path / "written")
-    assert len(calls) == 1  # and here on the written site, as before
-    assert copies.warnings == written.warnings == []
+    assert len(calls) == 1
+    assert streamed.warnings == copies.warnings == written.warnings == []
+    for slug in (i.lower() for i in linked):  # "Referenced by" is filled in
+        page = (written.site_dir / "incidents" / slug / "index.html").read_text()
+        assert 'id="referenced-by"' in page and "Known incidents" in page
+        assert ("zyzzyva" in page) == override
+    assert _bundle(streamed.site_dir) == _bundle(written.site_dir)
     assert _bundle(copies.site_dir) == _bundle(written.site_dir)
-    assert _bundle(copies.site_dir)[2] == {"en": 12}
+    assert _bundle(streamed.site_dir)[2] == {"en": 12}
+    # The override is indexed (no data-pagefind-ignore): the bundle holds its words.
+    words = b"".join(gzip.decompress(p.read_bytes())
+                     for p in (streamed.site_dir / "pagefind" / "fragment").iterdir())
+    assert (words.count(b"zyzzyva") == 6) == override
+    assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
+
+
+def test_pages_of_another_language_than_the_streamed_copies_use_the_copies_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # The copies are streamed under <html lang> of the theme's language; written pages
+    # of another one (a theme that says otherwise) send the build to the copies made
+    # with the first written page's tag, which give the written site's bundle.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    monkeypatch.setattr(plugin_module, "theme_language", lambda theme: "fr")
+    calls = _count_site_indexing(monkeypatch)
+    taken = _paths_taken(monkeypatch)
+    built = build_site(root, site_dir=tmp_path / "site")
+    assert built.warnings == []
+    assert (taken, calls) == ({"stream": 0, "copies": 1}, [])
+    assert _bundle(built.site_dir)[2] == {"en": 12}
+    assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
+
+
+def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # A hook fails on the sixth playbill, once five were streamed: the build's error
+    # (on_build_error) stops Pagefind's child, and its copies go with it.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    (root / "hooks.py").write_text(textwrap.dedent("""
+        seen = []
+        def on_page_markdown(markdown, page, config, files):
+            if "/inc-" in page.url:
+                seen.append(page.url)
+                if len(seen) == 6:
+                    raise RuntimeError("hook failed")
+            return markdown
+        """))
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("hooks:\n  - hooks.py\n")
+    started: list[fulltext.StreamedCopies] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object) -> None:
+        add(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        build_site(root, site_dir=tmp_path / "site")
+    assert len(started) == 5 and started[-1].run is not None  # playbills were streamed
+    process = started[-1].run._process
+    assert process is not None and process.poll() is not None  # the child was stopped
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_build_dirty_gives_the_bundle_of_the_written_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # `mkdocs build --dirty` into a built site (the old bundle is there): the bundle
+    # is the one a full build's written site gives.
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    written = build_site(root, site_dir=tmp_path / "written")
+    monkeypatch.undo()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    built = build_site(root, site_dir=tmp_path / "site")
+    calls = _count_site_indexing(monkeypatch)
+    taken = _paths_taken(monkeypatch)
+    monkeypatch.chdir(root)
+    build(load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site")), dirty=True)
+    # MkDocs converts generated pages again even when dirty: every playbill is streamed.
+    assert (taken, calls) == ({"stream": 1, "copies": 0}, [])
+    assert _bundle(built.site_dir) == _bundle(written.site_dir)
+    assert _bundle(built.site_dir)[2] == {"en": 12}
+    assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
+
+
+def test_a_playbill_changed_after_it_was_streamed_is_indexed_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
+    # A hook changes one playbill's body once it was converted (and streamed): its copy
+    # no longer matches the written page, so the build indexes the written site.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    _referenced_site(root, ["search", "pmtheater"], False)
+    (root / "hooks.py").write_text(textwrap.dedent("""
+        def on_page_context(context, page, config, nav):
+            if "inc-2023-00002" in page.url:
+                page.content = page.content.replace("</article>", "<p>quokka</p></article>")
+            return context
+        """))
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("hooks:\n  - hooks.py\n")
+    calls = _count_site_indexing(monkeypatch)
+    taken = _paths_taken(monkeypatch)
+    built = build_site(root, site_dir=tmp_path / "site")
+    assert built.warnings == []
+    assert "quokka" in (built.site_dir / "incidents/inc-2023-00002/index.html").read_text()
+    assert (taken, len(calls)) == ({"stream": 0, "copies": 0}, 1)
+    words = b"".join(gzip.decompress(p.read_bytes())
+                     for p in (built.site_dir / "pagefind" / "fragment").iterdir())
+    assert b"quokka" in words
     assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
 
 

@@ -8,11 +8,17 @@ reference (the regular expression, the formatter) kept in the test.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import tempfile
+import textwrap
 import time
+import zlib
 from datetime import date, datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -23,6 +29,8 @@ from mkdocs.structure.pages import Page
 from mkdocs_pmtheater.load.yamlsource import _REFUSED, invisible_characters
 from mkdocs_pmtheater.plugin.packed import PackedPage, anchor_ids, make_packed
 from mkdocs_pmtheater.publish.fulltext import (
+    StreamedCopies,
+    html_language,
     join_parts,
     pagefind_available,
     start_index,
@@ -193,6 +201,61 @@ def test_cancelling_pagefind_stops_the_child_and_pagefind_under_it(tmp_path: Pat
     assert run.wait().error == "Pagefind was stopped"
 
 
+def test_cancelling_the_stream_of_copies_stops_its_child_and_leaves_no_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child that receives playbills as they are converted waits for more: a build
+    # that fails meanwhile (on_build_error cancels) must leave it neither running nor
+    # its copies on disk.
+    temporary = tmp_path / "own-temp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    stream = StreamedCopies(tmp_path / "bundle", "en")
+    stream.add("incidents/a.yaml", "incidents/a/index.html",
+               (zlib.compress(b"<article data-pagefind-body>one</article>"),))
+    assert stream.exact and stream.run is not None
+    folder = next(temporary.glob("pmtheater-pagefind-*"))
+    deadline = time.monotonic() + 30
+    while (not (folder / "incidents/a/index.html").exists()
+           and time.monotonic() < deadline):
+        time.sleep(0.01)
+    assert "one" in (folder / "incidents/a/index.html").read_text()  # written at once
+    assert _processes_naming(str(folder))  # and the child waits for more
+    stream.cancel()
+    deadline = time.monotonic() + 10
+    while _processes_naming(str(folder)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming(str(folder)) == []
+    assert list(temporary.iterdir()) == []
+    assert stream.finish() is None  # the build then indexes the written site
+
+
+def test_a_build_that_ends_while_streaming_leaves_no_pagefind_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Some playbills are streamed, then the process that sent them ends without a word
+    # (Ctrl-C skips on_build_error): the child sees its input end, starts no Pagefind
+    # and removes its copies itself.
+    temporary = tmp_path / "own-temp"
+    temporary.mkdir()
+    sender = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import tempfile, zlib
+            tempfile.tempdir = {str(temporary)!r}
+            from mkdocs_pmtheater.publish.fulltext import StreamedCopies
+            stream = StreamedCopies({str(tmp_path / "bundle")!r}, "en")
+            stream.add("incidents/a.yaml", "incidents/a/index.html",
+                       (zlib.compress(b"<article data-pagefind-body>one</article>"),))
+            assert stream.exact and stream.run is not None
+            print(stream.run._process.pid)
+            """)], capture_output=True, text=True, timeout=60, check=True)
+    assert sender.stdout.strip().isdigit()  # it started a child, then ended
+    deadline = time.monotonic() + 30
+    while list(temporary.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(temporary.iterdir()) == []
+    assert _processes_naming(str(temporary)) == []
+    assert not (tmp_path / "bundle").exists()
+
+
 
 _SLOT = "<!-- slot -->"
 _PIECES = st.lists(st.sampled_from(["<p>", "a", "…", "😀", "\ud800", _SLOT, "<!--", " -->", "\n"]),
@@ -223,3 +286,18 @@ def test_a_page_packed_around_its_slot_reads_as_the_text_filled_in(
     assert page.content == text.replace(_SLOT, block, 1)
     page.pack()
     assert page.content == text.replace(_SLOT, block, 1)
+
+
+@pytest.mark.parametrize(("tag", "language"), [
+    ('<html lang="en" class="no-js">', "en"),
+    ("<HTML LANG=de>", "de"),
+    ('<html class="x" lang="fr" lang="en">', "fr"),  # an HTML parser keeps the first
+    ("<html>", None),
+    ('<html data-lang="en">', None),
+])
+def test_the_language_pagefind_reads_from_a_written_pages_html_tag(
+        tag: str, language: str | None) -> None:
+    # The streamed copies carry <html lang> of the theme's language; a written page must
+    # give Pagefind the same one, else the copies made from its own tag are used.
+    assert html_language(tag) == language
+    assert StreamedCopies("bundle", "en").matches(tag) == (language == "en")

@@ -32,6 +32,7 @@ from ..publish.fulltext import (
     BUNDLE_DIR,
     Parts,
     PlaybillCopies,
+    StreamedCopies,
     html_start_tag,
     index_site,
     pagefind_available,
@@ -53,7 +54,7 @@ from .packed import (
 )
 from .rendercache import MemoryBytecodeCache, RenderCache
 from .serving import ServeProblems
-from .theater import MkDocsFiles, Theater, log, project_dir
+from .theater import MkDocsFiles, Theater, log, project_dir, theme_language
 
 
 class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
@@ -102,12 +103,17 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         (the same body gives the same slim form: search_slim reads nothing else)."""
         self._copies: PlaybillCopies | None = None
         """Pagefind run on copies of the playbills while the site is written (fulltext.py)."""
+        self._stream: StreamedCopies | None = None
+        """Pagefind's copies sent to its child as playbills are converted (fulltext.py);
+        :attr:`_copies` is the fallback."""
         self._converted: PackedPage | None = None
         """The generated page MkDocs converted last: packed when the next page starts."""
         self._pages_done = 0
         """Pages converted, then written (free memory is returned every TRIM_EVERY)."""
         self._writing = False
         """Whether MkDocs has started writing pages (it has copied the other files)."""
+        self._writing_checked = False
+        """Whether the first written page's ``<html>`` tag was checked for the stream."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -167,6 +173,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.production.calendar_events = self._calendar_events
             self.theater.production.field_links_cache = self._field_links
         self._pagefind = self._want_pagefind()
+        if self._stream is not None:  # a build that ended without on_post_build
+            self._stream.cancel()
+        self._stream = (StreamedCopies(f"{config.site_dir}/{BUNDLE_DIR}",
+                                       theme_language(config.theme))
+                        if self._pagefind else None)
         self._slim_search = (uses_materials_search_only(config)
                              and only_search_reads_slim_pages(config, self))
         self._fast_cut = (self._slim_search and not self.config.allow_html
@@ -277,6 +288,11 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             ours = isinstance(expected, int) and expected != 0 and hash(
                 page.content) == expected
             page.pack(split_at=SLOT)  # filled in on_env without unpacking
+            stream, theater = self._stream, self.theater
+            if stream is not None and theater is not None and src_uri in theater.playbills:
+                # Its body is final but for "Referenced by": Pagefind's child writes its
+                # copy now, on the other core, while the next pages are converted.
+                stream.add(src_uri, page.file.dest_path, page.content_parts())
             if expected is not None:
                 # From now on "unchanged" is the packed value's identity (packed.py), so
                 # that filling "Referenced by" in place keeps the fast cut.
@@ -471,6 +487,23 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return output
 
     def _confirm_copy(self, output: str, page: Page) -> None:
+        stream = self._stream
+        if stream is not None and not self._writing_checked:
+            self._writing_checked = True
+            tag = html_start_tag(output)
+            if stream.exact and tag is not None and stream.matches(tag):
+                if self._copies is not None:  # not needed: Pagefind runs on the stream
+                    self._copies.cancel()
+                    self._copies = None
+            else:  # another language, or the stream failed: copies made now
+                stream.cancel()
+                self._stream = stream = None
+        if stream is not None:
+            theater = self.theater
+            if (theater is not None and page.file.src_uri in theater.playbills
+                    and page.content):
+                stream.confirm(page.file.src_uri, page.content, output)
+            return
         copies = self._copies
         if copies is None:
             return
@@ -496,6 +529,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._copies is not None:
             self._copies.cancel()
         self._copies = self._playbill_copies(files, config) if self._pagefind else None
+        self._writing_checked = False
         return env
 
     def _playbill_copies(self, files: Files, config: MkDocsConfig) -> PlaybillCopies | None:
@@ -507,12 +541,17 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if theater is None or not theater.playbills:
             return None
         bodies: dict[str, tuple[str, str]] = {}
+        final: dict[str, tuple[str, Parts]] = {}
+        """What the stream's copies are checked against (StreamedCopies.seal)."""
         for src_uri in theater.playbills:
             file = files.get_file_from_path(src_uri)
             if file is None or not file.inclusion.is_included():
                 continue  # not written by `mkdocs build`, so not indexed either
             page = file.page
             if page is None or page.content is None:
+                if self._stream is not None:  # `build --dirty`: the written site is indexed
+                    self._stream.cancel()
+                    self._stream = None
                 return None
             self._fill_references(page)
             if isinstance(page, PackedPage):
@@ -522,20 +561,37 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             else:
                 parts = (page.content or "",)
             bodies[src_uri] = (file.dest_path, functools.partial(tuple, parts))
+            final[src_uri] = (file.dest_path, parts)
+        if self._stream is not None and not (final and self._stream.seal(final)):
+            self._stream.cancel()
+            self._stream = None
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
         if self._copies is not None:  # no Pagefind left running, no copies left behind
             self._copies.cancel()
             self._copies = None
+        if self._stream is not None:
+            self._stream.cancel()
+            self._stream = None
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         theater = self.theater
+        if self._stream is not None and not (theater is not None and self._pagefind
+                                             and theater.playbills):
+            self._stream.cancel()  # nothing to index: no child left waiting for pages
+            self._stream = None
         if theater is not None and self.dirty is not None:
             self.dirty.written(theater)
         if theater is not None and self._pagefind and theater.playbills:
             copies, self._copies = self._copies, None
-            report = copies.finish() if copies is not None else None
+            stream, self._stream = self._stream, None
+            if stream is not None:
+                if copies is not None:
+                    copies.cancel()
+                report = stream.finish()
+            else:
+                report = copies.finish() if copies is not None else None
             if report is None:  # no copies, or they might not index as the site does
                 report = index_site(config.site_dir, prefix=theater.production.prefix)
             if report.error:

@@ -38,6 +38,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
@@ -95,6 +96,12 @@ class PagefindRun:
         self._started = time.monotonic()
         self._report: IndexReport | None = None
 
+    @property
+    def stdin(self) -> IO[bytes] | None:
+        """The child's standard input while it reads copies from the build (see
+        :func:`start_index`'s ``stream``), else ``None``."""
+        return self._process.stdin if self._process is not None else None
+
     def wait(self) -> IndexReport:
         """Wait for Pagefind (at most :data:`INDEX_TIMEOUT` seconds since it started) and
         return what it did; a second call returns the same report."""
@@ -109,6 +116,9 @@ class PagefindRun:
     def _kill(self) -> None:
         """Stop the child and Pagefind under it (a process group of their own on POSIX)."""
         assert self._process is not None
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
         if os.name == "posix":
             with contextlib.suppress(OSError):
                 os.killpg(self._process.pid, signal.SIGKILL)
@@ -153,14 +163,17 @@ class PagefindRun:
 
 
 def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*.html",
-                cleanup: bool = False, copies: tuple[Path, Path] | None = None
-                ) -> PagefindRun:
+                cleanup: bool = False, copies: tuple[Path, Path] | None = None,
+                stream: tuple[Path, str] | None = None) -> PagefindRun:
     """Start Pagefind on the HTML files of ``source_dir`` matching ``glob``, writing the
     bundle to ``output`` (replacing an earlier one), and return at once.
 
     ``cleanup``: ``source_dir`` is a temporary copy, removed once Pagefind is done.
     ``copies``: (a file of copies, where their digests go): the child first writes the
     copies into ``source_dir`` (:func:`write_copies`), then runs Pagefind on them.
+    ``stream``: (where the digests go, the pages' language): the child reads the copies
+    from its standard input (a pipe, :attr:`PagefindRun.stdin`) as the build converts
+    them (:func:`receive_copies`), then runs Pagefind on them.
     Never raises: a missing package or binary, or a process that cannot start, is the
     returned run's :attr:`IndexReport.error` (a sentence for the build's log).
     """
@@ -185,10 +198,13 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # the build still writes pages, instead of at its end.
         here = str(Path(__file__).resolve().parents[2])
         first = ["--pmt-copies", str(copies[0]), str(copies[1])] if copies else []
+        if stream is not None:
+            first = ["--pmt-stream", str(stream[0]), stream[1]]
         process = subprocess.Popen(
             [sys.executable, "-c", _CHILD, here, *first, "--site", str(source),
              "--glob", glob, "--output-path", str(output)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if stream is not None else subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT,
             start_new_session=os.name == "posix")  # its own group: cancel stops both
     except Exception as exc:
         if log is not None:
@@ -214,9 +230,18 @@ def index_then_tighten(arguments: list[str]) -> int:
     bundle with ``--output-path``), then :func:`tighten_chunk_bounds` on that bundle once
     Pagefind succeeded. Returns Pagefind's exit status. What :func:`start_index` runs in
     a process of its own. Arguments that start ``--pmt-copies FILE DIGESTS`` first have
-    :func:`write_copies` write the copies Pagefind is to read."""
+    :func:`write_copies` write the copies Pagefind is to read; ``--pmt-stream DIGESTS
+    LANGUAGE``, :func:`receive_copies` (from standard input)."""
     if arguments[:1] == ["--pmt-copies"]:
         write_copies(Path(arguments[1]), Path(arguments[2]))
+        arguments = arguments[3:]
+    elif arguments[:1] == ["--pmt-stream"]:
+        site = Path(arguments[arguments.index("--site") + 1])
+        if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2]):
+            # The build stopped sending: it failed, fell back, or was interrupted (Ctrl-C
+            # ends it without on_build_error): no Pagefind, and no copies left behind.
+            shutil.rmtree(site, ignore_errors=True)
+            return 3
         arguments = arguments[3:]
     status = subprocess.call([sys.executable, "-m", "pagefind", *arguments],
                              stdin=subprocess.DEVNULL)
@@ -262,6 +287,82 @@ def write_copies(copies: Path, digests: Path) -> None:
     written = digests.with_suffix(".part")
     written.write_text(json.dumps(found), encoding="utf-8")
     os.replace(written, digests)
+
+
+SLOT = "<!-- pmtheater:referenced-by -->"
+"""Where a playbill's "Referenced by" goes (``plugin/backlinks.py``); the same text."""
+
+
+def copy_page(html_tag: str, body: str) -> str:
+    """A playbill's copy as Pagefind reads it: the page's ``<html>`` tag and its body."""
+    return (f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8"></head>'
+            f"<body>{body}</body></html>\n")
+
+
+def language_tag(language: str) -> str:
+    """The ``<html>`` start tag of a streamed copy: all that Pagefind reads of a page's
+    ``<html>`` element is its ``lang`` (checked against each written page)."""
+    return f'<html lang="{escape(language, quote=True)}">'
+
+
+def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str) -> bool:
+    """In the Pagefind child: read the playbills' bodies from ``source`` as the build
+    converts them, write each into ``folder`` as a copy (:func:`copy_page`), and, once
+    told the set is complete, the digests of the bodies the pages will hold to
+    ``digests`` (JSON, source URI -> hex). Returns False when ``source`` ended early
+    (the build failed or chose another path): then there is nothing to index.
+
+    ``source`` holds pickles written by :class:`StreamedCopies` (the build that started
+    this child, through a pipe): ``("page", src_uri, dest_path, parts)`` for a body as
+    converted (its "Referenced by" slot still empty, see :data:`SLOT`), sent again if
+    it changed; then ``("end", {src_uri: block})``: the playbills to index, each with
+    the block put in its slot (``None``: the body stays as sent). A copy is written with
+    the slot empty (the usual final body, so the common case is written once);
+    the few with a block, or whose slot stays, are written again at the end. Copy and
+    page are compared by digest in the build (:meth:`StreamedCopies.finish`)."""
+    html_tag = language_tag(language)
+    sent: dict[str, tuple[str, Parts, bytes | None]] = {}
+    """src_uri -> (path, parts, digest of the body with its slot emptied, or None when
+    the copy holds the body as sent: it has no slot)."""
+    while True:
+        try:
+            # The build's own pipe to this child (see the docstring); one pickle each.
+            message = pickle.load(source)
+        except (EOFError, pickle.UnpicklingError, OSError):
+            return False
+        if message[0] == "end":
+            blocks: dict[str, str | None] = message[1]
+            break
+        _kind, src_uri, dest_path, parts = message
+        body = join_parts(parts)
+        at = body.find(SLOT)
+        if at >= 0:
+            body = body[:at] + body[at + len(SLOT):]
+        path = folder / dest_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(copy_page(html_tag, body), encoding="utf-8", errors="surrogatepass")
+        sent[src_uri] = (dest_path, parts,
+                         PlaybillCopies.digest(body) if at >= 0 else None)
+    found: dict[str, str] = {}
+    for src_uri, (dest_path, parts, emptied) in sent.items():
+        if src_uri not in blocks:  # not published after all (the build's inclusion)
+            (folder / dest_path).unlink()
+            continue
+        block = blocks[src_uri]
+        if emptied is not None and block == "":
+            found[src_uri] = emptied.hex()
+            continue
+        body = join_parts(parts)
+        if block is not None:
+            body = body.replace(SLOT, block, 1)
+        if emptied is not None:  # the copy lacks what the page holds in the slot
+            (folder / dest_path).write_text(copy_page(html_tag, body), encoding="utf-8",
+                                            errors="surrogatepass")
+        found[src_uri] = PlaybillCopies.digest(body).hex()
+    written = digests.with_suffix(".part")
+    written.write_text(json.dumps(found), encoding="utf-8")
+    os.replace(written, digests)
+    return True
 
 
 def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
@@ -442,6 +543,193 @@ class PlaybillCopies:
         if self._digests_file is not None:
             with contextlib.suppress(OSError):
                 self._digests_file.unlink()
+
+
+class _HtmlLanguage(HTMLParser):
+    """Reads the ``lang`` of an ``<html>`` start tag (``None``: no such attribute)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.languages: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html":  # the first ``lang``, as an HTML parser keeps it (not dict's last)
+            self.languages.append(next((v for k, v in attrs if k == "lang"), None))
+
+
+def html_language(tag: str) -> str | None:
+    """The ``lang`` attribute of an ``<html ...>`` start tag (as :func:`html_start_tag`
+    gives it), or ``None``."""
+    parser = _HtmlLanguage()
+    parser.feed(tag)
+    parser.close()
+    return parser.languages[0] if len(parser.languages) == 1 else None
+
+
+class StreamedCopies:
+    """Pagefind's copies of the playbills sent to its child as the build converts them,
+    so that writing them is done before every page is converted and Pagefind starts as
+    soon as they are (at ``on_env``), instead of once the first page is written and the
+    copies then written (:class:`PlaybillCopies`, which stays the fallback).
+
+    Why not index each playbill at once with Pagefind's Python API (its service)?
+    Pagefind numbers pages in the order they are added, and its command reads a folder
+    in the file system's order (ext4: a hash of the names), not the order MkDocs
+    converts pages: a bundle made by adding pages as they come has other page numbers
+    in every index chunk than the one the written site gives. The command on a folder
+    of copies named like the pages gives that bundle.
+
+    A copy is the page's body with its "Referenced by" slot empty (filled only once
+    every page is converted, see :meth:`seal`) under ``<html lang>`` of the theme's
+    language, which the first written page must have (:meth:`matches`); each written
+    playbill is checked as by :class:`PlaybillCopies`: its body's digest must be the
+    copy's (the child's, :func:`receive_copies`), and the theme adds no
+    ``data-pagefind-`` attribute. Any doubt: :attr:`exact` turns false, and the caller
+    uses the other paths. Memory: references to the packed bodies the build holds
+    anyway, and a digest per playbill.
+    """
+
+    def __init__(self, output: str | Path, language: str) -> None:
+        """``output``: where the bundle goes (``site/pagefind``); ``language``: the
+        theme's, which the pages' ``<html lang>`` is expected to be."""
+        self.output = Path(output)
+        self.language = language
+        self.exact = True
+        self.run: PagefindRun | None = None
+        self._sent: dict[str, Parts] = {}
+        self._digests_file: Path | None = None
+        self._sealed: set[str] | None = None
+        self._confirmed: dict[str, bytes] = {}
+        self._pipe: IO[bytes] | None = None
+
+    def _start(self) -> None:
+        folder: Path | None = None
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="pmtheater-pagefind-"))
+            handle, name = tempfile.mkstemp(prefix="pmtheater-pagefind-", suffix=".json")
+            os.close(handle)
+            os.unlink(name)  # the child makes it whole, or it is missing: never half
+            self._digests_file = Path(name)
+        except OSError:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            self.exact = False
+            return
+        self.run = start_index(folder, self.output, cleanup=True,
+                               stream=(self._digests_file, self.language))
+        stdin = self.run.stdin
+        if stdin is None:  # Pagefind missing, or the child did not start
+            self.exact = False
+            return
+        self._pipe = stdin
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        if self._pipe is None and self.exact and self.run is None:
+            self._start()
+        if not self.exact or self._pipe is None:
+            return
+        try:
+            # One whole pickle per message (a Pickler kept across messages would keep a
+            # reference to every body sent, in its memo).
+            self._pipe.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            self._pipe.flush()  # now: the child writes the copy while the next is converted
+        except (OSError, ValueError, pickle.PicklingError):  # the child ended: fall back
+            self.exact = False
+
+    def add(self, src_uri: str, dest_path: str, parts: Parts) -> None:
+        """Send a converted playbill's body (as :data:`Parts`, the values as held: sent
+        once, kept by reference to know it again in :meth:`seal`) to the child."""
+        if not self.exact:
+            return
+        self._sent[src_uri] = parts
+        self._send(("page", src_uri, dest_path, parts))
+
+    def seal(self, final: dict[str, tuple[str, Parts]]) -> bool:
+        """Every page is converted: ``final`` is each playbill to index (source URI ->
+        (its path under the site, its body now, "Referenced by" filled in)). A body that
+        is the one sent with only its slot filled (the same compressed runs, by
+        identity) is known by its block; any other is sent again. Then the child writes
+        what is left and starts Pagefind. Returns :attr:`exact` (False: use another
+        path; :meth:`cancel` then)."""
+        if not self.exact:
+            return False
+        blocks: dict[str, str | None] = {}
+        for src_uri, (dest_path, parts) in final.items():
+            sent = self._sent.get(src_uri)
+            if sent is not None and len(sent) == len(parts) and all(
+                    a is b for a, b in zip(sent, parts, strict=True)):
+                blocks[src_uri] = None  # as sent
+            elif (sent is not None and len(sent) == len(parts) == 3 and sent[1] == SLOT
+                  and sent[0] is parts[0] and sent[2] is parts[2]
+                  and isinstance(parts[1], str)):
+                blocks[src_uri] = parts[1]  # the slot filled in place
+            else:
+                self._send(("page", src_uri, dest_path, parts))
+                blocks[src_uri] = None
+        self._send(("end", blocks))
+        self._sent.clear()
+        stdin = self.run.stdin if self.run is not None else None
+        if stdin is not None:
+            try:
+                stdin.close()
+            except OSError:
+                self.exact = False
+        self._sealed = set(blocks)
+        return self.exact
+
+    def matches(self, html_tag: str) -> bool:
+        """Whether a written page's ``<html>`` tag gives Pagefind the copies' language."""
+        return html_language(html_tag) == self.language
+
+    def confirm(self, src_uri: str, body: str, page: str) -> None:
+        """Check a written playbill (``page``, with ``body`` inside) as
+        :meth:`PlaybillCopies.confirm` does; the digests are compared in :meth:`finish`."""
+        if not self.exact:
+            return
+        at = page.find(body)
+        tag = html_start_tag(page)
+        if (at < 0 or tag is None or not self.matches(tag)
+                or _marks_for_pagefind(page[:at] + page[at + len(body):])):
+            self.exact = False
+        self._confirmed[src_uri] = PlaybillCopies.digest(body)
+
+    def finish(self) -> IndexReport | None:
+        """Pagefind's report, or ``None`` when the copies may not make the bundle the
+        written site would (then the caller indexes the written site)."""
+        if (self.run is None or not self.exact or self._sealed is None
+                or self._confirmed.keys() != self._sealed):
+            self.cancel()
+            return None
+        report = self.run.wait()
+        digests = _read_digests(self._digests_file)
+        if report.error is not None or digests != self._confirmed:
+            return None  # the written site is indexed (and says why, if it fails too)
+        return report
+
+    def cancel(self) -> None:
+        """Stop the child and Pagefind if they run, and remove the copies."""
+        self.exact = False
+        self._sent.clear()
+        if self.run is not None:
+            self.run.cancel()
+        if self._digests_file is not None:
+            with contextlib.suppress(OSError):
+                self._digests_file.unlink()
+
+
+def _read_digests(path: Path | None) -> dict[str, bytes] | None:
+    """The digests a Pagefind child wrote (and the file removed), or None (missing or not
+    ours: the slow path)."""
+    if path is None:
+        return None
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): bytes.fromhex(v) for k, v in found.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 SIGNATURE = b"pagefind_dcd"
