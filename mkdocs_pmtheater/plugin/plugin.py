@@ -42,6 +42,7 @@ from ..render.searchslim import search_cut, search_slim
 from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
+from .idlegc import IdleCollector
 from .nav import place_catalogue
 from .packed import (
     TRIM_EVERY,
@@ -108,6 +109,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Pages converted, then written (free memory is returned every TRIM_EVERY)."""
         self._writing = False
         """Whether MkDocs has started writing pages (it has copied the other files)."""
+        self._idle_gc: IdleCollector | None = None
+        """Under ``mkdocs serve``: full cycle collections between rebuilds (idlegc.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -123,9 +126,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serving = command == "serve"
         self._slims = {} if command == "serve" else None
         self._anchors = {} if command == "serve" else None
+        self._idle_gc = IdleCollector() if command == "serve" else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
+        if self._idle_gc is not None:  # serve: collected while idle, unless it grew (idlegc.py)
+            self._idle_gc.build_starts()
+        else:
+            gc.unfreeze()  # what an earlier build froze can be collected again
         self._pages_done, self._writing, self._converted = 0, False, None
         self._link_extension.links = self.links = self.backlinks = None
         if not self.config.enabled:
@@ -525,6 +532,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self._idle_gc is not None:
+            self._idle_gc.build_ended()
         if self._copies is not None:  # no Pagefind left running, no copies left behind
             self._copies.cancel()
             self._copies = None
@@ -543,8 +552,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                             "Set 'pagefind: false' to build without it.")
             else:
                 log.debug(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
+        if self._idle_gc is not None:  # before strict_failure, which raises
+            self._idle_gc.build_ended()
         if theater is not None and config.strict:
             theater.strict_failure()
+
+    def on_shutdown(self) -> None:
+        if self._idle_gc is not None:
+            self._idle_gc.stop()
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater
