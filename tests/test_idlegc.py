@@ -77,6 +77,5 @@ def test_a_growing_permanent_generation_is_unfrozen_by_the_rebuild() -> None:
     collector.build_starts()
     assert collector.fallbacks == 1
     assert gc.get_freeze_count() == 0
-    gc.collect()
-    assert gone() is None
+    assert gone() is None  # collected by the rebuild, before on_files freezes again
     collector.stop()

@@ -11,7 +11,12 @@ seconds; a rebuild that starts first cancels it. The cycles of a previous build
 (garbage that only a full pass frees) then wait in the permanent generation until the
 server is idle; should the permanent generation grow past :data:`GROWTH` times its
 size after the last idle collection (saves faster than the delay, build after build),
-the rebuild unfreezes it as before, so memory stays bounded.
+the rebuild unfreezes it and collects, so memory stays bounded.
+
+Before, each rebuild unfroze and ``on_files`` froze again, usually before the
+collector's thresholds called for a full pass: the previous build's cycles were frozen
+again, never freed, and a long session grew (2,000 incidents: 395 to 738 MiB over 20
+title edits, the permanent generation 28,000 objects larger per rebuild).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ IDLE_DELAY = 1.0
 its assets) is served first, and a save seconds later finds the collection done."""
 GROWTH = 1.5
 """Past this many times the permanent generation's size after the last idle collection,
-a rebuild unfreezes it (the collection then runs in the build, as without this)."""
+a rebuild unfreezes it and collects (the collection then runs in the build)."""
 
 
 class IdleCollector:
@@ -53,7 +58,11 @@ class IdleCollector:
                 self._timer.cancel()
                 self._timer = None
             if gc.get_freeze_count() > GROWTH * self._baseline:
+                # Collected here, not left to the collector's thresholds: on_files freezes
+                # again, often before a full pass, and frozen cycles were never freed
+                # (before this module, RSS grew 17 MiB per 2,000-incident rebuild).
                 gc.unfreeze()
+                gc.collect()
                 self.fallbacks += 1
 
     def build_ended(self) -> None:
