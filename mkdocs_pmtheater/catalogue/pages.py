@@ -259,10 +259,15 @@ class Catalogue:
                     url(incident), incident.title, incident.id)
             return found
 
+        def incident_links(incidents: Sequence[Incident]) -> Markup:
+            """:func:`incident_link` of each, joined with ", " (one call per table cell)."""
+            return Markup(", ").join([incident_link(i) for i in incidents])
+
         context: dict[str, Any] = {
             "incidents": self.incidents,
             "url": url,
             "incident_link": incident_link,
+            "incident_links": incident_links,
             "clock": self.clock,
             "today": self.today,
             "severities": self.severities,
