@@ -143,7 +143,11 @@ class RelatedMemo:
     their features (:func:`_raw_features`: weights and how each is shown), the options
     and the labels. An edit that leaves those equal (a scene, an action item, a
     milestone) gives the same answer, with this build's incident objects in it; any
-    other edit computes it again, whole (every weight depends on every incident).
+    other edit computes the scores again (every weight may depend on the edit, through
+    the counts of the features it added or removed), but gives back each vector whose
+    inputs are unchanged (:attr:`vectors`) and the reasons of each pair of such vectors
+    (:attr:`reasons`): the same objects, so the same floats and words as a fresh
+    computation, without weighing 2,000 incidents and wording 10,000 reasons again.
     """
 
     def __init__(self) -> None:
@@ -155,6 +159,7 @@ class RelatedMemo:
         self.reused = 0
         """Builds that reused the answer (for tests)."""
         self.count = 0
+        """How many incidents the last computation had (each IDF depends on it)."""
         self.df: Counter[str] = Counter()
         """How many incidents had each feature when the answer was computed."""
         self.vectors: dict[int, tuple[tuple[dict[str, float], dict[str, str]], _Vector]] = {}
