@@ -9,8 +9,10 @@ import gc
 import time
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from conftest import SiteFactory, minimal_incident
 
 from mkdocs_pmtheater.plugin.idlegc import GROWTH, IdleCollector
 
@@ -79,3 +81,49 @@ def test_a_growing_permanent_generation_is_unfrozen_by_the_rebuild() -> None:
     assert gc.get_freeze_count() == 0
     assert gone() is None  # collected by the rebuild, before on_files freezes again
     collector.stop()
+
+
+def test_serve_builds_collect_once_idle_and_keep_memory_flat(site: SiteFactory) -> None:
+    """The plugin under ``mkdocs serve --dirty`` (MkDocs' build function called as serve
+    calls it, in this process): once a build ends and the server is idle, the garbage
+    cycles of earlier builds are freed, and the frozen objects do not grow build after
+    build."""
+    import os
+
+    import yaml
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    site.incident("a.yaml", minimal_incident("INC-A", "First title"))
+    site.incident("b.yaml", minimal_incident("INC-B", "Second outage"))
+    (site.root / "mkdocs.yml").write_text(yaml.safe_dump(site.config, sort_keys=False))
+    here = os.getcwd()
+    os.chdir(site.root)
+    try:
+        def config() -> Any:
+            return load_config(str(site.root / "mkdocs.yml"),
+                               site_dir=str(site.root / "site"))
+
+        first = config()
+        first.plugins.on_startup(command="serve", dirty=True)
+        plugin = first.plugins["pmtheater"]
+        collector = plugin._idle_gc
+        assert collector is not None
+        collector.delay = 0.05
+        build(first, dirty=True)
+        frozen = []
+        for n in range(4):
+            assert wait_until(lambda n=n: collector.collections == n + 1)
+            frozen.append(gc.get_freeze_count())
+            gone = frozen_garbage()  # what a build leaves: cycles frozen with the rest
+            site.incident("a.yaml", minimal_incident("INC-A", f"Title {n}"))
+            build(config(), dirty=True)
+            assert wait_until(lambda n=n: collector.collections == n + 2)
+            assert gone() is None
+        # The same site rebuilt: the permanent generation holds the same objects, give
+        # or take a few per cent (it grew by a whole build's garbage each time before).
+        assert max(frozen) < 1.1 * min(frozen)
+        assert collector.fallbacks == 0
+    finally:
+        plugin.on_shutdown()
+        os.chdir(here)
