@@ -89,6 +89,17 @@ class Serve:
         """MkDocs' own build times so far, in seconds."""
         return [float(m.group(1)) for line in list(self.log) if (m := BUILT.search(line))]
 
+    def rss_mib(self) -> float:
+        """The server's resident memory now, in MiB (Linux; 0 elsewhere)."""
+        try:
+            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
     def built_cpu(self) -> list[float]:
         """The CPU time of each build so far (the server process's), in seconds."""
         return [float(m.group(2)) for line in list(self.log) if (m := BUILT.search(line))]
@@ -132,7 +143,7 @@ def save(path: Path, text: str) -> None:
 
 
 def measure(root: Path, mode: str, edits: int, timeout: float,
-            log: Path | None = None) -> dict[str, Any]:
+            log: Path | None = None, pause: float = 0.0) -> dict[str, Any]:
     incidents = sorted((root / "docs" / "incidents").glob("*/inc-*.yaml"))
     # Incidents spread over the site (not only the first), each edited once.
     chosen = [incidents[(i * 7919) % len(incidents)] for i in range(edits)]
@@ -162,12 +173,13 @@ def measure(root: Path, mode: str, edits: int, timeout: float,
             rows.append({"file": path.name, "playbill_s": playbill, "index_s": index,
                          "mkdocs_build_s": serve.built()[builds],
                          "mkdocs_build_cpu_s": serve.built_cpu()[builds],
-                         "load": os.getloadavg()[0]})
+                         "load": os.getloadavg()[0], "rss_mib": serve.rss_mib()})
             # Put the file back and let that rebuild finish before the next edit.
             builds = len(serve.built())
             save(path, original)
             serve.wait("the rebuild after restoring", lambda n=builds: len(serve.built()) > n,
                        timeout)
+            time.sleep(pause)  # an author reading the page before the next save (untimed)
         tracebacks = sum("Traceback" in line for line in serve.log)
     finally:
         serve.stop()
@@ -188,6 +200,9 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds any one wait may take (the first build is long)")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds to wait, untimed, between one edit's rebuilds and the "
+                             "next edit (an author reading the page: the server is idle)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--log", type=Path, help="write mkdocs serve's log here (one file per "
                                                  "mode: the name gets the mode's suffix)")
@@ -198,13 +213,14 @@ def main() -> None:
         print(f"mkdocs serve{' --dirty' if mode == 'dirty' else ''}, {args.count} incidents: "
               f"first build …", flush=True)
         log = args.log.with_suffix(f".{mode}.log") if args.log else None
-        result = measure(root, mode, args.edits, args.timeout, log)
+        result = measure(root, mode, args.edits, args.timeout, log, args.pause)
         results.append(result)
         print(f"  first build {result['first_build_s']:.1f} s")
         for row in result["edits"]:
             print(f"  edit {row['file']}: playbill {row['playbill_s']:.2f} s, index "
                   f"{row['index_s']:.2f} s (MkDocs' rebuild {row['mkdocs_build_s']:.2f} s, "
-                  f"CPU {row['mkdocs_build_cpu_s']:.2f} s, load {row['load']:.1f})")
+                  f"CPU {row['mkdocs_build_cpu_s']:.2f} s, load {row['load']:.1f}, "
+                  f"server RSS {row['rss_mib']:.0f} MiB)")
         print(f"  median rebuild CPU time {result['median_build_cpu_s']:.2f} s")
         print(f"  median edit-to-visible {result['median_visible_s']:.2f} s against "
               f"{result['target_s']:.0f} s: {'met' if result['met'] else 'MISSED'}"

@@ -198,18 +198,35 @@ def test_related_memo_of_serve_gives_what_a_fresh_computation_gives() -> None:
         ("the title", lambda d: d.update(title=datas[9]["title"] + " again"), False),
         ("nothing", lambda d: None, True),
         ("the order of the tags", lambda d: d.update(tags=d["tags"][::-1]), False),
+        # Edits that change features other incidents have (their counts, so those
+        # incidents' weights): only incidents without any of them keep their vectors.
+        ("the title, to another's", lambda d: d.update(title=datas[50]["title"]), False),
+        ("the summary", lambda d: d.update(summary=datas[60]["summary"]), False),
+        ("the tags, to another's", lambda d: d.update(tags=list(datas[70].get("tags", ()))),
+         False),
+        ("the services, to another's", lambda d: d.update(services=datas[80]["services"]),
+         False),
+        ("the title put back", lambda d: d.update(title=title_of_3), False),
     ]
+    title_of_3 = datas[3]["title"]
     for what, edit, reused in edits:
-        target = datas[with_tags if "tags" in what else 3]
+        target = datas[with_tags if "order of the tags" in what else 3]
         edit(target)
         incidents = load_incident_data(loader, datas)
         before = memo.reused
         served = related_incidents(incidents, features=cache, memo=memo)
         assert (memo.reused == before + 1) is reused, what
         assert as_ids(served) == as_ids(related_incidents(incidents)), what
+        if not reused:  # weighed again, but unaffected incidents keep their vectors
+            assert 0 < memo.vectors_reused < len(incidents), what
         # Every related incident is this build's object, not the one of the memo's build.
         current = {id(i) for i in incidents}
         assert all(id(r.incident) in current for found in served.values() for r in found)
+    # One incident fewer: every weight changes (the count is in each IDF), none is kept.
+    incidents = load_incident_data(loader, datas[:-1])
+    served = related_incidents(incidents, features=cache, memo=memo)
+    assert as_ids(served) == as_ids(related_incidents(incidents))
+    assert memo.vectors_reused == 0
     assert any(served.values())
 
 

@@ -55,6 +55,13 @@ def counting_card(self, macro, card, *args):
         return macro(*given)
     return real_card(self, rendering, card, *args)
 CardCache.card = counting_card
+real_row = CardCache.row
+def counting_row(self, macro, incident):
+    def rendering(*given):
+        print("PMT-ROW " + incident.id, file=sys.stderr, flush=True)
+        return macro(*given)
+    return real_row(self, rendering, incident)
+CardCache.row = counting_row
 """ + TIMED_SERVE
 """MkDocs' serve with each incident file parsed, page written, playbill rendered and
 board card rendered logged, and the end of each build marked (benchmarks/serve.py)."""
@@ -85,6 +92,11 @@ class Server(Serve):
         """Ids of the incidents whose board cards were rendered (not reused), in order."""
         return [line.split(" ", 1)[1] for line in list(self.log)
                 if line.startswith("PMT-CARD ")]
+
+    def rows(self) -> list[str]:
+        """Ids of the incidents whose index rows were rendered (not reused), in order."""
+        return [line.split(" ", 1)[1] for line in list(self.log)
+                if line.startswith("PMT-ROW ")]
 
     def renders(self) -> list[str]:
         """Ids of the incidents whose playbill body was rendered, in order."""
@@ -456,11 +468,13 @@ def test_served_site_equals_a_fresh_build_after_edits(
         title = datas[7]["title"]
         edit(4, lambda d: d["timeline"][0].update(action="Paged the on-call engineer."))
         assert_as_fresh_build("a scene's words")
-        first_cards = len(srv.cards())
+        first_cards, first_rows = len(srv.cards()), len(srv.rows())
         edit(7, lambda d: d.update(title=f"Edited: {datas[3]['title']}"))
         assert_as_fresh_build("a title")
-        # The board's cards of the other incidents were reused (and came out the same).
+        # The board's cards and the index's rows of the other incidents were reused (and
+        # came out the same).
         assert first_cards > 0 and set(srv.cards()[first_cards:]) <= {ids[7]}
+        assert first_rows > 0 and srv.rows()[first_rows:] == [ids[7]]
         edit(2, lambda d: d.update(impact=f"As in [that one](incident:{ids[5]}) and "
                                           "[a lost one](incident:NOPE-1)."))
         assert_as_fresh_build("links added")

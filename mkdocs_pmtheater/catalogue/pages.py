@@ -81,9 +81,10 @@ def _minutes(delta: timedelta | None) -> str:
 
 
 class CardCache:
-    """The action-item board's cards (``pmtheater/partials/board-card.html``) as rendered,
-    kept across the builds of one ``mkdocs serve``: a board of 2,000 incidents has
-    thousands of cards, and an edit changes those of one incident.
+    """The action-item board's cards (``pmtheater/partials/board-card.html``) and the
+    index's rows (``pmtheater/partials/index-row.html``) as rendered, kept across the
+    builds of one ``mkdocs serve``: a board of 2,000 incidents has thousands of cards,
+    and an edit changes those of one incident.
 
     A card is reused only for the very same incident object (the loader gives the same
     object only for the same bytes) and item, the same status, owner key and overdue
@@ -93,8 +94,8 @@ class CardCache:
 
     def __init__(self) -> None:
         self._key: Any = None
-        self._cards: dict[tuple[int, str, bool, str], tuple[Incident, Markup]] = {}
-        self._used: dict[tuple[int, str, bool, str], tuple[Incident, Markup]] = {}
+        self._cards: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
+        self._used: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
         self.hits = 0
         """Cards reused in this build (for tests)."""
 
@@ -119,6 +120,20 @@ class CardCache:
         # The incident is kept with the card: its items (whose ids are the keys) stay
         # alive, so an id is never reused by another item while the entry lives.
         self._used[key] = (card.incident, html)
+        return html
+
+    def row(self, macro: Callable[..., Markup], incident: Incident) -> Markup:
+        """An index row (``pmtheater/partials/index-row.html``): ``macro(incident)``, or
+        what it gave before for the very same incident object (the index has a row per
+        incident, and an edit changes one)."""
+        key = ("index-row", id(incident))
+        kept = self._cards.get(key)
+        if kept is not None and kept[0] is incident:
+            self.hits += 1
+            html = kept[1]
+        else:
+            html = macro(incident)
+        self._used[key] = (incident, html)  # kept alive with it: its id is not reused
         return html
 
 
@@ -248,9 +263,26 @@ class Catalogue:
                 urls[incident.id] = site.url(self.sources[incident.id], page) or ""
             return urls[incident.id] + (f"#{fragment}" if fragment else "")
 
+        links: dict[int, Markup] = {}
+
+        def incident_link(incident: Incident) -> Markup:
+            """``<a href="{url}" title="{title}">{id}</a>``, escaped as Jinja escapes, made
+            once per incident and page: the themes page links each incident ~17 times."""
+            found = links.get(id(incident))
+            if found is None:
+                found = links[id(incident)] = Markup('<a href="{}" title="{}">{}</a>').format(
+                    url(incident), incident.title, incident.id)
+            return found
+
+        def incident_links(incidents: Sequence[Incident]) -> Markup:
+            """:func:`incident_link` of each, joined with ", " (one call per table cell)."""
+            return Markup(", ").join([incident_link(i) for i in incidents])
+
         context: dict[str, Any] = {
             "incidents": self.incidents,
             "url": url,
+            "incident_link": incident_link,
+            "incident_links": incident_links,
             "clock": self.clock,
             "today": self.today,
             "severities": self.severities,
@@ -312,6 +344,7 @@ class Catalogue:
             "series": series,
             "months": [(m, months.counts[m]) for m in reversed(months.months)
                        if m in months.counts],
+            "cached_row": self.cards.row if self.cards is not None else None,
             "search_data": site.url(SEARCH_DATA, page) or "",
             "search_script": site.url(SEARCH_SCRIPT, page) or "",
             # Pagefind's bundle, written after the build (publish/fulltext.py): the index

@@ -43,6 +43,7 @@ from ..render.searchslim import search_cut, search_slim
 from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
+from .idlegc import IdleCollector
 from .nav import place_catalogue
 from .packed import (
     TRIM_EVERY,
@@ -114,6 +115,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Whether MkDocs has started writing pages (it has copied the other files)."""
         self._writing_checked = False
         """Whether the first written page's ``<html>`` tag was checked for the stream."""
+        self._idle_gc: IdleCollector | None = None
+        """Under ``mkdocs serve``: full cycle collections between rebuilds (idlegc.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -129,9 +132,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._serving = command == "serve"
         self._slims = {} if command == "serve" else None
         self._anchors = {} if command == "serve" else None
+        self._idle_gc = IdleCollector() if command == "serve" else None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        gc.unfreeze()  # what the last `mkdocs serve` build froze can be collected again
+        if self._idle_gc is not None:  # serve: collected while idle, unless it grew (idlegc.py)
+            self._idle_gc.build_starts()
+        else:
+            gc.unfreeze()  # what an earlier build froze can be collected again
         self._pages_done, self._writing, self._converted = 0, False, None
         self._link_extension.links = self.links = self.backlinks = None
         if not self.config.enabled:
@@ -568,6 +575,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self._idle_gc is not None:
+            self._idle_gc.build_ended()
         if self._copies is not None:  # no Pagefind left running, no copies left behind
             self._copies.cancel()
             self._copies = None
@@ -599,8 +608,19 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                             "Set 'pagefind: false' to build without it.")
             else:
                 log.debug(f"Pagefind indexed {report.pages} playbills into {BUNDLE_DIR}/")
+        if self._idle_gc is not None:  # before strict_failure, which raises
+            self._idle_gc.build_ended()
         if theater is not None and config.strict:
             theater.strict_failure()
+
+    def on_shutdown(self) -> None:
+        """The server stopped. MkDocs keeps plugin instances that have ``on_startup`` for
+        the rest of the process, so a later build through MkDocs' API (without
+        ``on_startup``) reuses this one: it must not build as if it were serving (no
+        Pagefind, serve's caches)."""
+        if self._idle_gc is not None:
+            self._idle_gc.stop()
+        self.on_startup(command="build", dirty=False)
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation | None:
         theater = self.theater
