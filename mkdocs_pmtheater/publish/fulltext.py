@@ -269,7 +269,7 @@ def write_copies(copies: Path, digests: Path) -> None:
     the page would hold it, then the digests of their bodies to ``digests`` (JSON,
     source URI -> hex), for the build to compare with the written pages. On the other
     core: 2,000 copies decompressed and written are 0.6 s or more of the build's own
-    thread, and several seconds on a thread of its (the GIL is held for most of it)."""
+    thread, and several seconds on a thread of its own (the GIL is held for most of it)."""
     folder = copies.parent
     with copies.open("rb") as stream:
         # Written by this build into its own mkdtemp folder (0700) a moment ago.
