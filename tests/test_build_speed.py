@@ -296,12 +296,7 @@ def _referenced_site(root: Path, plugins: list[str], override: bool) -> list[str
 def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str,
         plugins: list[str], override: bool) -> None:
-    # A temporary folder of this test's own: other builds on the machine (engineers'
-    # benchmarks) leave copies in the shared one while they run.
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = tmp_path / "generated"
-    linked = _referenced_site(root, plugins, override)
+    root, linked = _referenced_site_own_tmp(tmp_path, monkeypatch, plugins, override)
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
     streamed = build_site(root, site_dir=tmp_path / "streamed")
@@ -332,15 +327,24 @@ def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
     assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
 
 
+def _referenced_site_own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                             plugins: list[str] | None = None,
+                             override: bool = False) -> tuple[Path, list[str]]:
+    """:func:`_referenced_site` in ``tmp_path/generated``, with a temporary folder of the
+    test's own for Pagefind's copies (other builds on the machine leave theirs in the
+    shared one while they run); returns the site's root and the linked ids."""
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    root = tmp_path / "generated"
+    return root, _referenced_site(root, plugins or ["search", "pmtheater"], override)
+
+
 def test_pages_of_another_language_than_the_streamed_copies_use_the_copies_path(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     # The copies are streamed under <html lang> of the theme's language; written pages
     # of another one (a theme that says otherwise) send the build to the copies made
     # with the first written page's tag, which give the written site's bundle.
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = tmp_path / "generated"
-    _referenced_site(root, ["search", "pmtheater"], False)
+    root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
     monkeypatch.setattr(plugin_module, "theme_language", lambda theme: "fr")
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
@@ -355,10 +359,7 @@ def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     # A hook fails on the sixth playbill, once five were streamed: the build's error
     # (on_build_error) stops Pagefind's child, and its copies go with it.
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = tmp_path / "generated"
-    _referenced_site(root, ["search", "pmtheater"], False)
+    root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
     (root / "hooks.py").write_text(textwrap.dedent("""
         seen = []
         def on_page_markdown(markdown, page, config, files):
@@ -393,10 +394,7 @@ def test_build_dirty_gives_the_bundle_of_the_written_site(
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = tmp_path / "generated"
-    _referenced_site(root, ["search", "pmtheater"], False)
+    root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
     monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
                         lambda self, files, config: None)
     monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
@@ -419,10 +417,7 @@ def test_a_playbill_changed_after_it_was_streamed_is_indexed_as_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     # A hook changes one playbill's body once it was converted (and streamed): its copy
     # no longer matches the written page, so the build indexes the written site.
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    root = tmp_path / "generated"
-    _referenced_site(root, ["search", "pmtheater"], False)
+    root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
     (root / "hooks.py").write_text(textwrap.dedent("""
         def on_page_context(context, page, config, nav):
             if "inc-2023-00002" in page.url:
