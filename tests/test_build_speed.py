@@ -327,6 +327,13 @@ def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
     assert not list(Path(fulltext.tempfile.gettempdir()).glob("pmtheater-pagefind-*"))
 
 
+def _add_hook(root: Path, source: str) -> None:
+    """Give the site at ``root`` an MkDocs hook module (``hooks.py``) of ``source``."""
+    (root / "hooks.py").write_text(textwrap.dedent(source))
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("hooks:\n  - hooks.py\n")
+
+
 def _referenced_site_own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              plugins: list[str] | None = None,
                              override: bool = False) -> tuple[Path, list[str]]:
@@ -360,7 +367,7 @@ def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
     # A hook fails on the sixth playbill, once five were streamed: the build's error
     # (on_build_error) stops Pagefind's child, and its copies go with it.
     root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
-    (root / "hooks.py").write_text(textwrap.dedent("""
+    _add_hook(root, """
         seen = []
         def on_page_markdown(markdown, page, config, files):
             if "/inc-" in page.url:
@@ -368,9 +375,7 @@ def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
                 if len(seen) == 6:
                     raise RuntimeError("hook failed")
             return markdown
-        """))
-    with (root / "mkdocs.yml").open("a") as config:
-        config.write("hooks:\n  - hooks.py\n")
+        """)
     started: list[fulltext.StreamedCopies] = []
     add = fulltext.StreamedCopies.add
 
@@ -418,14 +423,12 @@ def test_a_playbill_changed_after_it_was_streamed_is_indexed_as_written(
     # A hook changes one playbill's body once it was converted (and streamed): its copy
     # no longer matches the written page, so the build indexes the written site.
     root, _ = _referenced_site_own_tmp(tmp_path, monkeypatch)
-    (root / "hooks.py").write_text(textwrap.dedent("""
+    _add_hook(root, """
         def on_page_context(context, page, config, nav):
             if "inc-2023-00002" in page.url:
                 page.content = page.content.replace("</article>", "<p>quokka</p></article>")
             return context
-        """))
-    with (root / "mkdocs.yml").open("a") as config:
-        config.write("hooks:\n  - hooks.py\n")
+        """)
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
     built = build_site(root, site_dir=tmp_path / "site")
