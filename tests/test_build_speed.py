@@ -36,7 +36,7 @@ from material.plugins.search.plugin import void as material_void
 
 import mkdocs_pmtheater.plugin.plugin as plugin_module
 from mkdocs_pmtheater.publish import fulltext
-from mkdocs_pmtheater.render.searchslim import search_cut, search_slim
+from mkdocs_pmtheater.render.searchslim import appended_cut, search_cut, search_slim
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import write_site  # the benchmark's generator
@@ -638,8 +638,21 @@ def test_example_site_index_is_the_same_with_the_fast_cut(
 def test_generated_site_of_200_index_is_the_same_with_the_fast_cut(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_epoch: str) -> None:
     root = write_site(tmp_path / "generated", 200)
+    appended: list[tuple[int, int]] = []
+
+    def spy(html: str, block: str) -> str | None:
+        cut = appended_cut(html, block)
+        appended.append((len(html), len(cut or html)))
+        return cut
+
+    monkeypatch.setattr(plugin_module, "appended_cut", spy)
     fast, whole, calls = _fast_and_whole(root, tmp_path, monkeypatch)
     assert len(calls) == 200 and all(calls)
+    # The runbook every incident names: Material read it without its 200-line block.
+    [(full, read)] = appended
+    assert read < full / 5
+    runbook = fast["runbooks/api-latency/index.html"].decode()
+    assert runbook.count('class="pmt-id"') == 200
     index = json.loads(fast["search/search_index.json"])
     assert sum(doc["location"].startswith("incidents/inc-") for doc in index["docs"]) >= 800
     _assert_same_sites(fast, whole)
@@ -734,3 +747,60 @@ def test_a_playbill_another_plugin_changed_goes_to_search_slim(
     assert b"hooked" in fast["incidents/inc-2/index.html"]
     assert b"hooked" not in fast["search/search_index.json"]
     _assert_same_sites(fast, whole)
+
+
+USED_IN = """
+<section class="pmt-used-in" aria-labelledby="pmt-used-in" lang="en" dir="ltr" data-search-exclude>
+  <h2 id="pmt-used-in" data-search-exclude>Incidents that used this page</h2>
+  <ul class="pmt-used-in-list">
+""" + "".join(f"""    <li>
+      <time datetime="2024-0{n % 9 + 1}-01T10:00:00+00:00">2024-0{n % 9 + 1}-01</time>
+      <span class="pmt-severity pmt-sev-1">SEV1</span>
+      <a href="../../incidents/inc-{n}/" dir="auto"><span class="pmt-id">INC-{n}</span>: \
+Cache &amp; queue &lt;h2 id=&#34;x&#34;&gt; {n}</a>
+      <span class="pmt-status pmt-status-draft">draft</span>
+    </li>
+""" for n in range(12)) + """  </ul>
+</section>
+"""
+"""A block as ``used-in.html`` writes it (escaped titles, a status)."""
+
+
+@pytest.mark.parametrize("own", [
+    "<h1 id=\"runbook\">Runbook</h1>\n<p>Restart the <code>api</code>.</p>",
+    "<h2 id=\"steps\">Steps</h2><ul><li>one</li><li>two",  # open elements
+    "<div data-search-exclude><p>skipped, left open</p>",
+    "<section data-search-exclude><h3 id=\"s\" data-search-exclude>x</h3>",
+    "<pre><code>kept as typed",
+    "<p>text &amp; more</p>\n\n",
+    "",
+])
+def test_a_block_appended_to_any_page_gives_the_same_entries_cut(own: str) -> None:
+    """Runbooks get "Incidents that used this page" appended; Material's search reads it
+    cut (appended_cut) when the page's own markup leaves the parser at a tag boundary:
+    the entries are those of the whole page, whatever is left open before the block."""
+    html = own + USED_IN
+    cut = appended_cut(html, USED_IN)
+    assert cut is not None and len(cut) < len(html) / 3
+    assert material_entries(cut) == material_entries(html)
+    assert "Cache" not in json.dumps(material_entries(html))  # the block is left out
+
+
+@pytest.mark.parametrize("own", [
+    "<p>see <a href=\"../x/\" title=\"unfinished",  # a tag not finished: the block's
+    "<p>see <a href=\"../x/",                      # first quote would end its value
+    "<p>an unclosed <!-- comment",
+    "<script>var open = 1;",
+    "<style>p { color: red }",
+    "<p>R&amp",  # a character reference that may go on
+])
+def test_a_block_after_unfinished_markup_is_read_whole(own: str) -> None:
+    """Where the page's own markup leaves the tokenizer inside something, the block would
+    be read as other tokens: Material's parser gets the page whole."""
+    assert appended_cut(own + USED_IN, USED_IN) is None
+
+
+def test_appended_cut_needs_the_block_at_the_end_and_the_larger_part() -> None:
+    assert appended_cut(USED_IN + "<p>added by a hook</p>", USED_IN) is None
+    assert appended_cut("<p>long</p>" * 500 + USED_IN, USED_IN) is None  # not worth it
+    assert appended_cut("<p>x</p>" + USED_IN, "") is None

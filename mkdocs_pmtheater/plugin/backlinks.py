@@ -77,6 +77,9 @@ class Backlinks:
         self.index = index
         self.files = files
         self.used_in_enabled = used_in
+        self.used_in_blocks: dict[str, str] = {}
+        """Page src_uri -> the "Incidents that used this page" block appended to it (the
+        plugin hands Material's search the page with the block cut, see searchslim.py)."""
         self._used_by: dict[str, list[Incident]] | None = None
         self._playbill_of: dict[int, str] = {}
         """id(incident) -> its playbill's src_uri."""
@@ -117,6 +120,7 @@ class Backlinks:
             _add_to_toc(page, renderer.labels.gettext("Incidents that used this page"),
                         "pmt-used-in")
             page.present_anchor_ids = (page.present_anchor_ids or set()) | {"pmt-used-in"}
+        self.used_in_blocks[page.file.src_uri] = block
         return html + block
 
     # -- "Referenced by" ---------------------------------------------------------

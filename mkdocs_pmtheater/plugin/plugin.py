@@ -39,7 +39,7 @@ from ..publish.fulltext import (
 )
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
-from ..render.searchslim import search_cut, search_slim
+from ..render.searchslim import appended_cut, search_cut, search_slim
 from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
@@ -413,7 +413,17 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         the fast cut is unsure of, goes to :func:`search_slim`."""
         theater, full = self.theater, page.content
         src_uri = page.file.src_uri
-        if theater is None or full is None or src_uri not in theater.playbills:
+        if theater is None or full is None:
+            return
+        if src_uri not in theater.playbills:
+            # A runbook's "Incidents that used this page", as the packaged template wrote
+            # it (a custom_dir override turns _fast_cut off): cut, as in a playbill.
+            block = (self.backlinks.used_in_blocks.pop(src_uri, None)
+                     if self.backlinks is not None else None)
+            slim = appended_cut(full, block) if block is not None and self._fast_cut else None
+            if slim is not None:
+                self._full_bodies[src_uri] = (full, slim)
+                page.content = slim
             return
         expected = self._rendered.pop(src_uri, 0)
         trusted = expected == _TRUSTED or (isinstance(expected, int) and expected != 0

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import unescape
-from html.parser import attrfind_tolerant  # type: ignore[attr-defined]
+from html.parser import HTMLParser, attrfind_tolerant  # type: ignore[attr-defined]
 
 _TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 """A start or end tag; its attributes' quoted values may hold ``>`` (as the parser's
@@ -332,3 +332,35 @@ def _depth_change(low: str, start: int, end: int) -> int:
         voids += 1
         self_closed -= void.group(0).endswith("/>")
     return tags - 2 * end_tags - voids - self_closed
+
+
+def appended_cut(html: str, block: str) -> str | None:
+    """``html``, which ends with ``block``, with :func:`search_cut` of the block in its
+    place, when Material's search parser reads both the same way; ``None`` when it may not
+    (or the cut would not pay).
+
+    For a block this package's templates appended to a page whose own markup may be
+    anything (a runbook's "Incidents that used this page": one line per incident, all of
+    it ``data-search-exclude``, often most of the page). The block is well formed, as
+    :func:`search_cut` needs; what comes before it only has to leave the parser's
+    tokenizer where it starts: nothing held back (an unfinished tag or comment, a
+    character reference cut short) and no raw-text element (``<script>``) open. Then the
+    block is read as the same tokens whatever precedes it, and its cut changes the
+    parser's state (open elements, skipped names, sections and their depths) as the
+    block does. That is checked by tokenizing the page's own part with the parser's
+    base class, so the cut is made only when the block is the larger part.
+    """
+    own = len(html) - len(block)
+    if not block or own < 0 or own > len(block) or not html.endswith(block):
+        return None
+    cut = search_cut(block)
+    if cut is None or cut == block:
+        return None
+    prefix = html[:own]
+    tokenizer = HTMLParser()  # no-op handlers: only where its tokenizer stops counts
+    tokenizer.feed(prefix)
+    # Internals of html.parser (stable since Python 3.0): the unread rest, and the
+    # raw-text element being read.
+    if tokenizer.rawdata or tokenizer.cdata_elem is not None:  # type: ignore[attr-defined]
+        return None
+    return prefix + cut
