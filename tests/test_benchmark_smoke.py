@@ -62,3 +62,24 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
                     "The Screenplay", "Plot Points", "The Critique", "5 Whys", "Call Sheet",
                     "Awards Ceremony"):
         assert f"## {section}" in page or f"### {section}" in page, section
+
+
+def test_serve_benchmark_follows_the_live_reload_like_a_browser(tmp_path: Path) -> None:
+    """benchmarks/serve.py on 30 incidents: each edit is seen both by polling the pages
+    and by MkDocs' live-reload request (what a browser waits for), which answers only once
+    the rebuild is done, so never before the polled pages show the edit."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "serve.py"), "--count", "30",
+         "--modes", "dirty", "--edits", "2", "--out", str(tmp_path / "bench"),
+         "--json", str(tmp_path / "serve.json"), "--timeout", "300"],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    (result,) = json.loads((tmp_path / "serve.json").read_text())
+    assert result["tracebacks"] == 0 and len(result["edits"]) == 2
+    for edit in result["edits"]:
+        assert edit["browser_s"] > 0 and edit["mkdocs_build_s"] > 0
+        # The browser reloads after the build, whose pages the polls may see earlier.
+        assert edit["browser_s"] >= min(edit["playbill_s"], edit["index_s"]) - 0.1
+    assert "median edit-to-visible (browser)" in done.stdout
