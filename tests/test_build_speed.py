@@ -646,8 +646,22 @@ def test_generated_site_of_200_index_is_the_same_with_the_fast_cut(
         return cut
 
     monkeypatch.setattr(plugin_module, "appended_cut", spy)
+    read: dict[str, int] = {}
+    original = SearchIndex.add_entry_from_context
+
+    def reading(self: SearchIndex, page: object) -> None:
+        # The first build is the usual one (the second reads every page whole).
+        read.setdefault(page.file.src_uri, len(page.content))  # type: ignore[attr-defined]
+        original(self, page)
+
+    monkeypatch.setattr(SearchIndex, "add_entry_from_context", reading)
     fast, whole, calls = _fast_and_whole(root, tmp_path, monkeypatch)
     assert len(calls) == 200 and all(calls)
+    # The catalogue pages, excluded from Material's search, reach it empty (and are
+    # published whole: the sites are compared below).
+    assert sorted(src for src, size in read.items() if size == 0) == [
+        f"incidents/{name}.md" for name in
+        ("action-items", "hall-of-fame", "index", "metrics", "themes")]
     # The runbook every incident names: Material read it without its 200-line block.
     [(full, read)] = appended
     assert read < full / 5

@@ -421,6 +421,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             block = (self.backlinks.used_in_blocks.pop(src_uri, None)
                      if self.backlinks is not None else None)
             slim = appended_cut(full, block) if block is not None and self._fast_cut else None
+            search = page.meta.get("search")
+            if (slim is None and full and isinstance(search, dict) and search.get("exclude")
+                    and "data-search-" not in full):
+                # Material indexes nothing of a page excluded from search (the catalogue
+                # pages: 13 MB at 2,000 incidents); its one step is a regex that drops
+                # data-search-* attributes, of which there are none. An empty body makes
+                # that step free and leaves the same page.
+                slim = ""
             if slim is not None:
                 self._full_bodies[src_uri] = (full, slim)
                 page.content = slim
