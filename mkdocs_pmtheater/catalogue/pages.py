@@ -16,7 +16,7 @@ import posixpath
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jinja2 import BaseLoader, Environment, select_autoescape
@@ -40,6 +40,7 @@ SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
 """The same data as a script, for pages opened from ``file://`` (Material's ``offline``
 plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ class CardCache:
 
     def __init__(self) -> None:
         self._key: Any = None
-        self._cards: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
-        self._used: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
+        self._cards: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._used: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.hits = 0
         """Cards reused in this build (for tests)."""
 
@@ -121,6 +122,32 @@ class CardCache:
         # alive, so an id is never reused by another item while the entry lives.
         self._used[key] = (card.incident, html)
         return html
+
+    def reuse(self, key: tuple[Any, ...], owner: object, check: Any,
+              make: Callable[[], _T]) -> _T:
+        """``make()``, or what it gave in the last build for ``key`` when ``owner`` is the
+        very same object (None: no owner) and ``check`` is equal. Keys name what they
+        hold first (``"url"``, ``"link"``, ``"block"``), so they never meet the cards'.
+        The owner is kept with the value, so an ``id()`` in the key is not reused while
+        the entry lives."""
+        kept = self._cards.get(key)
+        if kept is not None and len(kept) == 3 and kept[0] is owner and kept[2] == check:
+            self.hits += 1
+            value = kept[1]
+        else:
+            value = make()
+        self._used[key] = (owner, value, check)
+        return value
+
+    def block(self, page: str, macro: Callable[..., Markup], incident: Incident, *args: Any,
+              part: object = None) -> Markup:
+        """``macro(incident, *args)`` on catalogue page ``page`` (a src_uri), or what it
+        gave before for the very same incident object, the same ``part`` of it (an award,
+        say: the very object) and equal ``args``: a metrics row, an award of the hall of
+        fame. The macro's name is in the key, so two kinds of block never mix."""
+        name = getattr(macro, "name", None) or getattr(macro, "__name__", "")
+        return self.reuse(("block", page, name, id(incident), id(part)), incident,
+                          (part, *args), lambda: macro(incident, *args))
 
     def row(self, macro: Callable[..., Markup], incident: Incident) -> Markup:
         """An index row (``pmtheater/partials/index-row.html``): ``macro(incident)``, or
@@ -257,32 +284,52 @@ class Catalogue:
         if kind is None:
             return None
         urls: dict[str, str] = {}
+        cards = self.cards
 
         def url(incident: Incident, fragment: str = "") -> str:
             if incident.id not in urls:
-                urls[incident.id] = site.url(self.sources[incident.id], page) or ""
+                src = self.sources[incident.id]
+                # Under serve, the URL is last build's while the site's files are the same
+                # (the cache's key): MkDocs' answer costs two path lookups.
+                urls[incident.id] = (site.url(src, page) or "" if cards is None else
+                                     cards.reuse(("url", page, src), None, None,
+                                                 lambda: site.url(src, page) or ""))
             return urls[incident.id] + (f"#{fragment}" if fragment else "")
 
         links: dict[int, Markup] = {}
 
         def incident_link(incident: Incident) -> Markup:
             """``<a href="{url}" title="{title}">{id}</a>``, escaped as Jinja escapes, made
-            once per incident and page: the themes page links each incident ~17 times."""
+            once per incident and page (the themes page links each incident ~17 times),
+            and under serve kept for the very same incident object."""
             found = links.get(id(incident))
             if found is None:
-                found = links[id(incident)] = Markup('<a href="{}" title="{}">{}</a>').format(
-                    url(incident), incident.title, incident.id)
+                def make() -> Markup:
+                    return Markup('<a href="{}" title="{}">{}</a>').format(
+                        url(incident), incident.title, incident.id)
+                found = links[id(incident)] = (make() if cards is None else cards.reuse(
+                    ("link", page, id(incident)), incident, None, make))
             return found
 
         def incident_links(incidents: Sequence[Incident]) -> Markup:
-            """:func:`incident_link` of each, joined with ", " (one call per table cell)."""
-            return Markup(", ").join([incident_link(i) for i in incidents])
+            """:func:`incident_link` of each, joined with ", " (one call per table cell).
+            Each is Markup already, so a plain join gives what ``Markup.join`` would,
+            without escaping thousands of them again."""
+            return Markup(", ".join([incident_link(i) for i in incidents]))
+
+        def cached_block(macro: Callable[..., Markup], incident: Incident, *args: Any,
+                         part: object = None) -> Markup:
+            """``macro(incident, *args)``, under serve reused (:meth:`CardCache.block`)."""
+            if cards is None:
+                return macro(incident, *args)
+            return cards.block(page, macro, incident, *args, part=part)
 
         context: dict[str, Any] = {
             "incidents": self.incidents,
             "url": url,
             "incident_link": incident_link,
             "incident_links": incident_links,
+            "cached_block": cached_block,
             "clock": self.clock,
             "today": self.today,
             "severities": self.severities,

@@ -179,6 +179,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self.theater.catalogue.learning.related_memo = self._related_memo
             self.theater.production.calendar_events = self._calendar_events
             self.theater.production.field_links_cache = self._field_links
+            self.theater.pack_files = False  # data files made anew each rebuild (packed.py)
         self._pagefind = self._want_pagefind()
         if self._stream is not None:  # a build that ended without on_post_build
             self._stream.cancel()

@@ -134,6 +134,9 @@ class Theater:
         self.rendering_problems: list[Problem] = []
         """Of those, the ones the production found (kept in its problems too)."""
         self.production.report = self._render_problem
+        self.pack_files = True
+        """Whether large data files are held compressed until written (packed.py); the
+        plugin turns it off under ``mkdocs serve``, which makes them on every rebuild."""
 
     @property
     def catalog(self) -> Catalog:
@@ -187,10 +190,12 @@ class Theater:
             files.append(file)
         # Held compressed until MkDocs copies them (packed.py): about 10 KB per incident.
         for output in production.outputs:
-            files.append(generated_file(self.config, output.path, output.content))
+            files.append(generated_file(self.config, output.path, output.content,
+                                        pack=self.pack_files))
         for output in production.data_outputs(
                 lambda src: (found.url if (found := files.get_file_from_path(src)) else None)):
-            files.append(generated_file(self.config, output.path, output.content))
+            files.append(generated_file(self.config, output.path, output.content,
+                                        pack=self.pack_files))
         for path, source in production.assets():
             files.append(File.generated(self.config, path, abs_src_path=str(source)))
         bad_epoch = source_date_problem()
