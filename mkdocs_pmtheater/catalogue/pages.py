@@ -272,7 +272,21 @@ class Catalogue:
 
     def people(self) -> People:
         if self._people is None:
-            self._people = views.meet_everyone(People(self.aliases), self.incidents)
+            incidents = self.incidents
+
+            def make() -> People:
+                return views.meet_everyone(People(self.aliases), incidents)
+
+            if self.cards is None:
+                self._people = make()
+            else:
+                # Under serve, last build's People while every name written is the same:
+                # the board's cards and the follow-through are then reused with it.
+                check = (sorted((k, tuple(v)) for k, v in self.aliases.items()),
+                         [(i.director, [c.actor for c in i.cast],
+                           [a.owner for a in i.action_items], [a.recipient for a in i.awards])
+                          for i in incidents])
+                self._people = self.cards.reuse(("people",), None, check, make)
         return self._people
 
     def render(
@@ -344,6 +358,7 @@ class Catalogue:
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, site,
                                                                                  fields))
+        self.learning.memo = cards
         context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
                                                   severities=self.severities,
                                                   people=self.people()))
