@@ -1,6 +1,7 @@
 """``mkdocs serve --dirty`` rebuilds in this process: the catalogue pages and data files
 made from what earlier rebuilds kept (rows, awards, links, URLs, the themes report,
-follow-through, spreads, the people, unpacked data files) are byte for byte what a
+follow-through, spreads, medians, the board, the hall of fame, the people, unpacked
+data files) are byte for byte what a
 fresh ``mkdocs build`` writes, after edits that change what is kept and after one that
 does not (a title), where the kept values are shown to be reused.
 
@@ -26,6 +27,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 import mkdocs_pmtheater.catalogue.learning as learning
+import mkdocs_pmtheater.catalogue.metrics as metrics
 import mkdocs_pmtheater.catalogue.views as views
 from mkdocs_pmtheater.catalogue.pages import CardCache
 
@@ -76,6 +78,9 @@ def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
     monkeypatch.setattr(learning.Learning, "_spreads",
                         counting("spreads", learning.Learning._spreads))
     monkeypatch.setattr(views, "meet_everyone", counting("people", views.meet_everyone))
+    monkeypatch.setattr(views, "board", counting("board", views.board))
+    monkeypatch.setattr(views, "hall_of_fame", counting("hall", views.hall_of_fame))
+    monkeypatch.setattr(metrics, "by_quarter", counting("medians", metrics.by_quarter))
     hits: list[int] = []
     real_begin = CardCache.begin
 
@@ -129,10 +134,11 @@ def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
         with_awards = next(n for n, d in enumerate(datas) if d.get("awards") and n != 3)
         edit(with_awards, lambda d: d["awards"][0].update(
             citation="Cited for [the runbook](../runbooks/api-latency.md) alone."))
+        assert made["hall"] == 0  # the citation is not grouped, only shown
         assert_as_fresh_build("an award's citation")
         edit(with_awards, lambda d: d["awards"].append(
             {"award": "A brand new award", "recipient": "@someone-new"}))
-        assert made["people"] == 1
+        assert made["people"] == made["hall"] == made["board"] == 1
         assert_as_fresh_build("an award and a recipient added")
 
         edit(5, lambda d: d["services"].append("a-service-only-here"))
@@ -140,10 +146,13 @@ def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
         assert_as_fresh_build("a service")
 
         with_items = next(n for n, d in enumerate(datas) if d.get("action_items") and n > 5)
-        edit(with_items, lambda d: d["action_items"][0].update(
-            status="done", owner="@a-new-owner"))
-        assert made["follow-through"] == 1
-        assert_as_fresh_build("an action item done, by another owner")
+        edit(with_items, lambda d: d["action_items"][0].update(status="done"))
+        assert made["follow-through"] == made["board"] == 1
+        assert made["hall"] == made["people"] == 0
+        assert_as_fresh_build("an action item done")
+        edit(with_items, lambda d: d["action_items"][1].update(owner="@a-new-owner"))
+        assert made["people"] == made["board"] == 1
+        assert_as_fresh_build("an action item given to another owner")
 
         edit(8, lambda d: d.setdefault("review", {}).setdefault(
             "contributing_factors", []).append("Cache config drift nobody had seen before"))
@@ -153,13 +162,13 @@ def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
         severities = ["SEV1", "SEV2", "SEV3", "SEV4"]
         edit(9, lambda d: d.update(
             severity=severities[(severities.index(d["severity"]) + 1) % 4]))
-        assert made["spreads"] == 1
+        assert made["spreads"] == made["medians"] == 1 and made["board"] == 0
         assert_as_fresh_build("a severity")
 
         (site.root / "docs" / "incidents" / names[10]).unlink()
         stale.add(f"incidents/{datas[10]['id'].lower()}/index.html")
         serve_build()
-        assert made["themes"] == made["people"] == made["spreads"] == 1
+        assert made["themes"] == made["people"] == made["spreads"] == made["board"] == 1
         assert_as_fresh_build("an incident deleted")
 
         added = copy.deepcopy(datas[11])

@@ -151,11 +151,7 @@ class Learning:
         times are the same)."""
         if self.memo is None:
             return self._spreads(zone, severities)
-        # What the times are made of (Incident.since_start), not the times: reading them
-        # would cost a third of making the spreads.
-        check = (zone, tuple(severities), [(i.started_at, i.severity, i.detected_at,
-                                            i.mitigated_at, i.resolved_at, i.day_only, i.zone)
-                                           for i in self.incidents])
+        check = (zone, tuple(severities), [time_inputs(i) for i in self.incidents])
         return self._kept("spreads", check, lambda: self._spreads(zone, severities))
 
     def _spreads(self, zone: tzinfo, severities: Sequence[str]) -> list[dict[str, Any]]:
@@ -217,6 +213,14 @@ def theme_inputs(incident: Incident) -> tuple[Any, ...]:
             tuple(review.root_causes) if review else (),
             tuple(incident.services), tuple(incident.tags),
             tuple(item.kind for item in incident.action_items))
+
+
+def time_inputs(incident: Incident) -> tuple[Any, ...]:
+    """What an incident's times, quarter and severity are made of (see
+    ``Incident.since_start``), comparable with ``==``: cheaper to read than the times,
+    which cost a third of the spreads to compute."""
+    return (incident.started_at, incident.severity, incident.detected_at,
+            incident.mitigated_at, incident.resolved_at, incident.day_only, incident.zone)
 
 
 def with_incidents(report: ThemesReport, then: Sequence[Incident],

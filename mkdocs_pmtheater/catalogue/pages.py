@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, safe_title
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
-from .learning import Learning
+from .learning import Learning, time_inputs
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
@@ -416,9 +416,57 @@ class Catalogue:
                                             page_url(page, directory_urls=True)),
         }
 
+    def _reused(self, name: str, check: Any, make: Callable[[], _T],
+                remap: Callable[[_T, dict[int, Any]], _T],
+                parts: Callable[[Incident], Sequence[Any]]) -> _T:
+        """``make()``, or under ``mkdocs serve`` last build's value when ``check`` (all
+        that ``make`` reads of the incidents) is equal, with ``remap`` putting this build's
+        objects in place of the last build's: the incidents and their ``parts`` (items,
+        awards) by position, as equal inputs mean the same ones in the same order."""
+        incidents = self.incidents
+        if self.cards is None:
+            return make()
+        value, then = self.cards.reuse((name,), None, check, lambda: (make(), incidents))
+        if then is incidents:
+            return value
+        by_object: dict[int, Any] = {}
+        for old, new in zip(then, incidents, strict=True):
+            by_object[id(old)] = new
+            for old_part, new_part in zip(parts(old), parts(new), strict=True):
+                by_object[id(old_part)] = new_part
+        return remap(value, by_object)
+
+    def _board(self) -> views.Board:
+        """The board (views.board); under serve last build's while what it reads is equal."""
+        people = self.people()
+
+        def make() -> views.Board:
+            return views.board(self.incidents, self.today, self.zone, people)
+
+        if self.cards is None:
+            return make()
+        check = (self.today, self.zone, people,
+                 [(i.id, i.started_at, i.zone, [(a.id, a.status, a.owner, a.due, a.priority)
+                                                for a in i.action_items])
+                  for i in self.incidents])
+        return self._reused("board", check, make, _board_with,
+                            lambda incident: incident.action_items)
+
+    def _hall(self) -> views.Hall:
+        """The hall of fame (views.hall_of_fame); under serve reused likewise."""
+        people = self.people()
+
+        def make() -> views.Hall:
+            return views.hall_of_fame(self.incidents, people)
+
+        if self.cards is None:
+            return make()
+        check = (people, [[(a.award, a.recipient) for a in i.awards] for i in self.incidents])
+        return self._reused("hall", check, make, _hall_with, lambda incident: incident.awards)
+
     def _context_action_items(self, page: str, site: SiteFiles, fields: Any
                               ) -> dict[str, Any]:
-        board = views.board(self.incidents, self.today, self.zone, self.people())
+        board = self._board()
         kinds = sorted({c.item.kind for c in board.cards if c.item.kind},
                        key=lambda k: (views.KINDS.index(k) if k in views.KINDS else 99, k))
         cards = self.cards
@@ -427,7 +475,7 @@ class Catalogue:
 
     def _context_hall_of_fame(self, page: str, site: SiteFiles,
                               fields: Callable[[], MarkdownFields]) -> dict[str, Any]:
-        hall = views.hall_of_fame(self.incidents, self.people())
+        hall = self._hall()
         rendered = self._citations(hall, page, site, fields)
 
         def md(text: str | None) -> Markup:
@@ -465,6 +513,14 @@ class Catalogue:
         return {}  # all from self.learning
 
     def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
+        if self.cards is None:
+            return self._metrics_context()
+        # Under serve, last build's medians and charts while every incident's times,
+        # quarter and severity are the same (a title edit).
+        check = (self.zone, tuple(self.severities), [time_inputs(i) for i in self.incidents])
+        return self.cards.reuse(("metrics-context",), None, check, self._metrics_context)
+
+    def _metrics_context(self) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)
         severities = metrics.by_severity(self.incidents, self.severities)
         series = [charts.Series(name, self.labels.gettext(label), f"pmt-m{n}")
@@ -495,3 +551,20 @@ class Catalogue:
                                     severities),
             "times": metrics.durations,
         }
+
+
+def _board_with(board: views.Board, by_object: dict[int, Any]) -> views.Board:
+    """``board`` with each card's item and incident replaced (:meth:`Catalogue._reused`)."""
+    return replace(board, columns=[
+        (status, [replace(card, item=by_object[id(card.item)],
+                          incident=by_object[id(card.incident)]) for card in cards])
+        for status, cards in board.columns])
+
+
+def _hall_with(hall: views.Hall, by_object: dict[int, Any]) -> views.Hall:
+    """``hall`` with each honour's award and incident replaced (see :func:`_board_with`)."""
+    return replace(hall, recipients=[
+        replace(recipient, honours=[views.Honour(by_object[id(h.award)],
+                                                 by_object[id(h.incident)])
+                                    for h in recipient.honours])
+        for recipient in hall.recipients])
