@@ -555,9 +555,10 @@ class Catalogue:
 
 def _board_with(board: views.Board, by_object: dict[int, Any]) -> views.Board:
     """``board`` with each card's item and incident replaced (:meth:`Catalogue._reused`)."""
+    # Cards made directly: dataclasses.replace() took a third of the board's time.
     return replace(board, columns=[
-        (status, [replace(card, item=by_object[id(card.item)],
-                          incident=by_object[id(card.incident)]) for card in cards])
+        (status, [views.Card(by_object[id(card.item)], by_object[id(card.incident)],
+                             card.owner_key, card.overdue) for card in cards])
         for status, cards in board.columns])
 
 
