@@ -101,8 +101,11 @@ class Learning:
                          [theme_inputs(i) for i in incidents])
                 report, made_from = self._kept("themes", check, lambda: (
                     themes(incidents, zone, self.categories), incidents))
-                self._themes = (report if made_from is incidents
-                                else with_incidents(report, made_from, incidents))
+                if made_from is not incidents:
+                    report = with_incidents(report, made_from, incidents)
+                    # Kept with this build's objects: the last build's incidents can go.
+                    self.memo.keep(("learning", "themes"), None, check, (report, incidents))
+                self._themes = report
         return self._themes
 
     def follow_through(self, today: date, zone: tzinfo,
@@ -202,6 +205,8 @@ class Reuser(Protocol):
 
     def reuse(self, key: tuple[Any, ...], owner: object, check: Any,
               make: Callable[[], _T]) -> _T: ...
+
+    def keep(self, key: tuple[Any, ...], owner: object, check: Any, value: Any) -> None: ...
 
 
 def theme_inputs(incident: Incident) -> tuple[Any, ...]:

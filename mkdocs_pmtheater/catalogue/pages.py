@@ -139,6 +139,11 @@ class CardCache:
         self._used[key] = (owner, value, check)
         return value
 
+    def keep(self, key: tuple[Any, ...], owner: object, check: Any, value: Any) -> None:
+        """Keep ``value`` for ``key`` instead of what :meth:`reuse` gave in this build (a
+        reused value with this build's objects put in: the last build's can then go)."""
+        self._used[key] = (owner, value, check)
+
     def block(self, page: str, macro: Callable[..., Markup], incident: Incident, *args: Any,
               part: object = None) -> Markup:
         """``macro(incident, *args)`` on catalogue page ``page`` (a src_uri), or what it
@@ -434,7 +439,10 @@ class Catalogue:
             by_object[id(old)] = new
             for old_part, new_part in zip(parts(old), parts(new), strict=True):
                 by_object[id(old_part)] = new_part
-        return remap(value, by_object)
+        value = remap(value, by_object)
+        # Kept with this build's objects, so the last build's incidents are not held.
+        self.cards.keep((name,), None, check, (value, incidents))
+        return value
 
     def _board(self) -> views.Board:
         """The board (views.board); under serve last build's while what it reads is equal."""
