@@ -343,12 +343,20 @@ class Catalogue:
                 return macro(incident, *args)
             return cards.block(page, macro, incident, *args, part=part)
 
+        def incident_rows(macro: Callable[..., Markup], incidents: Sequence[Incident]
+                          ) -> Markup:
+            """:func:`cached_block` of each incident, each followed by a newline (what a
+            Jinja loop writing one per line gives), joined here rather than called from
+            the template once per incident: a Jinja call costs more than the reuse."""
+            return _lines([cached_block(macro, incident) for incident in incidents])
+
         context: dict[str, Any] = {
             "incidents": self.incidents,
             "url": url,
             "incident_link": incident_link,
             "incident_links": incident_links,
             "cached_block": cached_block,
+            "incident_rows": incident_rows,
             "clock": self.clock,
             "today": self.today,
             "severities": self.severities,
@@ -478,8 +486,19 @@ class Catalogue:
         kinds = sorted({c.item.kind for c in board.cards if c.item.kind},
                        key=lambda k: (views.KINDS.index(k) if k in views.KINDS else 99, k))
         cards = self.cards
+
+        def board_cards(macro: Callable[..., Markup], column: Sequence[views.Card], status: str,
+                        *words: str) -> Markup:
+            """``macro(card, status, *words)`` of each card (reused under serve), each
+            followed by a newline, as one Jinja loop line per card would give: joined here,
+            since a board has thousands of cards and a Jinja call costs more than a reuse."""
+            if cards is None:
+                return _lines([macro(card, status, *words) for card in column])
+            return _lines([cards.card(macro, card, status, *words) for card in column])
+
         return {"board": board, "priorities": views.PRIORITIES, "kinds": kinds,
-                "cached_card": cards.card if cards is not None else None}
+                "cached_card": cards.card if cards is not None else None,
+                "board_cards": board_cards}
 
     def _context_hall_of_fame(self, page: str, site: SiteFiles,
                               fields: Callable[[], MarkdownFields]) -> dict[str, Any]:
@@ -489,7 +508,20 @@ class Catalogue:
         def md(text: str | None) -> Markup:
             return rendered.get(text, Markup("")) if text else Markup("")
 
-        return {"hall": hall, "md": md}
+        cards = self.cards
+
+        def hall_honours(macro: Callable[..., Markup], honours: Sequence[views.Honour]
+                         ) -> Markup:
+            """``macro(incident, award, citation HTML)`` of each honour, each followed by a
+            newline (see ``board_cards``); under serve reused per award
+            (:meth:`CardCache.block`)."""
+            if cards is None:
+                return _lines([macro(h.incident, h.award, md(h.award.citation))
+                               for h in honours])
+            return _lines([cards.block(page, macro, h.incident, h.award, md(h.award.citation),
+                                       part=h.award) for h in honours])
+
+        return {"hall": hall, "md": md, "hall_honours": hall_honours}
 
     def _citations(self, hall: views.Hall, page: str, site: SiteFiles,
                    fields: Callable[[], MarkdownFields]) -> dict[str, Markup]:
@@ -559,6 +591,12 @@ class Catalogue:
                                     severities),
             "times": metrics.durations,
         }
+
+
+def _lines(htmls: list[Markup]) -> Markup:
+    """Each piece of HTML followed by a newline: what a Jinja loop writing ``{{ piece }}``
+    on a line of its own gives (with ``trim_blocks``)."""
+    return Markup("".join([f"{html}\n" for html in htmls]))
 
 
 def _board_with(board: views.Board, by_object: dict[int, Any]) -> views.Board:
