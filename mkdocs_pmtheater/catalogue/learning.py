@@ -232,9 +232,11 @@ def with_incidents(report: ThemesReport, then: Sequence[Incident],
                    now: Sequence[Incident]) -> ThemesReport:
     """``report``, made from the incidents ``then``, with each replaced by the incident
     at its position in ``now`` (the same id, read from the same inputs)."""
-    by_object = {id(old): new for old, new in zip(then, now, strict=True)}
+    by_object = {id(old): new for old, new in zip(then, now, strict=True) if old is not new}
+    if not by_object:
+        return report
     return replace(report, groups=[
-        replace(group, themes=[replace(theme, incidents=[by_object[id(i)]
+        replace(group, themes=[replace(theme, incidents=[by_object.get(id(i), i)
                                                          for i in theme.incidents])
                                for theme in group.themes])
         for group in report.groups])

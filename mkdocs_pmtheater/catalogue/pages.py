@@ -435,7 +435,8 @@ class Catalogue:
         """``make()``, or under ``mkdocs serve`` last build's value when ``check`` (all
         that ``make`` reads of the incidents) is equal, with ``remap`` putting this build's
         objects in place of the last build's: the incidents and their ``parts`` (items,
-        awards) by position, as equal inputs mean the same ones in the same order."""
+        awards) by position, as equal inputs mean the same ones in the same order
+        (``remap`` gets only those that are other objects now)."""
         incidents = self.incidents
         if self.cards is None:
             return make()
@@ -444,10 +445,12 @@ class Catalogue:
             return value
         by_object: dict[int, Any] = {}
         for old, new in zip(then, incidents, strict=True):
-            by_object[id(old)] = new
-            for old_part, new_part in zip(parts(old), parts(new), strict=True):
-                by_object[id(old_part)] = new_part
-        value = remap(value, by_object)
+            if old is not new:  # an incident file that changed (its inputs did not)
+                by_object[id(old)] = new
+                for old_part, new_part in zip(parts(old), parts(new), strict=True):
+                    by_object[id(old_part)] = new_part
+        if by_object:
+            value = remap(value, by_object)
         # Kept with this build's objects, so the last build's incidents are not held.
         self.cards.keep((name,), None, check, (value, incidents))
         return value
@@ -600,18 +603,20 @@ def _lines(htmls: list[Markup]) -> Markup:
 
 
 def _board_with(board: views.Board, by_object: dict[int, Any]) -> views.Board:
-    """``board`` with each card's item and incident replaced (:meth:`Catalogue._reused`)."""
-    # Cards made directly: dataclasses.replace() took a third of the board's time.
+    """``board`` with the cards of the incidents in ``by_object`` given this build's item
+    and incident (:meth:`Catalogue._reused`); the other cards are kept as they are."""
     return replace(board, columns=[
-        (status, [views.Card(by_object[id(card.item)], by_object[id(card.incident)],
+        (status, [card if id(card.incident) not in by_object else
+                  views.Card(by_object[id(card.item)], by_object[id(card.incident)],
                              card.owner_key, card.overdue) for card in cards])
         for status, cards in board.columns])
 
 
 def _hall_with(hall: views.Hall, by_object: dict[int, Any]) -> views.Hall:
-    """``hall`` with each honour's award and incident replaced (see :func:`_board_with`)."""
+    """``hall`` with the honours of the incidents in ``by_object`` replaced likewise."""
     return replace(hall, recipients=[
-        replace(recipient, honours=[views.Honour(by_object[id(h.award)],
+        replace(recipient, honours=[h if id(h.incident) not in by_object else
+                                    views.Honour(by_object[id(h.award)],
                                                  by_object[id(h.incident)])
                                     for h in recipient.honours])
         for recipient in hall.recipients])
