@@ -91,6 +91,12 @@ class CardCache:
     object only for the same bytes) and item, the same status, owner key and overdue
     state; everything else it shows (addresses, "today", the site's words, the
     templates) is in the key given to :meth:`begin`, and a new key forgets every card.
+
+    The same store keeps the other pieces of the catalogue pages a rebuild can reuse
+    (:meth:`reuse`, :meth:`block`): playbill URLs and incident links per page, metrics
+    rows and hall-of-fame awards, and the reports made from every incident (themes,
+    follow-through, spreads, medians, the board, the hall of fame, the people), each
+    with what it was made from. What a build does not use is forgotten after it.
     """
 
     def __init__(self) -> None:
