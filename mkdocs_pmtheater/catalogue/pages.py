@@ -104,7 +104,7 @@ class CardCache:
         self._cards: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._used: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.hits = 0
-        """Cards reused in this build (for tests)."""
+        """Values reused in this build: cards, rows and the rest (for tests)."""
 
     def begin(self, key: Any) -> None:
         """A new build whose cards depend on ``key`` besides each card's own values."""
