@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import textwrap
 from datetime import timezone
+from pathlib import Path
 from types import SimpleNamespace
 from xml.etree import ElementTree
 
@@ -24,7 +25,13 @@ from mkdocs.structure.pages import Page
 from mkdocs_pmtheater.load.loader import IncidentLoader
 from mkdocs_pmtheater.load.yamlsource import read_incident_yaml
 from mkdocs_pmtheater.model.incident import SEVERITY_DEFAULT
-from mkdocs_pmtheater.plugin.packed import PackedFile, PackedPage, generated_file, make_packed
+from mkdocs_pmtheater.plugin.packed import (
+    PackedFile,
+    PackedPage,
+    WrittenFile,
+    generated_file,
+    make_packed,
+)
 
 TEXTS = [
     "plain ASCII <p>text</p>",
@@ -114,6 +121,28 @@ def test_a_packed_file_gives_back_exactly_what_was_assigned(content: str | bytes
         assert type(made._content) is bytes
     else:
         assert type(made._content) is str
+
+
+@pytest.mark.parametrize("content", ["x" * 20_000 + "…", b"\x00\xff binary \x80" * 2000])
+def test_serve_data_files_are_written_as_made_then_read_from_the_written_file(
+    content: str | bytes, tmp_path: Path,
+) -> None:
+    """Under serve the data files are not packed (each rebuild makes them anew); once
+    MkDocs copied one, it holds nothing, and reading it gives what was written."""
+    config = SimpleNamespace(site_dir=str(tmp_path), use_directory_urls=True,
+                             plugins=SimpleNamespace(_current_plugin="pmtheater"))
+    made = generated_file(config, "incidents/data.bin", content,  # type: ignore[arg-type]
+                          pack=False)
+    assert isinstance(made, WrittenFile) and made._content == content
+    expected = content.encode() if isinstance(content, str) else content
+    assert made.is_modified()  # `serve --dirty` copies it
+    made.copy_file(dirty=True)
+    assert (tmp_path / "incidents" / "data.bin").read_bytes() == expected
+    assert made._content is None and made.content_bytes == expected
+    packed = generated_file(config, "incidents/other.bin", content)  # type: ignore[arg-type]
+    assert isinstance(packed, PackedFile) and packed.is_modified()
+    packed.copy_file(dirty=True)
+    assert (tmp_path / "incidents" / "other.bin").read_bytes() == expected
 
 
 HOOK = '''

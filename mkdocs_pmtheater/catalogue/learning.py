@@ -10,9 +10,10 @@ in as functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta, tzinfo
 from html import escape
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from markupsafe import Markup
 
@@ -25,6 +26,8 @@ from .followthrough import FollowThroughReport, age_days, days_overdue, follow_t
 from .people import People
 from .related import FeatureCache, Related, RelatedMemo, related_incidents
 from .themes import Theme, ThemesReport, themes
+
+_T = TypeVar("_T")
 
 
 def _fmt_seconds(value: float) -> str:
@@ -48,6 +51,16 @@ class Learning:
         """The last "Previously on…" answer, kept by ``mkdocs serve`` (related.py)."""
         self._themes: ThemesReport | None = None
         self._follow_through: tuple[Any, FollowThroughReport] | None = None
+        self.memo: Reuser | None = None
+        """Under ``mkdocs serve``: the last build's themes, follow-through and spreads with
+        what they were made from (catalogue/pages.py's CardCache, keyed by the site), so a
+        rebuild whose incidents give the same inputs (a title edit) reuses them."""
+
+    def _kept(self, name: str, check: Any, make: Callable[[], _T]) -> _T:
+        """``make()``, or under ``mkdocs serve`` what it gave in the last build when
+        ``check`` (everything it reads) is equal (:attr:`memo`)."""
+        memo = self.memo
+        return make() if memo is None else memo.reuse(("learning", name), None, check, make)
 
     def reset(self, incidents: Sequence[Incident]) -> None:
         """The published incidents of this build (hidden drafts already left out)."""
@@ -77,7 +90,22 @@ class Learning:
     # -- catalogue pages ----------------------------------------------------
     def themes(self, zone: tzinfo) -> ThemesReport:
         if self._themes is None:
-            self._themes = themes(self.incidents, zone, self.categories)
+            incidents = self.incidents
+            if self.memo is None:
+                self._themes = themes(incidents, zone, self.categories)
+            else:
+                # Everything themes() reads of each incident, in order: the same inputs give
+                # the same report, whose incidents are then this build's objects (by
+                # position: equal inputs mean the same ids in the same order).
+                check = (zone, sorted((k, tuple(v)) for k, v in self.categories.items()),
+                         [theme_inputs(i) for i in incidents])
+                report, made_from = self._kept("themes", check, lambda: (
+                    themes(incidents, zone, self.categories), incidents))
+                if made_from is not incidents:
+                    report = with_incidents(report, made_from, incidents)
+                    # Kept with this build's objects: the last build's incidents can go.
+                    self.memo.keep(("learning", "themes"), None, check, (report, incidents))
+                self._themes = report
         return self._themes
 
     def follow_through(self, today: date, zone: tzinfo,
@@ -87,8 +115,18 @@ class Learning:
         # The board and the metrics page show the same report: computed once a build.
         key = (today, zone, people)
         if self._follow_through is None or self._follow_through[0] != key:
-            self._follow_through = (key, follow_through(self.incidents, today, zone,
-                                                        people.key, people.display))
+            incidents = self.incidents
+
+            def make() -> FollowThroughReport:
+                return follow_through(incidents, today, zone, people.key, people.display)
+
+            # What follow_through() reads: each incident's quarter and items (people, the
+            # same object while the names are, see Catalogue.people()).
+            report = make() if self.memo is None else self._kept("follow-through", (
+                today, zone, people, [(i.started_at, [(a.owner, a.status, a.due, a.done_on)
+                                                      for a in i.action_items])
+                                      for i in incidents]), make)
+            self._follow_through = (key, report)
         return self._follow_through[1]
 
     def page_context(self, slug: str, *, zone: tzinfo, today: date,
@@ -111,7 +149,15 @@ class Learning:
         return {}
 
     def spreads(self, zone: tzinfo, severities: Sequence[str]) -> list[dict[str, Any]]:
-        """Per measure: the values per quarter and per severity, drawn and tabulated."""
+        """Per measure: the values per quarter and per severity, drawn and tabulated
+        (under ``mkdocs serve``, last build's when every incident's quarter, severity and
+        times are the same)."""
+        if self.memo is None:
+            return self._spreads(zone, severities)
+        check = (zone, tuple(severities), [time_inputs(i) for i in self.incidents])
+        return self._kept("spreads", check, lambda: self._spreads(zone, severities))
+
+    def _spreads(self, zone: tzinfo, severities: Sequence[str]) -> list[dict[str, Any]]:
         rank = {s: n for n, s in enumerate(severities)}
         out = []
 
@@ -152,6 +198,48 @@ class Learning:
                 "fmt": _fmt_seconds,
             })
         return out
+
+
+class Reuser(Protocol):
+    """Keeps values across the builds of ``mkdocs serve`` (catalogue/pages.py's CardCache)."""
+
+    def reuse(self, key: tuple[Any, ...], owner: object, check: Any,
+              make: Callable[[], _T]) -> _T: ...
+
+    def keep(self, key: tuple[Any, ...], owner: object, check: Any, value: Any) -> None: ...
+
+
+def theme_inputs(incident: Incident) -> tuple[Any, ...]:
+    """Everything :func:`~.themes.themes` reads of an incident (its title is not among
+    them), comparable with ``==``."""
+    review = incident.review
+    return (incident.id, incident.started_at,
+            tuple(review.contributing_factors) if review else (),
+            tuple(review.root_causes) if review else (),
+            tuple(incident.services), tuple(incident.tags),
+            tuple(item.kind for item in incident.action_items))
+
+
+def time_inputs(incident: Incident) -> tuple[Any, ...]:
+    """What an incident's times, quarter and severity are made of (see
+    ``Incident.since_start``), comparable with ``==``: cheaper to read than the times,
+    which cost a third of the spreads to compute."""
+    return (incident.started_at, incident.severity, incident.detected_at,
+            incident.mitigated_at, incident.resolved_at, incident.day_only, incident.zone)
+
+
+def with_incidents(report: ThemesReport, then: Sequence[Incident],
+                   now: Sequence[Incident]) -> ThemesReport:
+    """``report``, made from the incidents ``then``, with each replaced by the incident
+    at its position in ``now`` (the same id, read from the same inputs)."""
+    by_object = {id(old): new for old, new in zip(then, now, strict=True) if old is not new}
+    if not by_object:
+        return report
+    return replace(report, groups=[
+        replace(group, themes=[replace(theme, incidents=[by_object.get(id(i), i)
+                                                         for i in theme.incidents])
+                               for theme in group.themes])
+        for group in report.groups])
 
 
 def trend(theme: Theme, quarters: Sequence[str]) -> Markup:

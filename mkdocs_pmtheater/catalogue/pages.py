@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jinja2 import BaseLoader, Environment, select_autoescape
@@ -31,7 +31,7 @@ from ..render.markdown_fields import MarkdownFields
 from ..render.playbill import Clock, safe_title
 from ..render.toc import TocEntry, sections
 from . import charts, metrics, views
-from .learning import Learning
+from .learning import Learning, time_inputs
 from .people import People
 
 SEARCH_DATA = "assets/pmtheater/index-search.json"
@@ -40,6 +40,7 @@ SEARCH_SCRIPT = "assets/pmtheater/index-search.js"
 """The same data as a script, for pages opened from ``file://`` (Material's ``offline``
 plugin), where browsers refuse ``fetch()`` but still run ``<script src>``."""
 _CITATION_BATCH = 100
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,20 @@ class CardCache:
     object only for the same bytes) and item, the same status, owner key and overdue
     state; everything else it shows (addresses, "today", the site's words, the
     templates) is in the key given to :meth:`begin`, and a new key forgets every card.
+
+    The same store keeps the other pieces of the catalogue pages a rebuild can reuse
+    (:meth:`reuse`, :meth:`block`): playbill URLs and incident links per page, metrics
+    rows and hall-of-fame awards, and the reports made from every incident (themes,
+    follow-through, spreads, medians, the board, the hall of fame, the people), each
+    with what it was made from. What a build does not use is forgotten after it.
     """
 
     def __init__(self) -> None:
         self._key: Any = None
-        self._cards: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
-        self._used: dict[tuple[Any, ...], tuple[Incident, Markup]] = {}
+        self._cards: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._used: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.hits = 0
-        """Cards reused in this build (for tests)."""
+        """Values reused in this build: cards, rows and the rest (for tests)."""
 
     def begin(self, key: Any) -> None:
         """A new build whose cards depend on ``key`` besides each card's own values."""
@@ -121,6 +128,37 @@ class CardCache:
         # alive, so an id is never reused by another item while the entry lives.
         self._used[key] = (card.incident, html)
         return html
+
+    def reuse(self, key: tuple[Any, ...], owner: object, check: Any,
+              make: Callable[[], _T]) -> _T:
+        """``make()``, or what it gave in the last build for ``key`` when ``owner`` is the
+        very same object (None: no owner) and ``check`` is equal. Keys name what they
+        hold first (``"url"``, ``"link"``, ``"block"``), so they never meet the cards'.
+        The owner is kept with the value, so an ``id()`` in the key is not reused while
+        the entry lives."""
+        kept = self._cards.get(key)
+        if kept is not None and len(kept) == 3 and kept[0] is owner and kept[2] == check:
+            self.hits += 1
+            value = kept[1]
+        else:
+            value = make()
+        self._used[key] = (owner, value, check)
+        return value
+
+    def keep(self, key: tuple[Any, ...], owner: object, check: Any, value: Any) -> None:
+        """Keep ``value`` for ``key`` instead of what :meth:`reuse` gave in this build (a
+        reused value with this build's objects put in: the last build's can then go)."""
+        self._used[key] = (owner, value, check)
+
+    def block(self, page: str, macro: Callable[..., Markup], incident: Incident, *args: Any,
+              part: object = None) -> Markup:
+        """``macro(incident, *args)`` on catalogue page ``page`` (a src_uri), or what it
+        gave before for the very same incident object, the same ``part`` of it (an award,
+        say: the very object) and equal ``args``: a metrics row, an award of the hall of
+        fame. The macro's name is in the key, so two kinds of block never mix."""
+        name = getattr(macro, "name", None) or getattr(macro, "__name__", "")
+        return self.reuse(("block", page, name, id(incident), id(part)), incident,
+                          (part, *args), lambda: macro(incident, *args))
 
     def row(self, macro: Callable[..., Markup], incident: Incident) -> Markup:
         """An index row (``pmtheater/partials/index-row.html``): ``macro(incident)``, or
@@ -245,7 +283,21 @@ class Catalogue:
 
     def people(self) -> People:
         if self._people is None:
-            self._people = views.meet_everyone(People(self.aliases), self.incidents)
+            incidents = self.incidents
+
+            def make() -> People:
+                return views.meet_everyone(People(self.aliases), incidents)
+
+            if self.cards is None:
+                self._people = make()
+            else:
+                # Under serve, last build's People while every name written is the same:
+                # the board's cards and the follow-through are then reused with it.
+                check = (sorted((k, tuple(v)) for k, v in self.aliases.items()),
+                         [(i.director, [c.actor for c in i.cast],
+                           [a.owner for a in i.action_items], [a.recipient for a in i.awards])
+                          for i in incidents])
+                self._people = self.cards.reuse(("people",), None, check, make)
         return self._people
 
     def render(
@@ -257,32 +309,60 @@ class Catalogue:
         if kind is None:
             return None
         urls: dict[str, str] = {}
+        cards = self.cards
 
         def url(incident: Incident, fragment: str = "") -> str:
             if incident.id not in urls:
-                urls[incident.id] = site.url(self.sources[incident.id], page) or ""
+                src = self.sources[incident.id]
+                # Under serve, the URL is last build's while the site's files are the same
+                # (the cache's key): MkDocs' answer costs two path lookups.
+                urls[incident.id] = (site.url(src, page) or "" if cards is None else
+                                     cards.reuse(("url", page, src), None, None,
+                                                 lambda: site.url(src, page) or ""))
             return urls[incident.id] + (f"#{fragment}" if fragment else "")
 
         links: dict[int, Markup] = {}
 
         def incident_link(incident: Incident) -> Markup:
             """``<a href="{url}" title="{title}">{id}</a>``, escaped as Jinja escapes, made
-            once per incident and page: the themes page links each incident ~17 times."""
+            once per incident and page (the themes page links each incident ~17 times),
+            and under serve kept for the very same incident object."""
             found = links.get(id(incident))
             if found is None:
-                found = links[id(incident)] = Markup('<a href="{}" title="{}">{}</a>').format(
-                    url(incident), incident.title, incident.id)
+                def make() -> Markup:
+                    return Markup('<a href="{}" title="{}">{}</a>').format(
+                        url(incident), incident.title, incident.id)
+                found = links[id(incident)] = (make() if cards is None else cards.reuse(
+                    ("link", page, id(incident)), incident, None, make))
             return found
 
         def incident_links(incidents: Sequence[Incident]) -> Markup:
-            """:func:`incident_link` of each, joined with ", " (one call per table cell)."""
-            return Markup(", ").join([incident_link(i) for i in incidents])
+            """:func:`incident_link` of each, joined with ", " (one call per table cell).
+            Each is Markup already, so a plain join gives what ``Markup.join`` would,
+            without escaping thousands of them again."""
+            return Markup(", ".join([incident_link(i) for i in incidents]))
+
+        def cached_block(macro: Callable[..., Markup], incident: Incident, *args: Any,
+                         part: object = None) -> Markup:
+            """``macro(incident, *args)``, under serve reused (:meth:`CardCache.block`)."""
+            if cards is None:
+                return macro(incident, *args)
+            return cards.block(page, macro, incident, *args, part=part)
+
+        def incident_rows(macro: Callable[..., Markup], incidents: Sequence[Incident]
+                          ) -> Markup:
+            """:func:`cached_block` of each incident, each followed by a newline (what a
+            Jinja loop writing one per line gives), joined here rather than called from
+            the template once per incident: a Jinja call costs more than the reuse."""
+            return _lines([cached_block(macro, incident) for incident in incidents])
 
         context: dict[str, Any] = {
             "incidents": self.incidents,
             "url": url,
             "incident_link": incident_link,
             "incident_links": incident_links,
+            "cached_block": cached_block,
+            "incident_rows": incident_rows,
             "clock": self.clock,
             "today": self.today,
             "severities": self.severities,
@@ -297,6 +377,7 @@ class Catalogue:
         }
         context.update(getattr(self, "_context_" + kind.slug.replace("-", "_"))(page, site,
                                                                                  fields))
+        self.learning.memo = cards
         context.update(self.learning.page_context(kind.slug, zone=self.zone, today=self.today,
                                                   severities=self.severities,
                                                   people=self.people()))
@@ -354,24 +435,102 @@ class Catalogue:
                                             page_url(page, directory_urls=True)),
         }
 
+    def _reused(self, name: str, check: Any, make: Callable[[], _T],
+                remap: Callable[[_T, dict[int, Any]], _T],
+                parts: Callable[[Incident], Sequence[Any]]) -> _T:
+        """``make()``, or under ``mkdocs serve`` last build's value when ``check`` (all
+        that ``make`` reads of the incidents) is equal, with ``remap`` putting this build's
+        objects in place of the last build's: the incidents and their ``parts`` (items,
+        awards) by position, as equal inputs mean the same ones in the same order
+        (``remap`` gets only those that are other objects now)."""
+        incidents = self.incidents
+        if self.cards is None:
+            return make()
+        value, then = self.cards.reuse((name,), None, check, lambda: (make(), incidents))
+        if then is incidents:
+            return value
+        by_object: dict[int, Any] = {}
+        for old, new in zip(then, incidents, strict=True):
+            if old is not new:  # an incident file that changed (its inputs did not)
+                by_object[id(old)] = new
+                for old_part, new_part in zip(parts(old), parts(new), strict=True):
+                    by_object[id(old_part)] = new_part
+        if by_object:
+            value = remap(value, by_object)
+        # Kept with this build's objects, so the last build's incidents are not held.
+        self.cards.keep((name,), None, check, (value, incidents))
+        return value
+
+    def _board(self) -> views.Board:
+        """The board (views.board); under serve last build's while what it reads is equal."""
+        people = self.people()
+
+        def make() -> views.Board:
+            return views.board(self.incidents, self.today, self.zone, people)
+
+        if self.cards is None:
+            return make()
+        check = (self.today, self.zone, people,
+                 [(i.id, i.started_at, i.zone, [(a.id, a.status, a.owner, a.due, a.priority)
+                                                for a in i.action_items])
+                  for i in self.incidents])
+        return self._reused("board", check, make, _board_with,
+                            lambda incident: incident.action_items)
+
+    def _hall(self) -> views.Hall:
+        """The hall of fame (views.hall_of_fame); under serve reused likewise."""
+        people = self.people()
+
+        def make() -> views.Hall:
+            return views.hall_of_fame(self.incidents, people)
+
+        if self.cards is None:
+            return make()
+        check = (people, [[(a.award, a.recipient) for a in i.awards] for i in self.incidents])
+        return self._reused("hall", check, make, _hall_with, lambda incident: incident.awards)
+
     def _context_action_items(self, page: str, site: SiteFiles, fields: Any
                               ) -> dict[str, Any]:
-        board = views.board(self.incidents, self.today, self.zone, self.people())
+        board = self._board()
         kinds = sorted({c.item.kind for c in board.cards if c.item.kind},
                        key=lambda k: (views.KINDS.index(k) if k in views.KINDS else 99, k))
         cards = self.cards
+
+        def board_cards(macro: Callable[..., Markup], column: Sequence[views.Card], status: str,
+                        *words: str) -> Markup:
+            """``macro(card, status, *words)`` of each card (reused under serve), each
+            followed by a newline, as one Jinja loop line per card would give: joined here,
+            since a board has thousands of cards and a Jinja call costs more than a reuse."""
+            if cards is None:
+                return _lines([macro(card, status, *words) for card in column])
+            return _lines([cards.card(macro, card, status, *words) for card in column])
+
         return {"board": board, "priorities": views.PRIORITIES, "kinds": kinds,
-                "cached_card": cards.card if cards is not None else None}
+                "cached_card": cards.card if cards is not None else None,
+                "board_cards": board_cards}
 
     def _context_hall_of_fame(self, page: str, site: SiteFiles,
                               fields: Callable[[], MarkdownFields]) -> dict[str, Any]:
-        hall = views.hall_of_fame(self.incidents, self.people())
+        hall = self._hall()
         rendered = self._citations(hall, page, site, fields)
 
         def md(text: str | None) -> Markup:
             return rendered.get(text, Markup("")) if text else Markup("")
 
-        return {"hall": hall, "md": md}
+        cards = self.cards
+
+        def hall_honours(macro: Callable[..., Markup], honours: Sequence[views.Honour]
+                         ) -> Markup:
+            """``macro(incident, award, citation HTML)`` of each honour, each followed by a
+            newline (see ``board_cards``); under serve reused per award
+            (:meth:`CardCache.block`)."""
+            if cards is None:
+                return _lines([macro(h.incident, h.award, md(h.award.citation))
+                               for h in honours])
+            return _lines([cards.block(page, macro, h.incident, h.award, md(h.award.citation),
+                                       part=h.award) for h in honours])
+
+        return {"hall": hall, "md": md, "hall_honours": hall_honours}
 
     def _citations(self, hall: views.Hall, page: str, site: SiteFiles,
                    fields: Callable[[], MarkdownFields]) -> dict[str, Markup]:
@@ -403,6 +562,14 @@ class Catalogue:
         return {}  # all from self.learning
 
     def _context_metrics(self, page: str, site: SiteFiles, fields: Any) -> dict[str, Any]:
+        if self.cards is None:
+            return self._metrics_context()
+        # Under serve, last build's medians and charts while every incident's times,
+        # quarter and severity are the same (a title edit).
+        check = (self.zone, tuple(self.severities), [time_inputs(i) for i in self.incidents])
+        return self.cards.reuse(("metrics-context",), None, check, self._metrics_context)
+
+    def _metrics_context(self) -> dict[str, Any]:
         quarters = metrics.by_quarter(self.incidents, self.zone)
         severities = metrics.by_severity(self.incidents, self.severities)
         series = [charts.Series(name, self.labels.gettext(label), f"pmt-m{n}")
@@ -433,3 +600,29 @@ class Catalogue:
                                     severities),
             "times": metrics.durations,
         }
+
+
+def _lines(htmls: list[Markup]) -> Markup:
+    """Each piece of HTML followed by a newline: what a Jinja loop writing ``{{ piece }}``
+    on a line of its own gives (with ``trim_blocks``)."""
+    return Markup("".join([f"{html}\n" for html in htmls]))
+
+
+def _board_with(board: views.Board, by_object: dict[int, Any]) -> views.Board:
+    """``board`` with the cards of the incidents in ``by_object`` given this build's item
+    and incident (:meth:`Catalogue._reused`); the other cards are kept as they are."""
+    return replace(board, columns=[
+        (status, [card if id(card.incident) not in by_object else
+                  views.Card(by_object[id(card.item)], by_object[id(card.incident)],
+                             card.owner_key, card.overdue) for card in cards])
+        for status, cards in board.columns])
+
+
+def _hall_with(hall: views.Hall, by_object: dict[int, Any]) -> views.Hall:
+    """``hall`` with the honours of the incidents in ``by_object`` replaced likewise."""
+    return replace(hall, recipients=[
+        replace(recipient, honours=[h if id(h.incident) not in by_object else
+                                    views.Honour(by_object[id(h.award)],
+                                                 by_object[id(h.incident)])
+                                    for h in recipient.honours])
+        for recipient in hall.recipients])

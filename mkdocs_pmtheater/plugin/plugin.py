@@ -76,6 +76,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._bytecode: dict[str, MemoryBytecodeCache] | None = None
         self._incident_lines: IncidentLines = {}
         self._summary_cache: dict[str, dict[str, str]] = {}
+        self._page_sources: dict[int, Any] = {}
+        """Under ``mkdocs serve``: each playbill's front matter, by incident object."""
         self._related_features: FeatureCache = {}
         self._related_memo = RelatedMemo()
         self._cards = CardCache()
@@ -175,10 +177,12 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self.render_cache is not None:  # serve: unchanged incidents keep their JSON line
             self.theater.production.incident_lines = self._incident_lines
             self.theater.production.summary_cache = self._summary_cache
+            self.theater.production.page_sources = self._page_sources
             self.theater.catalogue.learning.feature_cache = self._related_features
             self.theater.catalogue.learning.related_memo = self._related_memo
             self.theater.production.calendar_events = self._calendar_events
             self.theater.production.field_links_cache = self._field_links
+            self.theater.pack_files = False  # data files made anew each rebuild (packed.py)
         self._pagefind = self._want_pagefind()
         if self._stream is not None:  # a build that ended without on_post_build
             self._stream.cancel()

@@ -60,6 +60,13 @@ def generator_outputs(config: MkDocsConfig) -> list[tuple[str, str]]:
     return outputs
 
 
+def file_at(files: Files, src_uri: str) -> File | None:
+    """``files.get_file_from_path(src_uri)``, without its ``PurePath`` normalisation when
+    ``src_uri`` is a file's own ``src_uri`` (already normalised, so the answer is the same):
+    the catalogue and the data files ask it thousands of times a build."""
+    return files.src_uris.get(src_uri) or files.get_file_from_path(src_uri)
+
+
 class MkDocsFiles:
     """The core's view of the site's files (:class:`~..publish.urls.SiteFiles`), answered
     from MkDocs' own files, so URLs are exactly the ones MkDocs writes."""
@@ -68,12 +75,12 @@ class MkDocsFiles:
         self.files = files
 
     def exists(self, src_uri: str) -> bool:
-        found = self.files.get_file_from_path(src_uri)
+        found = file_at(self.files, src_uri)
         return found is not None and found.inclusion is not InclusionLevel.EXCLUDED
 
     def url(self, target: str, page: str) -> str | None:
-        found = self.files.get_file_from_path(target)
-        here = self.files.get_file_from_path(page)
+        found = file_at(self.files, target)
+        here = file_at(self.files, page)
         if found is None or here is None or found.inclusion is InclusionLevel.EXCLUDED:
             return None
         return found.url_relative_to(here)
@@ -134,6 +141,9 @@ class Theater:
         self.rendering_problems: list[Problem] = []
         """Of those, the ones the production found (kept in its problems too)."""
         self.production.report = self._render_problem
+        self.pack_files = True
+        """Whether large data files are held compressed until written (packed.py); the
+        plugin turns it off under ``mkdocs serve``, which makes them on every rebuild."""
 
     @property
     def catalog(self) -> Catalog:
@@ -187,10 +197,12 @@ class Theater:
             files.append(file)
         # Held compressed until MkDocs copies them (packed.py): about 10 KB per incident.
         for output in production.outputs:
-            files.append(generated_file(self.config, output.path, output.content))
+            files.append(generated_file(self.config, output.path, output.content,
+                                        pack=self.pack_files))
         for output in production.data_outputs(
-                lambda src: (found.url if (found := files.get_file_from_path(src)) else None)):
-            files.append(generated_file(self.config, output.path, output.content))
+                lambda src: (found.url if (found := file_at(files, src)) else None)):
+            files.append(generated_file(self.config, output.path, output.content,
+                                        pack=self.pack_files))
         for path, source in production.assets():
             files.append(File.generated(self.config, path, abs_src_path=str(source)))
         bad_epoch = source_date_problem()

@@ -117,8 +117,10 @@ def _ical_date(value: date) -> str:
     return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
-Event = tuple[date, str, str, list[str]]
-"""One VEVENT: due date, incident id, item id (the order) and its content lines."""
+Event = tuple[date, str, str, str]
+"""One VEVENT: due date, incident id, item id (the order) and its content lines, folded
+(:func:`fold`): kept folded, an unchanged incident's events cost ``mkdocs serve`` no
+folding again (folding every line of 4,000 events took 0.03 s a rebuild)."""
 CalendarEvents = dict[int, tuple[Incident, tuple[Any, ...], list[Event]]]
 """``id(incident) -> (incident, what else its events show, its events)``: kept across
 the builds of ``mkdocs serve``, so an unchanged incident's events are not made again."""
@@ -182,24 +184,23 @@ def calendar_document(
                 "TRANSP:TRANSPARENT",
                 "END:VEVENT",
             ]
-            mine.append((item.due, incident.id, item.id, lines))
+            mine.append((item.due, incident.id, item.id, "".join(fold(line) for line in lines)))
         events.extend(mine)
         kept[id(incident)] = (incident, context, mine)
     if known is not None:
         known.clear()
         known.update(kept)
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    lines = [
+    head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//mkdocs-pmtheater//Action items//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{ical_text(name)}",
-        *(line for *_, event in events for line in event),
-        "END:VCALENDAR",
     ]
-    return "".join(fold(line) for line in lines)
+    return "".join((*(fold(line) for line in head), *(event for *_, event in events),
+                    fold("END:VCALENDAR")))
 
 
 # -- Atom ------------------------------------------------------------------------

@@ -206,6 +206,9 @@ class Production:
         """``action-items.ics`` events to reuse, kept by ``mkdocs serve`` likewise."""
         self.summary_cache: dict[str, dict[str, str]] | None = None
         """Plain words of summaries by Markdown settings, kept by ``mkdocs serve``."""
+        self.page_sources: dict[int, tuple[Incident, str | None, str]] | None = None
+        """``id(incident) -> (incident, summary words, its page_source)``, kept by ``mkdocs
+        serve``: the same object and words give the same front matter."""
         self.field_links_cache: dict[int, tuple[Incident, Any]] | None = None
         """``id(incident) -> (incident, its links.incident_links.field_links)``, kept by
         ``mkdocs serve``: the same object means the same bytes, so the same links."""
@@ -447,10 +450,21 @@ class Production:
         # Descriptions, the feed and the index's filter use the words a reader sees.
         self.summaries = self.plain_summaries([i.summary for i, _ in publishing])
         self.catalogue.summaries = self.summaries
+        sources = self.page_sources
+        kept: dict[int, tuple[Incident, str | None, str]] = {}
         for incident, src_uri in publishing:
             self.playbills[src_uri] = incident
-            self.pages[src_uri] = GeneratedPage(
-                src_uri, page_source(incident, self.summaries.get(incident.summary)), incident)
+            words = self.summaries.get(incident.summary)
+            known = sources.get(id(incident)) if sources is not None else None
+            if known is not None and known[0] is incident and known[1] == words:
+                markdown = known[2]
+            else:
+                markdown = page_source(incident, words)
+            kept[id(incident)] = (incident, words, markdown)  # the object keeps its id
+            self.pages[src_uri] = GeneratedPage(src_uri, markdown, incident)
+        if sources is not None:  # only this build's incidents
+            sources.clear()
+            sources.update(kept)
         self.catalogue.plan(self.playbills, skip=self.shadowed)
         for src_uri, markdown in self.catalogue.pages():
             self.pages[src_uri] = GeneratedPage(src_uri, markdown,
