@@ -31,10 +31,9 @@ least ``threshold``. The caller passes only the incidents the site publishes
 
 from __future__ import annotations
 
-import heapq
 import math
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +61,10 @@ LIMIT = 5
 THRESHOLD = 0.015
 """Below this score, two incidents share only noise (a common word, one person)."""
 REASON_KINDS = ("service", "factor", "tag", "actor", "text")
+_OTHER_KINDS = tuple(k for k in REASON_KINDS if k != "text")
+_TEXT_KIND = ("text",)
+"""The kinds of a vector's other part, in the order reasons name them: ``text`` comes
+last in :data:`REASON_KINDS`, so a pair's reasons are its other parts' then its texts'."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,38 @@ class Related:
 
 
 @dataclass
-class _Vector:
+class _Part:
+    """Some kinds of one incident's weighed features: what is kept of them (shared with
+    another incident, and for words and factors among the strongest), never changed once
+    built (caches hold parts by identity)."""
+
     weights: dict[str, float] = field(default_factory=dict)
     shown: dict[str, str] = field(default_factory=dict)
     """Feature -> how it is shown in a reason (the service or phrase as written)."""
+    order: list[str] = field(default_factory=list)
+    """The features in sorted order (the order of each pair's float additions)."""
+    kinds: dict[str, dict[str, float]] = field(default_factory=dict)
+    """The weights again, by kind (``service``, ``factor``...): reasons look at one kind
+    at a time."""
+
+
+@dataclass
+class _Vector:
+    """One incident's weighed features in two parts: ``other`` (services, factors, tags,
+    people) and ``text`` (words of the write-up). A title or summary edit changes the
+    text of every incident sharing a changed word (the word's IDF changes) but leaves
+    their other part the very same object."""
+
+    other: _Part
+    text: _Part
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {**self.other.weights, **self.text.weights}
+
+    @property
+    def shown(self) -> dict[str, str]:
+        return {**self.other.shown, **self.text.shown}
 
 
 def _critique(incident: Incident) -> list[str]:
@@ -134,6 +165,8 @@ def _raw_features(incident: Incident) -> tuple[dict[str, float], dict[str, str]]
 FeatureCache = dict[int, tuple[Incident, tuple[dict[str, float], dict[str, str]]]]
 """``id(incident) -> (incident, its raw features and how each is shown)``."""
 
+_Raw = tuple[dict[str, float], dict[str, str]]
+
 
 class RelatedMemo:
     """The last answer of :func:`related_incidents` and what it was computed from, kept by
@@ -144,17 +177,23 @@ class RelatedMemo:
     and the labels. An edit that leaves those equal (a scene, an action item, a
     milestone) gives the same answer, with this build's incident objects in it; any
     other edit computes the scores again (every weight may depend on the edit, through
-    the counts of the features it added or removed), but gives back each vector whose
-    inputs are unchanged (:attr:`vectors`) and the reasons of each pair of such vectors
-    (:attr:`reasons`): the same objects, so the same floats and words as a fresh
-    computation, without weighing 2,000 incidents and wording 10,000 reasons again.
+    the counts of the features it added or removed), but gives back what provably did
+    not change, as the same objects, so the same floats and words as a fresh
+    computation:
+
+    * each part of a vector (:class:`_Vector`: text, or the other kinds) none of whose
+      features changed count (:attr:`vectors`);
+    * each incident's sums over the other kinds with later incidents (:attr:`partials`)
+      when no incident's other part changed: features are added in sorted order, and
+      every other kind sorts before ``text``, so a pair's sum starts with them;
+    * the words of each pair of parts (:attr:`said`).
     """
 
     def __init__(self) -> None:
         self.key: Any = None
         self.answer: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
         """Incident id -> (place of the related incident in the order, score, reasons)."""
-        self.raws: list[tuple[dict[str, float], dict[str, str]]] = []
+        self.raws: list[_Raw] = []
         """Each incident's features (in the order) when the answer was computed."""
         self.reused = 0
         """Builds that reused the answer (for tests)."""
@@ -162,22 +201,30 @@ class RelatedMemo:
         """How many incidents the last computation had (each IDF depends on it)."""
         self.df: Counter[str] = Counter()
         """How many incidents had each feature when the answer was computed."""
-        self.vectors: dict[int, tuple[tuple[dict[str, float], dict[str, str]], _Vector]] = {}
+        self.idf: dict[str, float] = {}
+        self.kinds: dict[str, str] = {}
+        self.vectors: dict[int, tuple[_Raw, _Vector]] = {}
         """``id(raw features) -> (those features, their weighed vector)`` of the last
-        computation: an incident's vector depends only on its features, the number of
-        incidents and how many incidents have each of its features, so an incident whose
-        features are the same object and whose features' counts did not change gets the
-        very same vector back."""
-        self.reasons: dict[tuple[int, int], tuple[_Vector, _Vector, tuple[str, ...]]] = {}
-        """``(id(a), id(b)) -> (a, b, reasons(a, b))`` of the last computation: the same two
-        vector objects give the same reasons (vectors are never changed once built)."""
+        computation: a part of an incident's vector depends only on its features, the
+        number of incidents and how many incidents have each of its features, so a part
+        whose features are the same object and whose features' counts did not change is
+        the very same part."""
+        self.ordered: list[_Vector] = []
+        """The last computation's vectors, in the order."""
+        self.partials: list[dict[int, float]] | None = None
+        """Each incident's sums over the other kinds with later incidents (by place)."""
+        self.cap: int | None = None
+        self.said: dict[tuple[int, int], tuple[_Part, _Part, tuple[str, ...]]] = {}
+        """``(id(a), id(b)) -> (a, b, what parts a and b share, in words)``: the same two
+        part objects give the same words (parts are never changed once built)."""
         self.reasons_labels: Any = None
         self.vectors_reused = 0
-        """Vectors given back by the last computation (for tests)."""
+        """Vectors given back whole by the last computation (for tests)."""
+        self.partials_reused = False
+        """Whether the last computation reused :attr:`partials` (for tests)."""
 
 
-def _same_features(then: Sequence[tuple[dict[str, float], dict[str, str]]],
-                   now: Sequence[tuple[dict[str, float], dict[str, str]]]) -> bool:
+def _same_features(then: Sequence[_Raw], now: Sequence[_Raw]) -> bool:
     """Whether the features are the same, in the same order (the order of a vector's
     features is the order of its float additions): an unchanged incident's are the very
     same dicts, so only edited incidents are compared item by item."""
@@ -193,6 +240,98 @@ def _labels_key(labels: Labels) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 def _kind(feature: str) -> str:
     return feature.split("\0", 1)[0]
+
+
+def _count(raws: Sequence[_Raw], then_raws: Sequence[_Raw],
+           then_df: Counter[str] | None) -> tuple[Counter[str], set[str] | None]:
+    """How many incidents have each feature, and which features' counts changed since
+    ``then_df`` (the counts of ``then_raws``, kept alive by the caller: compared by
+    identity), or None without those. Only the features of incidents added or edited
+    since are counted again (O(changed incidents · features))."""
+    if then_df is not None and then_raws:
+        then = {id(raw): raw for raw in then_raws}
+        now = {id(raw) for raw in raws}
+        if len(then) == len(then_raws) and len(now) == len(raws):
+            df = then_df.copy()
+            touched: set[str] = set()
+            for raw in then_raws:
+                if id(raw) not in now:
+                    touched.update(raw[0])
+                    df.subtract(raw[0].keys())
+            for raw in raws:
+                if then.get(id(raw)) is not raw:
+                    touched.update(raw[0])
+                    df.update(raw[0].keys())
+            recount = {f for f in touched if df[f] != then_df.get(f, 0)}
+            for feature in touched:
+                if df[feature] <= 0:
+                    del df[feature]
+            return df, recount
+    df = Counter()
+    for raw, _ in raws:
+        df.update(raw.keys())  # counts of incidents, not sums of weights
+    return df, None
+
+
+_KEEP = {"text": TEXT_TERMS, "factor": FACTOR_TERMS}
+
+
+def _weigh_part(raw: _Raw, text: bool, idf: dict[str, float], df: Counter[str],
+                kinds: dict[str, str]) -> _Part:
+    """The text features of ``raw`` (``text``), or its other ones, weighed and cut.
+    ``kinds``: each counted feature's kind."""
+    features, written = raw
+    by_kind: dict[str, list[tuple[str, float]]] = {}
+    if text:
+        by_kind["text"] = [(f, w * idf[f]) for f, w in features.items() if kinds[f] == "text"]
+    else:
+        for feature, weight in features.items():
+            kind = kinds[feature]
+            if kind != "text":
+                by_kind.setdefault(kind, []).append((feature, weight * idf[feature]))
+    weights: dict[str, float] = {}
+    kept_by_kind: dict[str, dict[str, float]] = {}
+    for kind, items in by_kind.items():
+        if not items:
+            continue
+        # Each kind scaled to length sqrt(share), measured on all its features: the dot
+        # product of two incidents is then the share-weighted sum of one cosine per kind,
+        # between 0 and 1. (Added one by one, in the features' order: not sum(), which
+        # rounds otherwise from Python 3.12 on.)
+        length = 0.0
+        for _, weight in items:
+            length += weight * weight
+        scale = math.sqrt(KIND_WEIGHT[kind] / length)
+        # Only features another incident has can score; of the words, keep the
+        # strongest (features are unique: sorting by (-weight, feature) is total).
+        kept = [(-(w * scale), f) for f, w in items if df[f] >= 2]
+        keep = _KEEP.get(kind)
+        if keep is not None and len(kept) > keep:
+            kept.sort()
+            del kept[keep:]
+        if kept:
+            weights.update(mine := {f: -w for w, f in kept})
+            kept_by_kind[kind] = mine
+    # Reasons name only features kept (shared ones): the others' words can go.
+    return _Part(weights, {f: written[f] for f in weights}, sorted(weights),
+                 {k: kept_by_kind[k] for k in (("text",) if text else _OTHER_KINDS)
+                  if k in kept_by_kind})
+
+
+def _weigh(raw: _Raw, idf: dict[str, float], df: Counter[str], kinds: dict[str, str],
+           then: _Vector | None = None, other: bool = True, text: bool = True) -> _Vector:
+    """``raw`` weighed: its ``other`` part and its ``text`` part (each part not weighed
+    again is ``then``'s)."""
+    return _Vector(_weigh_part(raw, False, idf, df, kinds) if other
+                   else then.other,  # type: ignore[union-attr]
+                   _weigh_part(raw, True, idf, df, kinds) if text
+                   else then.text)  # type: ignore[union-attr]
+
+
+def _same_part(then: _Part, now: _Part) -> _Part:
+    """``then`` if ``now`` holds the same weights and words (the order of a part's
+    features changes nothing: sums go in sorted order), else ``now``."""
+    return then if then.weights == now.weights and then.shown == now.shown else now
 
 
 def related_incidents(
@@ -212,7 +351,7 @@ def related_incidents(
     features by the incident object, which the loader keeps only for the same bytes:
     only changed incidents are read again. It is left holding this call's incidents.
     ``memo`` (also kept by ``mkdocs serve``) gives back the last answer when nothing it
-    depends on changed (see :class:`RelatedMemo`).
+    depends on changed, and otherwise what did not change (see :class:`RelatedMemo`).
     """
     ordered = sorted(incidents, key=lambda i: (i.started_at, i.id))
     if features is None:
@@ -233,65 +372,82 @@ def related_incidents(
             memo.reused += 1
             return {id_: [Related(ordered[b], score, why) for b, score, why in found]
                     for id_, found in memo.answer.items()}
+        then_raws = memo.raws
         memo.key, memo.answer, memo.raws = None, {}, list(raws)
+        df, recount = _count(raws, then_raws, memo.df)
+        del then_raws
+    else:
+        df, recount = _count(raws, (), None)
     n = len(ordered)
-    df: Counter[str] = Counter()
-    for raw, _ in raws:
-        df.update(raw.keys())  # counts of incidents, not sums of weights
-    idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
-    # Each distinct feature's kind once (a few per cent of the lookups below).
-    kinds = {f: _kind(f) for f in df}
+    if memo is None or recount is None or memo.count != n:
+        recount = None  # every IDF changes with the number of incidents
+        idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
+        # Each distinct feature's kind once (a few per cent of the lookups below).
+        kinds = {f: _kind(f) for f in df}
+    else:
+        idf, kinds = memo.idf.copy(), memo.kinds.copy()
+        for feature in recount:
+            if feature in df:
+                idf[feature] = math.log(1.0 + n / df[feature])
+                kinds[feature] = _kind(feature)
+            else:
+                del idf[feature], kinds[feature]
     vectors: list[_Vector] = []
-    kept: dict[int, tuple[tuple[dict[str, float], dict[str, str]], _Vector]] = {}
-    recount: set[str] | None = None
+    kept: dict[int, tuple[_Raw, _Vector]] = {}
+    then_ordered = memo.ordered if memo is not None and len(memo.ordered) == n else None
     reused = 0
-    if memo is not None and memo.count == n:
-        then = memo.df
-        recount = {f for f, d in df.items() if then.get(f) != d}
-        recount.update(f for f in then if f not in df)
     for index, both in enumerate(raws):
         raws[index] = ({}, {})  # each incident's features are let go once weighed
-        raw, shown = both
-        if memo is not None:
-            known = memo.vectors.get(id(both)) if recount is not None else None
-            if known is not None and known[0] is both and recount.isdisjoint(raw):  # type: ignore[union-attr]
-                vectors.append(known[1])
-                kept[id(both)] = known
+        known = memo.vectors.get(id(both)) if memo is not None and recount is not None \
+            else None
+        if known is not None and known[0] is both:
+            raw = both[0]
+            # A part is weighed again only if one of its features changed count.
+            hit = ([f for f in recount if f in raw] if len(recount) < len(raw)  # type: ignore[arg-type]
+                   else [f for f in raw if f in recount])  # type: ignore[operator]
+            text_hit = any(f.startswith("text\0") for f in hit)
+            other_hit = not all(f.startswith("text\0") for f in hit)
+            if not hit:
+                vector = known[1]
                 reused += 1
-                continue
-        weights = {f: w * idf[f] for f, w in raw.items()}
-        # Each kind scaled to length sqrt(share), measured on all its features: the dot
-        # product of two incidents is then the share-weighted sum of one cosine per kind,
-        # between 0 and 1.
-        lengths: dict[str, float] = {}
-        for feature, weight in weights.items():
-            kind = kinds[feature]
-            lengths[kind] = lengths.get(kind, 0.0) + weight * weight
-        for feature in weights:
-            kind = kinds[feature]
-            weights[feature] *= math.sqrt(KIND_WEIGHT[kind] / lengths[kind])
-        # Only features another incident has can score; of the words, keep the strongest.
-        for feature in [f for f in weights if df[f] < 2]:
-            del weights[feature]
-        for kind, keep in (("text\0", TEXT_TERMS), ("factor\0", FACTOR_TERMS)):
-            terms = sorted((f for f in weights if f.startswith(kind)),
-                           key=lambda f: (-weights[f], f))
-            for dropped in terms[keep:]:
-                del weights[dropped]
-        # Reasons name only features kept (shared ones): the others' words can go.
-        vector = _Vector(weights, {f: shown[f] for f in weights})
+            else:
+                vector = _weigh(both, idf, df, kinds, known[1], other_hit, text_hit)
+        else:
+            vector = _weigh(both, idf, df, kinds)
+            if then_ordered is not None:
+                # An edited incident: a part equal to the last one at this place is that
+                # one (so the sums and words kept for it serve again).
+                then = then_ordered[index]
+                vector = _Vector(_same_part(then.other, vector.other),
+                                 _same_part(then.text, vector.text))
         vectors.append(vector)
         if memo is not None:
             kept[id(both)] = (both, vector)
+    # Whether each incident's sums over the other kinds are those of the last computation:
+    # the same other parts at the same places, and no other kind's count changed (the
+    # windows below depend on the counts).
+    same_other = (memo is not None and memo.partials is not None and memo.cap == cap
+                  and recount is not None and then_ordered is not None
+                  and all(f.startswith("text\0") for f in recount)
+                  and all(v.other is t.other
+                          for v, t in zip(vectors, then_ordered, strict=True)))
     if memo is not None:
         memo.vectors_reused = reused
-        memo.count, memo.df, memo.vectors = n, df, kept
+        memo.count, memo.df, memo.idf, memo.kinds, memo.vectors = n, df, idf, kinds, kept
+        memo.ordered, memo.cap = vectors, cap
+        memo.partials_reused = same_other
     del raws, df
 
-    postings: dict[str, list[int]] = {}
-    for index, vector in enumerate(vectors):  # in time order, so each list is too
-        for feature in vector.weights:
-            postings.setdefault(feature, []).append(index)
+    # Each feature's incidents (places, in time order) and their weights of it.
+    postings: dict[str, tuple[list[int], list[float]]] = {}
+    for index, vector in enumerate(vectors):
+        for part in (vector.text,) if same_other else (vector.other, vector.text):
+            for feature, weight in part.weights.items():
+                entry = postings.get(feature)
+                if entry is None:
+                    entry = postings[feature] = ([], [])
+                entry[0].append(index)
+                entry[1].append(weight)
 
     # Each feature pairs a member with the next ``window`` members of its list. Common
     # features say little (low IDF): pair them with fewer neighbours.
@@ -299,97 +455,162 @@ def related_incidents(
     rare = math.log(1.0 + n)
     windows = {feature: (len(members) if len(members) <= cap
                          else max(2, round(half * idf[feature] / rare)))
-               for feature, members in postings.items() if len(members) >= 2}
-    # Incidents are taken in time order, as the lists are: the next place in a
-    # feature's list is this incident's.
-    cursor = dict.fromkeys(windows, 0)
-    # Pair sums one incident at a time (a with later b), features in sorted order as
-    # for every pair: the same additions in the same order, so the same floats. Only
-    # pairs at or above the threshold are kept: a dict of every pair's sum was the
-    # build's peak memory (about 85 MB at 2,000 incidents).
-    scores: list[dict[int, float]] = [{} for _ in range(n)]
-    for a in range(n):
-        row: dict[int, float] = {}
-        for feature in sorted(f for f in vectors[a].weights if f in cursor):
-            members = postings[feature]
-            pos = cursor[feature]
-            cursor[feature] = pos + 1
-            weight_of = vectors[a].weights[feature]
-            for b in members[pos + 1: pos + 1 + windows[feature]]:
-                row[b] = row.get(b, 0.0) + weight_of * vectors[b].weights[feature]
+               for feature, (members, _) in postings.items() if len(members) >= 2}
+
+    def add(features: Iterable[str]) -> None:
+        """Adds each feature's products to the sums of the pairs it makes (a with each of
+        the next ``window`` members b), one feature after the other. A feature makes a
+        pair once, so the pairs of one feature can be taken in any order: by distance in
+        the list (one pass over the list per distance, no slice per member)."""
+        for feature in features:
+            members, weights = postings[feature]
+            for step in range(1, min(windows[feature], len(members) - 1) + 1):
+                for a, weight, b, other in zip(members, weights, members[step:],
+                                               weights[step:], strict=False):
+                    # A new pair's sum starts at 0.0 (defaultdict(float)), as with get().
+                    rows[a][b] += weight * other
+
+    # Pair sums (rows[a][b], a before b), features in sorted order, as for every pair:
+    # the same additions in the same order, so the same floats.
+    then_partials = memo.partials if same_other and memo is not None else None
+    if then_partials is not None:
+        rows = [defaultdict(float, partial) for partial in then_partials]
+    else:
+        rows = [defaultdict(float) for _ in range(n)]
+        add(sorted(f for f in windows if not f.startswith("text\0")))
+    if memo is not None:
+        memo.partials = then_partials or [dict(row) for row in rows]
+    # The text features sort after every other kind's ("tag" < "text"): each pair's sum
+    # goes on from its other kinds' sum.
+    add(sorted(f for f in windows if f.startswith("text\0")))
+    # Only pairs at or above the threshold are kept, from both sides: rows[a] holds the
+    # later incidents', back[a] the earlier ones'.
+    back: list[tuple[list[int], list[float]]] = [([], []) for _ in range(n)]
+    for a, row in enumerate(rows):
+        low = []
         for b, total in row.items():
             if total >= threshold:
-                scores[a][b] = total
-                scores[b][a] = total
+                places, totals = back[b]
+                places.append(a)
+                totals.append(total)
+            else:
+                low.append(b)
+        for b in low:
+            del row[b]
 
     out: dict[str, list[Related]] = {}
     ids = [(i.id.casefold(), i.id) for i in ordered]
-    said: dict[tuple[int, int], tuple[_Vector, _Vector, tuple[str, ...]]] = {}
-    then_said = memo.reasons if memo is not None else {}
+    said: dict[tuple[int, int], tuple[_Part, _Part, tuple[str, ...]]] = {}
+    then_said = memo.said if memo is not None else {}
     if memo is not None and memo.reasons_labels != _labels_key(labels):
         then_said = {}
+    wording = _Wording(labels)
 
-    def reasons_of(a: _Vector, b: _Vector) -> tuple[str, ...]:
-        pair = (id(a), id(b))
-        known = then_said.get(pair)
-        if known is None or known[0] is not a or known[1] is not b:
-            known = (a, b, reasons(a, b, labels=labels))
-        said[pair] = known
-        return known[2]
+    def why(a: _Vector, b: _Vector) -> tuple[str, ...]:
+        """The reasons of a pair: its other parts' words, then its texts' (the pair of
+        parts' words of the last computation if the parts are the same objects)."""
+        said_of = []
+        for mine, theirs, kinds in ((a.other, b.other, _OTHER_KINDS),
+                                    (a.text, b.text, _TEXT_KIND)):
+            pair = (id(mine), id(theirs))
+            known = then_said.get(pair) or said.get(pair)
+            if known is None or known[0] is not mine or known[1] is not theirs:
+                known = (mine, theirs, _part_reasons(mine, theirs, kinds, 3, wording))
+            said[pair] = known
+            said_of.append(known[2])
+        return said_of[0] + said_of[1]
 
-    for a, row in enumerate(scores):
-        candidates = [(score, b) for b, score in row.items() if score >= threshold]
-        if len(candidates) > limit:
+    rank_key: Any = lambda sb: (-sb[0], ids[sb[1]])  # noqa: E731
+    for a, row in enumerate(rows):
+        places, totals = back[a]  # the earlier incidents'; row: the later ones'
+        back[a] = ([], [])
+        values = [*row.values(), *totals]
+        if len(values) > limit:
             # Only scores within rounding of the limit-th best can rank (the same answer,
             # without rounding and ordering each of ~150 candidates per incident).
-            floor = heapq.nlargest(limit, [c for c, _ in candidates])[-1] - 1e-9
-            candidates = [(c, b) for c, b in candidates if c >= floor]
+            values.sort(reverse=True)
+            floor = values[limit - 1] - 1e-9
+            candidates = [(round(c, 9), b) for b, c in row.items() if c >= floor]
+            candidates += [(round(c, 9), b) for b, c in zip(places, totals, strict=True)
+                           if c >= floor]
+        else:
+            candidates = [(round(c, 9), b) for b, c in row.items()]
+            candidates += [(round(c, 9), b) for b, c in zip(places, totals, strict=True)]
         # Rounded so that sums in another order cannot swap near-equal neighbours.
-        ranked = heapq.nsmallest(limit, ((round(c, 9), b) for c, b in candidates),
-                                 key=lambda sb: (-sb[0], ids[sb[1]]))
-        found = [(b, score, reasons_of(vectors[a], vectors[b]))
-                 for score, b in ranked if score >= threshold]
+        candidates.sort(key=rank_key)
+        mine = vectors[a]
+        found = [(b, score, why(mine, vectors[b]))
+                 for score, b in candidates[:limit] if score >= threshold]
         out[ordered[a].id] = [Related(ordered[b], score, why) for b, score, why in found]
         if memo is not None:
             memo.answer[ordered[a].id] = found
     if memo is not None:
         memo.key = key
-        memo.reasons, memo.reasons_labels = said, _labels_key(labels)
+        memo.said, memo.reasons_labels = said, _labels_key(labels)
     return out
+
+
+class _Wording:
+    """How each kind of reason is worded, per number of values (looked up once)."""
+
+    def __init__(self, labels: Labels) -> None:
+        self.labels = labels
+        self.formats: dict[tuple[str, int], str] = {}
+
+    def say(self, kind: str, values: list[str]) -> str:
+        key = (kind, len(values))
+        format_ = self.formats.get(key)
+        if format_ is None:
+            format_ = self.formats[key] = self._format(kind, len(values))
+        return format_ % {"values": ", ".join(values)}
+
+    def _format(self, kind: str, count: int) -> str:
+        labels = self.labels
+        if kind == "service":
+            return labels.ngettext("same service %(values)s", "same services %(values)s", count)
+        if kind == "tag":
+            return labels.ngettext("same tag %(values)s", "same tags %(values)s", count)
+        if kind == "actor":
+            return labels.gettext("same people: %(values)s")
+        if kind == "factor":
+            return labels.gettext("both: %(values)s")
+        return labels.gettext("both mention %(values)s")
+
+
+def _part_reasons(a: _Part, b: _Part, kinds: tuple[str, ...], most: int,
+                  wording: _Wording) -> tuple[str, ...]:
+    """What parts ``a`` and ``b`` share, in words, ``kinds`` in that order (see
+    :func:`reasons`)."""
+    texts: list[str] = []
+    for kind in kinds:
+        mine = a.kinds.get(kind)
+        theirs = b.kinds.get(kind)
+        if not mine or not theirs:
+            continue
+        # Phrases first: "cache expiry" says more than "cache" and "expiry" apart; then
+        # the strongest; features are unique, so the order is total (whatever the set's).
+        ranked = sorted((" " not in f, -mine[f] * theirs[f], f)
+                        for f in (mine.keys() & theirs.keys()))
+        chosen = _no_overlap([f for _, _, f in ranked], a.shown, most)
+        if chosen:
+            texts.append(wording.say(kind, [a.shown[f] for f in chosen]))
+    return tuple(texts)
 
 
 def reasons(a: _Vector, b: _Vector, most: int = 3, *,
             labels: Labels = ENGLISH) -> tuple[str, ...]:
-    """What two incidents share, in words: strongest features of each kind, kinds in order."""
-    shared = [f for f in a.weights if f in b.weights]
-    by_kind: dict[str, list[str]] = {}
-    # Phrases first: "cache expiry" says more than "cache" and "expiry" apart.
-    for feature in sorted(shared, key=lambda f: (" " not in f, -a.weights[f] * b.weights[f],
-                                                 f)):
-        by_kind.setdefault(_kind(feature), []).append(feature)
-    texts: list[str] = []
-    for kind in REASON_KINDS:
-        features = _no_overlap(by_kind.get(kind, []), a.shown)[:most]
-        if not features:
-            continue
-        values = ", ".join(a.shown[f] for f in features)
-        if kind == "service":
-            texts.append(labels.ngettext("same service %(values)s", "same services %(values)s",
-                                         len(features)) % {"values": values})
-        elif kind == "tag":
-            texts.append(labels.ngettext("same tag %(values)s", "same tags %(values)s",
-                                         len(features)) % {"values": values})
-        elif kind == "actor":
-            texts.append(labels.gettext("same people: %(values)s") % {"values": values})
-        elif kind == "factor":
-            texts.append(labels.gettext("both: %(values)s") % {"values": values})
-        else:
-            texts.append(labels.gettext("both mention %(values)s") % {"values": values})
-    return tuple(texts)
+    """What two incidents share, in words: strongest features of each kind, kinds in
+    the order of :data:`REASON_KINDS`, at most ``most`` features each; a word already
+    said inside a chosen phrase is not said again."""
+    wording = _Wording(labels)
+    return (_part_reasons(a.other, b.other, _OTHER_KINDS, most, wording)
+            + _part_reasons(a.text, b.text, _TEXT_KIND, most, wording))
 
 
-def _no_overlap(features: Iterable[str], shown: dict[str, str]) -> list[str]:
-    """Drop a word already said inside a chosen phrase ("cache" after "cache expiry")."""
+def _no_overlap(features: Iterable[str], shown: dict[str, str], most: int) -> list[str]:
+    """``features[:most]``, dropping a word already said inside a chosen phrase ("cache"
+    after "cache expiry"). Later features never change earlier choices: it stops at
+    ``most``."""
     chosen: list[str] = []
     said: set[str] = set()
     for feature in features:
@@ -397,5 +618,7 @@ def _no_overlap(features: Iterable[str], shown: dict[str, str]) -> list[str]:
         if words <= said:
             continue
         chosen.append(feature)
+        if len(chosen) == most:
+            break
         said |= words
-    return chosen
+    return chosen[:most]
