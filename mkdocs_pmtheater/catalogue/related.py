@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,11 +310,15 @@ def _weigh_part(raw: _Raw, text: bool, idf: dict[str, float], df: Counter[str],
             kept.sort()
             del kept[keep:]
         if kept:
-            weights.update(mine := {f: -w for w, f in kept})
-            kept_by_kind[kind] = mine
+            kept_by_kind[kind] = {f: -w for w, f in kept}  # -(-x) is x, exactly
+    if text:
+        weights = kept_by_kind.get("text", {})  # one kind: the same dict
+    else:
+        for kind in _OTHER_KINDS:
+            weights.update(kept_by_kind.get(kind, ()))
     # Reasons name only features kept (shared ones): the others' words can go.
     return _Part(weights, {f: written[f] for f in weights}, sorted(weights),
-                 {k: kept_by_kind[k] for k in (("text",) if text else _OTHER_KINDS)
+                 {k: kept_by_kind[k] for k in (_TEXT_KIND if text else _OTHER_KINDS)
                   if k in kept_by_kind})
 
 
@@ -457,46 +461,63 @@ def related_incidents(
                          else max(2, round(half * idf[feature] / rare)))
                for feature, (members, _) in postings.items() if len(members) >= 2}
 
-    def add(features: Iterable[str]) -> None:
-        """Adds each feature's products to the sums of the pairs it makes (a with each of
-        the next ``window`` members b), one feature after the other. A feature makes a
-        pair once, so the pairs of one feature can be taken in any order: by distance in
-        the list (one pass over the list per distance, no slice per member)."""
-        for feature in features:
-            members, weights = postings[feature]
-            for step in range(1, min(windows[feature], len(members) - 1) + 1):
-                for a, weight, b, other in zip(members, weights, members[step:],
-                                               weights[step:], strict=False):
-                    # A new pair's sum starts at 0.0 (defaultdict(float)), as with get().
-                    rows[a][b] += weight * other
+    # Incidents are taken from the latest back, as the lists run: the next place from the
+    # end of a feature's list is this incident's.
+    cursor = {feature: len(postings[feature][0]) for feature in windows}
 
-    # Pair sums (rows[a][b], a before b), features in sorted order, as for every pair:
-    # the same additions in the same order, so the same floats.
+    def add(row: dict[int, float], features: list[str]) -> None:
+        """Adds to ``row`` (this incident's pair sums with later incidents) the products of
+        its ``features`` (in sorted order) with each of the next ``window`` members."""
+        for feature in features:
+            window = windows.get(feature)
+            if window is None:
+                continue
+            pos = cursor[feature] - 1
+            cursor[feature] = pos
+            members, weights = postings[feature]
+            weight = weights[pos]
+            end = pos + 1 + window
+            for b, other in zip(members[pos + 1:end], weights[pos + 1:end], strict=True):
+                row[b] = row.get(b, 0.0) + weight * other
+
+    # Pair sums one incident at a time (a with later b), features in sorted order as for
+    # every pair: the same additions in the same order, so the same floats. An incident's
+    # list holds the pairs scoring at least the threshold and within rounding of its
+    # limit-th best (see below); its limit-th best is at least that of its pairs with
+    # later incidents (bounds[a]), so a pair scoring less than that can neither rank nor
+    # change the limit-th best. Taking the latest incident first, each later incident's
+    # bound is known when an earlier one's pairs are summed: only the pairs that can rank
+    # are kept, from both sides (a dict of every pair's sum was the build's peak memory,
+    # about 85 MB at 2,000 incidents).
     then_partials = memo.partials if same_other and memo is not None else None
-    if then_partials is not None:
-        rows = [defaultdict(float, partial) for partial in then_partials]
-    else:
-        rows = [defaultdict(float) for _ in range(n)]
-        add(sorted(f for f in windows if not f.startswith("text\0")))
-    if memo is not None:
-        memo.partials = then_partials or [dict(row) for row in rows]
-    # The text features sort after every other kind's ("tag" < "text"): each pair's sum
-    # goes on from its other kinds' sum.
-    add(sorted(f for f in windows if f.startswith("text\0")))
-    # Only pairs at or above the threshold are kept, from both sides: rows[a] holds the
-    # later incidents', back[a] the earlier ones'.
-    back: list[tuple[list[int], list[float]]] = [([], []) for _ in range(n)]
-    for a, row in enumerate(rows):
-        low = []
+    partials: list[dict[int, float]] = [{}] * n
+    bounds = [threshold] * n
+    found_for: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+    for a in range(n - 1, -1, -1):
+        vector = vectors[a]
+        if then_partials is not None:
+            row = then_partials[a].copy()
+        else:
+            row = {}
+            add(row, vector.other.order)
+            if memo is not None:
+                partials[a] = row.copy()
+        # The text features sort after every other kind's ("tag" < "text"): each pair's
+        # sum goes on from its other kinds' sum.
+        add(row, vector.text.order)
+        if len(row) >= limit > 0:
+            bound = bounds[a] = max(threshold,
+                                    sorted(row.values(), reverse=True)[limit - 1] - 1e-9)
+        else:
+            bound = threshold
+        mine = found_for[a]
         for b, total in row.items():
-            if total >= threshold:
-                places, totals = back[b]
-                places.append(a)
-                totals.append(total)
-            else:
-                low.append(b)
-        for b in low:
-            del row[b]
+            if total >= bounds[b]:
+                found_for[b].append((total, a))
+            if total >= bound:
+                mine.append((total, b))
+    if memo is not None:
+        memo.partials = then_partials or partials
 
     out: dict[str, list[Related]] = {}
     ids = [(i.id.casefold(), i.id) for i in ordered]
@@ -506,40 +527,36 @@ def related_incidents(
         then_said = {}
     wording = _Wording(labels)
 
-    def why(a: _Vector, b: _Vector) -> tuple[str, ...]:
+    def words_for(a: _Vector, b: _Vector) -> tuple[str, ...]:
         """The reasons of a pair: its other parts' words, then its texts' (the pair of
         parts' words of the last computation if the parts are the same objects)."""
-        said_of = []
-        for mine, theirs, kinds in ((a.other, b.other, _OTHER_KINDS),
-                                    (a.text, b.text, _TEXT_KIND)):
-            pair = (id(mine), id(theirs))
-            known = then_said.get(pair) or said.get(pair)
-            if known is None or known[0] is not mine or known[1] is not theirs:
-                known = (mine, theirs, _part_reasons(mine, theirs, kinds, 3, wording))
-            said[pair] = known
-            said_of.append(known[2])
-        return said_of[0] + said_of[1]
+        mine, theirs = a.other, b.other
+        pair = (id(mine), id(theirs))
+        other = then_said.get(pair) or said.get(pair)
+        if other is None or other[0] is not mine or other[1] is not theirs:
+            other = (mine, theirs, _part_reasons(mine, theirs, _OTHER_KINDS, 3, wording))
+        said[pair] = other
+        mine, theirs = a.text, b.text
+        pair = (id(mine), id(theirs))
+        text = then_said.get(pair) or said.get(pair)
+        if text is None or text[0] is not mine or text[1] is not theirs:
+            text = (mine, theirs, _part_reasons(mine, theirs, _TEXT_KIND, 3, wording))
+        said[pair] = text
+        return other[2] + text[2]
 
     rank_key: Any = lambda sb: (-sb[0], ids[sb[1]])  # noqa: E731
-    for a, row in enumerate(rows):
-        places, totals = back[a]  # the earlier incidents'; row: the later ones'
-        back[a] = ([], [])
-        values = [*row.values(), *totals]
-        if len(values) > limit:
+    for a, candidates in enumerate(found_for):
+        found_for[a] = []
+        if len(candidates) > limit:
             # Only scores within rounding of the limit-th best can rank (the same answer,
             # without rounding and ordering each of ~150 candidates per incident).
-            values.sort(reverse=True)
-            floor = values[limit - 1] - 1e-9
-            candidates = [(round(c, 9), b) for b, c in row.items() if c >= floor]
-            candidates += [(round(c, 9), b) for b, c in zip(places, totals, strict=True)
-                           if c >= floor]
-        else:
-            candidates = [(round(c, 9), b) for b, c in row.items()]
-            candidates += [(round(c, 9), b) for b, c in zip(places, totals, strict=True)]
+            floor = sorted([c for c, _ in candidates], reverse=True)[limit - 1] - 1e-9
+            candidates = [(c, b) for c, b in candidates if c >= floor]
+        candidates = [(round(c, 9), b) for c, b in candidates]
         # Rounded so that sums in another order cannot swap near-equal neighbours.
         candidates.sort(key=rank_key)
         mine = vectors[a]
-        found = [(b, score, why(mine, vectors[b]))
+        found = [(b, score, words_for(mine, vectors[b]))
                  for score, b in candidates[:limit] if score >= threshold]
         out[ordered[a].id] = [Related(ordered[b], score, why) for b, score, why in found]
         if memo is not None:
@@ -589,11 +606,23 @@ def _part_reasons(a: _Part, b: _Part, kinds: tuple[str, ...], most: int,
             continue
         # Phrases first: "cache expiry" says more than "cache" and "expiry" apart; then
         # the strongest; features are unique, so the order is total (whatever the set's).
-        ranked = sorted((" " not in f, -mine[f] * theirs[f], f)
-                        for f in (mine.keys() & theirs.keys()))
-        chosen = _no_overlap([f for _, _, f in ranked], a.shown, most)
-        if chosen:
-            texts.append(wording.say(kind, [a.shown[f] for f in chosen]))
+        ranked = [(" " not in f, -mine[f] * theirs[f], f) for f in mine.keys() & theirs.keys()]
+        ranked.sort()
+        # A word already said inside a chosen phrase is not said again ("cache" after
+        # "cache expiry"); later features never change earlier choices.
+        chosen: list[str] = []
+        said: set[str] = set()
+        for _, _, feature in ranked:
+            shown = a.shown[feature]
+            words = set(shown.split())
+            if words <= said:
+                continue
+            chosen.append(shown)
+            if len(chosen) == most:
+                break
+            said |= words
+        if chosen[:most]:
+            texts.append(wording.say(kind, chosen[:most]))
     return tuple(texts)
 
 
@@ -605,20 +634,3 @@ def reasons(a: _Vector, b: _Vector, most: int = 3, *,
     wording = _Wording(labels)
     return (_part_reasons(a.other, b.other, _OTHER_KINDS, most, wording)
             + _part_reasons(a.text, b.text, _TEXT_KIND, most, wording))
-
-
-def _no_overlap(features: Iterable[str], shown: dict[str, str], most: int) -> list[str]:
-    """``features[:most]``, dropping a word already said inside a chosen phrase ("cache"
-    after "cache expiry"). Later features never change earlier choices: it stops at
-    ``most``."""
-    chosen: list[str] = []
-    said: set[str] = set()
-    for feature in features:
-        words = set(shown[feature].split())
-        if words <= said:
-            continue
-        chosen.append(feature)
-        if len(chosen) == most:
-            break
-        said |= words
-    return chosen[:most]
