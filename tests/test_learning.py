@@ -380,6 +380,46 @@ def test_related_memo_after_many_random_edits_gives_what_a_fresh_computation_giv
     assert any(v for v in served.values())
 
 
+def test_related_memo_after_an_interrupted_computation_gives_what_a_fresh_one_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild stopped halfway through "Previously on…" (an interrupt while weighing)
+    leaves the memo empty, not half updated: the next rebuild's answer is a fresh one's."""
+    from datetime import timezone
+
+    from conftest import generated_incident_data, load_incident_data
+
+    import mkdocs_pmtheater.catalogue.related as related
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    datas = generated_incident_data(80, seed=17)
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    cache: related.FeatureCache = {}
+    memo = related.RelatedMemo()
+    related.related_incidents(load_incident_data(loader, datas), features=cache, memo=memo)
+    datas[3]["title"] = datas[40]["title"]
+    weigh, calls = related._weigh_part, []
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return weigh(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(related, "_weigh_part", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        related.related_incidents(load_incident_data(loader, datas), features=cache, memo=memo)
+    monkeypatch.setattr(related, "_weigh_part", weigh)
+    datas[5]["title"] = datas[41]["title"]
+    incidents = load_incident_data(loader, datas)
+    served = related.related_incidents(incidents, features=cache, memo=memo)
+    assert as_ids(served) == as_ids(related.related_incidents(incidents))
+    assert any(served.values())
+
+
 # -- Themes -----------------------------------------------------------------------------
 def theme_rows(site: BuiltSite, source: str) -> dict[str, tuple[int, bool, list[str]]]:
     soup = site.html("incidents/themes/")

@@ -223,6 +223,16 @@ class RelatedMemo:
         self.partials_reused = False
         """Whether the last computation reused :attr:`partials` (for tests)."""
 
+    def _take(self) -> RelatedMemo:
+        """The last computation's state, taken out: a computation that stops halfway (an
+        interrupted rebuild) leaves none behind, and the next one starts afresh."""
+        then = RelatedMemo()
+        then.__dict__.update(self.__dict__)
+        reused = self.reused
+        self.__dict__.update(RelatedMemo().__dict__)
+        self.reused = reused
+        return then
+
 
 def _same_features(then: Sequence[_Raw], now: Sequence[_Raw]) -> bool:
     """Whether the features are the same, in the same order (the order of a vector's
@@ -376,20 +386,17 @@ def related_incidents(
             memo.reused += 1
             return {id_: [Related(ordered[b], score, why) for b, score, why in found]
                     for id_, found in memo.answer.items()}
-        then_raws = memo.raws
-        memo.key, memo.answer, memo.raws = None, {}, list(raws)
-        df, recount = _count(raws, then_raws, memo.df)
-        del then_raws
-    else:
-        df, recount = _count(raws, (), None)
+    then = memo._take() if memo is not None else RelatedMemo()
+    counted = list(raws) if memo is not None else []
+    df, recount = _count(raws, then.raws, then.df)
     n = len(ordered)
-    if memo is None or recount is None or memo.count != n:
+    if recount is None or then.count != n:
         recount = None  # every IDF changes with the number of incidents
         idf = {f: math.log(1.0 + n / d) for f, d in df.items()}
         # Each distinct feature's kind once (a few per cent of the lookups below).
         kinds = {f: _kind(f) for f in df}
     else:
-        idf, kinds = memo.idf.copy(), memo.kinds.copy()
+        idf, kinds = then.idf.copy(), then.kinds.copy()
         for feature in recount:
             if feature in df:
                 idf[feature] = math.log(1.0 + n / df[feature])
@@ -398,12 +405,11 @@ def related_incidents(
                 del idf[feature], kinds[feature]
     vectors: list[_Vector] = []
     kept: dict[int, tuple[_Raw, _Vector]] = {}
-    then_ordered = memo.ordered if memo is not None and len(memo.ordered) == n else None
+    then_ordered = then.ordered if len(then.ordered) == n else None
     reused = 0
     for index, both in enumerate(raws):
         raws[index] = ({}, {})  # each incident's features are let go once weighed
-        known = memo.vectors.get(id(both)) if memo is not None and recount is not None \
-            else None
+        known = then.vectors.get(id(both)) if recount is not None else None
         if known is not None and known[0] is both:
             raw = both[0]
             # A part is weighed again only if one of its features changed count.
@@ -421,26 +427,21 @@ def related_incidents(
             if then_ordered is not None:
                 # An edited incident: a part equal to the last one at this place is that
                 # one (so the sums and words kept for it serve again).
-                then = then_ordered[index]
-                vector = _Vector(_same_part(then.other, vector.other),
-                                 _same_part(then.text, vector.text))
+                last = then_ordered[index]
+                vector = _Vector(_same_part(last.other, vector.other),
+                                 _same_part(last.text, vector.text))
         vectors.append(vector)
         if memo is not None:
             kept[id(both)] = (both, vector)
     # Whether each incident's sums over the other kinds are those of the last computation:
     # the same other parts at the same places, and no other kind's count changed (the
     # windows below depend on the counts).
-    same_other = (memo is not None and memo.partials is not None and memo.cap == cap
+    same_other = (then.partials is not None and then.cap == cap
                   and recount is not None and then_ordered is not None
                   and all(f.startswith("text\0") for f in recount)
                   and all(v.other is t.other
                           for v, t in zip(vectors, then_ordered, strict=True)))
-    if memo is not None:
-        memo.vectors_reused = reused
-        memo.count, memo.df, memo.idf, memo.kinds, memo.vectors = n, df, idf, kinds, kept
-        memo.ordered, memo.cap = vectors, cap
-        memo.partials_reused = same_other
-    del raws, df
+    del raws
 
     # Each feature's incidents (places, in time order) and their weights of it.
     postings: dict[str, tuple[list[int], list[float]]] = {}
@@ -489,7 +490,7 @@ def related_incidents(
     # bound is known when an earlier one's pairs are summed: only the pairs that can rank
     # are kept, from both sides (a dict of every pair's sum was the build's peak memory,
     # about 85 MB at 2,000 incidents).
-    then_partials = memo.partials if same_other and memo is not None else None
+    then_partials = then.partials if same_other else None
     partials: list[dict[int, float]] = [{}] * n
     bounds = [threshold] * n
     found_for: list[list[tuple[float, int]]] = [[] for _ in range(n)]
@@ -516,15 +517,12 @@ def related_incidents(
                 found_for[b].append((total, a))
             if total >= bound:
                 mine.append((total, b))
-    if memo is not None:
-        memo.partials = then_partials or partials
 
     out: dict[str, list[Related]] = {}
+    answer: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
     ids = [(i.id.casefold(), i.id) for i in ordered]
     said: dict[tuple[int, int], tuple[_Part, _Part, tuple[str, ...]]] = {}
-    then_said = memo.said if memo is not None else {}
-    if memo is not None and memo.reasons_labels != _labels_key(labels):
-        then_said = {}
+    then_said = then.said if then.reasons_labels == _labels_key(labels) else {}
     wording = _Wording(labels)
 
     def words_for(a: _Vector, b: _Vector) -> tuple[str, ...]:
@@ -559,11 +557,13 @@ def related_incidents(
         found = [(b, score, words_for(mine, vectors[b]))
                  for score, b in candidates[:limit] if score >= threshold]
         out[ordered[a].id] = [Related(ordered[b], score, why) for b, score, why in found]
-        if memo is not None:
-            memo.answer[ordered[a].id] = found
+        answer[ordered[a].id] = found
     if memo is not None:
-        memo.key = key
-        memo.said, memo.reasons_labels = said, _labels_key(labels)
+        memo.key, memo.answer, memo.raws, memo.said = key, answer, counted, said
+        memo.reasons_labels = _labels_key(labels)
+        memo.count, memo.df, memo.idf, memo.kinds, memo.vectors = n, df, idf, kinds, kept
+        memo.ordered, memo.partials, memo.cap = vectors, then_partials or partials, cap
+        memo.vectors_reused, memo.partials_reused = reused, same_other
     return out
 
 
