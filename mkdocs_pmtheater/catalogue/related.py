@@ -317,8 +317,14 @@ def _weigh_part(raw: _Raw, text: bool, idf: dict[str, float], df: Counter[str],
         kept = [(-(w * scale), f) for f, w in items if df[f] >= 2]
         keep = _KEEP.get(kind)
         if keep is not None and len(kept) > keep:
-            kept.sort()
-            del kept[keep:]
+            # The first ``keep`` by (-weight, feature): every one below the keep-th
+            # -weight, then those equal to it by feature. (Sorting the floats alone is
+            # several times faster than sorting the pairs.)
+            cut = sorted([w for w, _ in kept])[keep - 1]
+            kept = [wf for wf in kept if wf[0] <= cut]
+            if len(kept) > keep:
+                kept.sort()
+                del kept[keep:]
         if kept:
             kept_by_kind[kind] = {f: -w for w, f in kept}  # -(-x) is x, exactly
     if text:
