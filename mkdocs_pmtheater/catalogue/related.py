@@ -469,19 +469,21 @@ def related_incidents(
                for feature, (members, _) in postings.items() if len(members) >= 2}
 
     # Incidents are taken from the latest back, as the lists run: the next place from the
-    # end of a feature's list is this incident's.
-    cursor = {feature: len(postings[feature][0]) for feature in windows}
+    # end of a feature's list is this incident's. Feature -> [that place + 1, window,
+    # places, weights]: one lookup per feature and incident.
+    lists = {feature: [len(postings[feature][0]), window, *postings[feature]]
+             for feature, window in windows.items()}
 
     def add(row: dict[int, float], features: list[str]) -> None:
         """Adds to ``row`` (this incident's pair sums with later incidents) the products of
         its ``features`` (in sorted order) with each of the next ``window`` members."""
         for feature in features:
-            window = windows.get(feature)
-            if window is None:
+            entry = lists.get(feature)
+            if entry is None:
                 continue
-            pos = cursor[feature] - 1
-            cursor[feature] = pos
-            members, weights = postings[feature]
+            pos = entry[0] - 1
+            entry[0] = pos
+            _, window, members, weights = entry
             weight = weights[pos]
             end = pos + 1 + window
             for b, other in zip(members[pos + 1:end], weights[pos + 1:end], strict=True):
