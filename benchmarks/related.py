@@ -10,19 +10,32 @@ of a generated site in a fresh process, slow), or else the figure given with
 benchmarks/README.md). Target: at most 5 % of the build.
 
     python benchmarks/related.py [--count 5000] [--build | --build-seconds 177.9]
+
+With ``--edits N``, it also times what ``mkdocs serve --dirty`` pays after a
+title edit: the computation with the plugin's caches (``FeatureCache``,
+``RelatedMemo``) after each of N title edits (as ``benchmarks/serve.py`` saves
+them: one incident's title, then the file put back), CPU seconds, the cycle
+collector frozen as the plugin freezes it during a build; and checks each
+answer against a fresh computation.
+
+    python benchmarks/related.py --count 2000 --edits 6
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import timezone
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -30,18 +43,66 @@ sys.path.insert(0, str(HERE))
 from generate import generate_incident, incident_yaml, write_site  # noqa: E402
 
 
-def load(count: int, seed: int) -> list:
-    from mkdocs_pmtheater.load.loader import IncidentLoader
-
+def generated(count: int, seed: int) -> list[tuple[bytes, str, str]]:
     rng = random.Random(seed)
     triples = []
     for index in range(1, count + 1):
         data = generate_incident(index, rng)
         triples.append((incident_yaml(data).encode(), f"incidents/{index}.yaml", f"{index}.yaml"))
-    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
-    catalog = loader.load(iter(triples), page_exists=lambda uri: True, pages=lambda: [],
-                          reserved=set())
+    return triples
+
+
+def load(count: int, seed: int, triples: list[tuple[bytes, str, str]] | None = None,
+         loader: Any = None) -> list:
+    """The incidents of ``triples`` (default: ``count`` generated ones); a ``loader``
+    kept between calls gives the same object for unchanged bytes, as under serve."""
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    if loader is None:
+        loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+    catalog = loader.load(iter(triples or generated(count, seed)),
+                          page_exists=lambda uri: True, pages=lambda: [], reserved=set())
     return catalog.incidents
+
+
+def title_edits(count: int, seed: int, edits: int) -> list[float]:
+    """CPU seconds of the related computation with serve's caches after each of ``edits``
+    title edits (each followed by the file put back, not timed)."""
+    from mkdocs_pmtheater.catalogue.related import (
+        FeatureCache,
+        RelatedMemo,
+        related_incidents,
+    )
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    triples = generated(count, seed)
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+    cache: FeatureCache = {}
+    memo = RelatedMemo()
+    related_incidents(load(count, seed, triples, loader), features=cache, memo=memo)
+    seconds = []
+    for n in range(edits):
+        index = (n * 7919) % len(triples)
+        edited = list(triples)
+        text, path, name = triples[index]
+        edited[index] = (re.sub(rb"^title: .*$", f"title: Edited title {n}".encode(), text,
+                                count=1, flags=re.M), path, name)
+        for version in (edited, triples):
+            incidents = load(count, seed, version, loader)
+            gc.collect()
+            gc.freeze()  # as the plugin does in on_files: no full passes over the kept
+            try:
+                start = time.process_time()
+                served = related_incidents(incidents, features=cache, memo=memo)
+                if version is edited:
+                    seconds.append(time.process_time() - start)
+            finally:
+                gc.unfreeze()
+            assert as_ids(served) == as_ids(related_incidents(incidents)), n
+    return seconds
 
 
 def build_seconds(count: int, seed: int) -> float:
@@ -63,6 +124,8 @@ def main() -> None:
     parser.add_argument("--build", action="store_true", help="measure a whole build too")
     parser.add_argument("--build-seconds", type=float, default=177.9,
                         help="a whole build's seconds at this size (default: README figure)")
+    parser.add_argument("--edits", type=int, default=0,
+                        help="also time serve --dirty's computation after this many title edits")
     args = parser.parse_args()
 
     from mkdocs_pmtheater.catalogue.related import related_incidents
@@ -86,6 +149,12 @@ def main() -> None:
           f"{100 * related_cpu / whole:.1f} % by CPU time (a busy machine inflates wall "
           f"time; the build figure is from a quiet one); themes {100 * themes_s / whole:.1f} %"
           " (target: related at most 5 %)")
+    if args.edits:
+        seconds = title_edits(args.count, args.seed, args.edits)
+        median = statistics.median(seconds)
+        print(f"serve --dirty, after a title edit: related incidents {median:.3f} s CPU median"
+              f" ({min(seconds):.3f} to {max(seconds):.3f}, {len(seconds)} edits),"
+              " each answer equal to a fresh computation's")
 
 
 if __name__ == "__main__":

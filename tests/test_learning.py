@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -227,6 +227,196 @@ def test_related_memo_of_serve_gives_what_a_fresh_computation_gives() -> None:
     served = related_incidents(incidents, features=cache, memo=memo)
     assert as_ids(served) == as_ids(related_incidents(incidents))
     assert memo.vectors_reused == 0
+    assert any(served.values())
+
+
+def _reference_reasons(a, b, most: int = 3) -> tuple[str, ...]:
+    """What two related.py vectors share, in words, by the definition (the shared features
+    of each kind, phrases first, then by product, then by name; a word already said in a
+    chosen phrase is not said again), written plainly, for English."""
+    shared = [f for f in a.weights if f in b.weights]
+    by_kind: dict[str, list[str]] = {}
+    for feature in sorted(shared, key=lambda f: (" " not in f, -a.weights[f] * b.weights[f], f)):
+        by_kind.setdefault(feature.split("\0")[0], []).append(feature)
+    texts = []
+    for kind in ("service", "factor", "tag", "actor", "text"):
+        chosen: list[str] = []
+        said: set[str] = set()
+        for feature in by_kind.get(kind, []):
+            words = set(a.shown[feature].split())
+            if not words <= said:
+                chosen.append(feature)
+                said |= words
+        values = ", ".join(a.shown[f] for f in chosen[:most])
+        count = len(chosen[:most])
+        if not count:
+            continue
+        texts.append({"service": f"same service{'s' if count > 1 else ''} {values}",
+                      "tag": f"same tag{'s' if count > 1 else ''} {values}",
+                      "actor": f"same people: {values}", "factor": f"both: {values}",
+                      "text": f"both mention {values}"}[kind])
+    return tuple(texts)
+
+
+def test_related_memo_after_many_random_edits_gives_what_a_fresh_computation_gives() -> None:
+    """Under ``mkdocs serve`` the memo gives back what did not change (vectors or their
+    text or other part, the sums over the other kinds, the words of pairs of parts): after
+    each of many random edits (titles, summaries, services, tags, factors, people, start
+    times, incidents added and removed, copies that tie), the answer is exactly a fresh
+    computation's (same incidents, order, float scores and words), and each reason is the
+    one its definition gives."""
+    import copy
+    import random
+    from datetime import timezone
+
+    from conftest import generated_incident_data
+
+    from mkdocs_pmtheater.catalogue.related import FeatureCache, RelatedMemo, related_incidents
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    rng = random.Random(11)
+    datas = generated_incident_data(120, seed=13)
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+    words = ["cache", "expiry", "dns", "resolver", "timeout", "ledger", "replica", "lag",
+             "quota", "throttled", "certificate", "rotation", "disk", "full", "Edited"]
+
+    dumped: dict[str, bytes] = {}
+
+    def load() -> list:
+        # Each file named by its id: an edit elsewhere leaves the others' objects as they were.
+        for d in datas:
+            if d["id"] not in dumped:
+                dumped[d["id"]] = yaml.safe_dump(d).encode()
+        triples = [(dumped[d["id"]], f"incidents/{d['id']}.yaml", f"{d['id']}.yaml")
+                   for d in datas]
+        catalog = loader.load(iter(triples), page_exists=lambda u: True, pages=lambda: [],
+                              reserved=set())
+        assert catalog.problems == []
+        return catalog.incidents
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    def sentence() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(2, 6)))
+
+    def other() -> dict:
+        return rng.choice(datas)
+
+    def factors(d: dict) -> None:
+        review = d.setdefault("review", {})
+        review["contributing_factors"] = [sentence() for _ in range(rng.randint(0, 2))]
+        review["root_causes"] = list(other().get("review", {}).get("root_causes", []))
+
+    added = 0
+
+    def add_copy(d: dict) -> None:
+        # A copy under another id: the same features, so scores that tie (broken by id).
+        nonlocal added
+        added += 1
+        twin = copy.deepcopy(d)
+        twin["id"] = f"INC-2030-{added:05d}"
+        datas.insert(rng.randrange(len(datas) + 1), twin)
+
+    def earlier(d: dict) -> None:
+        # Earlier still (before its detection and timeline is allowed): another order.
+        start = datetime.fromisoformat(d["started_at"].replace("Z", "+00:00"))
+        start -= timedelta(minutes=rng.randint(1, 60 * 24 * 90))
+        d["started_at"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    edits = [
+        ("title, another's", lambda d: d.update(title=other()["title"])),
+        ("title, new words", lambda d: d.update(title=sentence())),
+        ("title, one word more", lambda d: d.update(title=d["title"] + " " + rng.choice(words))),
+        ("summary, another's", lambda d: d.update(summary=other()["summary"])),
+        ("summary, new words", lambda d: d.update(summary=sentence() + ".")),
+        ("services, another's", lambda d: d.update(services=list(other()["services"]))),
+        ("services, reversed", lambda d: d.update(services=d["services"][::-1])),
+        ("services, one more", lambda d: d.update(services=d["services"] + ["ledger-db"])),
+        # The same features, written otherwise: the same weights, other words in reasons.
+        ("services, in capitals", lambda d: d.update(services=[s.upper() for s in d["services"]])),
+        ("tags, in capitals", lambda d: d.update(tags=[t.upper() for t in d.get("tags", [])])),
+        ("tags, another's", lambda d: d.update(tags=list(other().get("tags", [])))),
+        ("tags, new", lambda d: d.update(tags=[rng.choice(words).lower()])),
+        ("factors", factors),
+        ("people", lambda d: [m.update(actor=rng.choice(["@priya", "@sofia", "@Sofia", "@ana"]))
+                              for m in d["cast"]]),
+        ("start, earlier", earlier),
+        ("a scene's words", lambda d: d["timeline"][0].update(action=sentence() + ".")),
+        ("a copy added", add_copy),
+        ("removed", lambda d: datas.remove(d)),
+        ("nothing", lambda d: None),
+    ]
+    cache: FeatureCache = {}
+    memo = RelatedMemo()
+    previous = load()
+    related_incidents(previous, features=cache, memo=memo)
+    seen: Counter[str] = Counter()
+    for round_ in range(60):
+        what, edit = rng.choice(edits)
+        for _ in range(rng.choice((1, 1, 1, 2))):  # sometimes two edits in one rebuild
+            target = rng.choice(datas)
+            dumped.pop(target["id"], None)
+            edit(target)
+        incidents = load()
+        served = related_incidents(incidents, features=cache, memo=memo)
+        assert as_ids(served) == as_ids(related_incidents(incidents)), (round_, what)
+        # Every related incident is this build's object.
+        current = {id(i) for i in incidents}
+        assert all(id(r.incident) in current for found in served.values() for r in found)
+        # Each reason is the definition's, for the vectors the memo computed.
+        if memo.ordered:
+            place = {i.id: n for n, i in enumerate(sorted(incidents,
+                                                          key=lambda i: (i.started_at, i.id)))}
+            for id_, found in served.items():
+                for r in found:
+                    assert r.reasons == _reference_reasons(
+                        memo.ordered[place[id_]], memo.ordered[place[r.incident.id]]), what
+        seen["vectors reused"] += 0 < memo.vectors_reused < len(incidents)
+        seen["sums reused"] += memo.partials_reused
+        seen[what] += 1
+    # The reuse paths were taken (the comparisons above are not all full computations).
+    assert seen["vectors reused"] >= 5 and seen["sums reused"] >= 5, seen
+    assert any(v for v in served.values())
+
+
+def test_related_memo_after_an_interrupted_computation_gives_what_a_fresh_one_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild stopped halfway through "Previously on…" (an interrupt while weighing)
+    leaves the memo empty, not half updated: the next rebuild's answer is a fresh one's."""
+    from datetime import timezone
+
+    from conftest import generated_incident_data, load_incident_data
+
+    import mkdocs_pmtheater.catalogue.related as related
+    from mkdocs_pmtheater.load.loader import IncidentLoader
+
+    datas = generated_incident_data(80, seed=17)
+    loader = IncidentLoader(("SEV1", "SEV2", "SEV3", "SEV4", "SEV5"), timezone.utc)
+
+    def as_ids(found: dict) -> dict:
+        return {k: [(r.incident.id, r.score, r.reasons) for r in v] for k, v in found.items()}
+
+    cache: related.FeatureCache = {}
+    memo = related.RelatedMemo()
+    related.related_incidents(load_incident_data(loader, datas), features=cache, memo=memo)
+    datas[3]["title"] = datas[40]["title"]
+    weigh, calls = related._weigh_part, []
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return weigh(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(related, "_weigh_part", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        related.related_incidents(load_incident_data(loader, datas), features=cache, memo=memo)
+    monkeypatch.setattr(related, "_weigh_part", weigh)
+    datas[5]["title"] = datas[41]["title"]
+    incidents = load_incident_data(loader, datas)
+    served = related.related_incidents(incidents, features=cache, memo=memo)
+    assert as_ids(served) == as_ids(related.related_incidents(incidents))
     assert any(served.values())
 
 
