@@ -533,22 +533,20 @@ def related_incidents(
     then_said = then.said if then.reasons_labels == _labels_key(labels) else {}
     wording = _Wording(labels)
 
+    def part_words(mine: _Part, theirs: _Part, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The words of a pair of parts (the last computation's if the parts are the
+        same objects)."""
+        pair = (id(mine), id(theirs))
+        known = then_said.get(pair) or said.get(pair)
+        if known is None or known[0] is not mine or known[1] is not theirs:
+            known = (mine, theirs, _part_reasons(mine, theirs, kinds, 3, wording))
+        said[pair] = known
+        return known[2]
+
     def words_for(a: _Vector, b: _Vector) -> tuple[str, ...]:
-        """The reasons of a pair: its other parts' words, then its texts' (the pair of
-        parts' words of the last computation if the parts are the same objects)."""
-        mine, theirs = a.other, b.other
-        pair = (id(mine), id(theirs))
-        other = then_said.get(pair) or said.get(pair)
-        if other is None or other[0] is not mine or other[1] is not theirs:
-            other = (mine, theirs, _part_reasons(mine, theirs, _OTHER_KINDS, 3, wording))
-        said[pair] = other
-        mine, theirs = a.text, b.text
-        pair = (id(mine), id(theirs))
-        text = then_said.get(pair) or said.get(pair)
-        if text is None or text[0] is not mine or text[1] is not theirs:
-            text = (mine, theirs, _part_reasons(mine, theirs, _TEXT_KIND, 3, wording))
-        said[pair] = text
-        return other[2] + text[2]
+        """The reasons of a pair: its other parts' words, then its texts'."""
+        return (part_words(a.other, b.other, _OTHER_KINDS)
+                + part_words(a.text, b.text, _TEXT_KIND))
 
     rank_key: Any = lambda sb: (-sb[0], ids[sb[1]])  # noqa: E731
     for a, candidates in enumerate(found_for):
