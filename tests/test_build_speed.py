@@ -818,3 +818,25 @@ def test_appended_cut_needs_the_block_at_the_end_and_the_larger_part() -> None:
     assert appended_cut(USED_IN + "<p>added by a hook</p>", USED_IN) is None
     assert appended_cut("<p>long</p>" * 500 + USED_IN, USED_IN) is None  # not worth it
     assert appended_cut("<p>x</p>" + USED_IN, "") is None
+
+
+def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runbook heading whose ``<span data-search-exclude>`` is never closed: Material's
+    parser ignores the heading's ``</h2>`` and skips the rest of the page. The block's own
+    ``</span>`` then ends the skip (the parser compares skipped elements by name), and
+    the whitespace after the block lands in the heading's title: an empty title, not the
+    page's. The cut block holds no ``</span>``: the index must still be the whole page's."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", "# Runbook\n\n## <span data-search-exclude>Internal notes\n\nsteps\n")
+    site.build()
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    assert b"pmt-used-in" in fast["runbook/index.html"]
+    _assert_same_sites(fast, whole)
