@@ -837,6 +837,6 @@ def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
             '''))
     site.page("runbook.md", "# Runbook\n\n## <span data-search-exclude>Internal notes\n\nsteps\n")
     site.build()
-    fast, whole, calls = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
     assert b"pmt-used-in" in fast["runbook/index.html"]
     _assert_same_sites(fast, whole)
