@@ -840,3 +840,33 @@ def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
     fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
     assert b"pmt-used-in" in fast["runbook/index.html"]
     _assert_same_sites(fast, whole)
+
+
+def test_a_hook_changing_pages_in_page_context_is_published_as_without_the_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook (priority 0, between the plugin's two page_context steps) that changes a
+    page's body: a runbook whose block was cut and a page excluded from search (which
+    reach search empty) must be published with the hook's change, as they are when
+    Material's search reads them whole."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", "# Runbook\n\nsteps\n")
+    site.page("private.md", "---\nsearch:\n  exclude: true\n---\n# Private\n\nwords\n")
+    site.page("../hooks.py", '''
+        def on_page_context(context, page, config, nav):
+            page.content = (page.content or "") + '<p class="hooked">hooked</p>'
+            return context
+        ''')
+    site.config["hooks"] = ["hooks.py"]
+    site.build()
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    for name in ("runbook/index.html", "private/index.html", "incidents/index.html"):
+        assert b'class="hooked"' in whole[name]
+        assert b'class="hooked"' in fast[name], name
+    _assert_same_sites(fast, whole)
