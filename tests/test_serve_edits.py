@@ -131,6 +131,27 @@ def test_served_site_equals_a_fresh_build_after_each_edit(
         check("severities")
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(BUILD_EPOCH) + 400 * 86400))
         check("today moved")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+        edit(3, lambda d: d.update(id=datas[2]["id"].replace("0", "9", 1)))
+        check("today back, an id renamed again")
+        options["related"] = False
+        options["backlinks"] = False
+        write_config()
+        check("related and backlinks off")
+        options["catalogue"] = {"pages": ["index", "hall-of-fame"]}
+        options["labels"] = {}
+        site.config["theme"]["language"] = "fr"
+        write_config()
+        check("fewer catalogue pages, no labels, French")
+        options["drafts"] = "publish"
+        options["prefix"] = "pm"
+        options.pop("catalogue")
+        options["related"] = True
+        write_config()
+        check("drafts published, another prefix")
+        edit(9, lambda d: d.update(title=d["title"].upper()))
+        edit(10, lambda d: d.update(title="  " + d["title"] + "  "))
+        check("titles in capitals and spaces")
         added = copy.deepcopy(datas[11])
         added.update(id="INC-ADDED-1")
         site.incident("added.yaml", yaml.safe_dump(added, sort_keys=False))
