@@ -870,3 +870,24 @@ def test_a_hook_changing_pages_in_page_context_is_published_as_without_the_cut(
         assert b'class="hooked"' in whole[name]
         assert b'class="hooked"' in fast[name], name
     _assert_same_sites(fast, whole)
+
+
+def test_a_runbook_whose_text_opens_a_data_search_value_is_published_as_whole(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Material's search plugin removes ``data-search-*="..."`` from the page it read, by a
+    regular expression that reads text too: a runbook's own words ``data-search-weight="``
+    with no closing quote reach into the appended block, up to its first quote. The page
+    is published as Material leaves it when it reads the whole page; the cut block, which
+    holds no quote, must not make it publish the page otherwise."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", '# Runbook\n\nSet data-search-weight="high on the box.\n')
+    site.build()
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    _assert_same_sites(fast, whole)
