@@ -152,6 +152,25 @@ def test_served_site_equals_a_fresh_build_after_each_edit(
         edit(9, lambda d: d.update(title=d["title"].upper()))
         edit(10, lambda d: d.update(title="  " + d["title"] + "  "))
         check("titles in capitals and spaces")
+        first, second = datas[12]["id"], datas[13]["id"]
+        edit(12, lambda d: d.update(id=second))
+        edit(13, lambda d: d.update(id=first))
+        check("two ids swapped")
+        (site.root / "docs" / "incidents" / names[12]).rename(
+            site.root / "docs" / "incidents" / "renamed.yaml")
+        names[12] = "renamed.yaml"
+        check("a file renamed")
+        edit(14, lambda d: d.update(id=datas[15]["id"]))
+        check("two files with one id")
+        edit(14, lambda d: d.update(id="INC-UNIQUE-14"))
+        check("the id made unique again")
+        awarded = [n for n, d in enumerate(datas) if d.get("awards") and n not in (12, 13)]
+        if len(awarded) >= 2:
+            x, y = awarded[:2]
+            ax, ay = datas[x]["awards"], datas[y]["awards"]
+            edit(x, lambda d: d.update(awards=ay))
+            edit(y, lambda d: d.update(awards=ax))
+            check("awards swapped")
         added = copy.deepcopy(datas[11])
         added.update(id="INC-ADDED-1")
         site.incident("added.yaml", yaml.safe_dump(added, sort_keys=False))
