@@ -818,3 +818,76 @@ def test_appended_cut_needs_the_block_at_the_end_and_the_larger_part() -> None:
     assert appended_cut(USED_IN + "<p>added by a hook</p>", USED_IN) is None
     assert appended_cut("<p>long</p>" * 500 + USED_IN, USED_IN) is None  # not worth it
     assert appended_cut("<p>x</p>" + USED_IN, "") is None
+
+
+def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runbook heading whose ``<span data-search-exclude>`` is never closed: Material's
+    parser ignores the heading's ``</h2>`` and skips the rest of the page. The block's own
+    ``</span>`` then ends the skip (the parser compares skipped elements by name), and
+    the whitespace after the block lands in the heading's title: an empty title, not the
+    page's. The cut block holds no ``</span>``: the index must still be the whole page's."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", "# Runbook\n\n## <span data-search-exclude>Internal notes\n\nsteps\n")
+    site.build()
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    assert b"pmt-used-in" in fast["runbook/index.html"]
+    _assert_same_sites(fast, whole)
+
+
+def test_a_hook_changing_pages_in_page_context_is_published_as_without_the_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook (priority 0, between the plugin's two page_context steps) that changes a
+    page's body: a runbook whose block was cut and a page excluded from search (which
+    reach search empty) must be published with the hook's change, as they are when
+    Material's search reads them whole."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", "# Runbook\n\nsteps\n")
+    site.page("private.md", "---\nsearch:\n  exclude: true\n---\n# Private\n\nwords\n")
+    site.page("../hooks.py", '''
+        def on_page_context(context, page, config, nav):
+            page.content = (page.content or "") + '<p class="hooked">hooked</p>'
+            return context
+        ''')
+    site.config["hooks"] = ["hooks.py"]
+    site.build()
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    for name in ("runbook/index.html", "private/index.html", "incidents/index.html"):
+        assert b'class="hooked"' in whole[name]
+        assert b'class="hooked"' in fast[name], name
+    _assert_same_sites(fast, whole)
+
+
+def test_a_runbook_whose_text_opens_a_data_search_value_is_published_as_whole(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Material's search plugin removes ``data-search-*="..."`` from the page it read, by a
+    regular expression that reads text too: a runbook's own words ``data-search-weight="``
+    with no closing quote reach into the appended block, up to its first quote. The page
+    is published as Material leaves it when it reads the whole page; the cut block, which
+    holds no quote, must not make it publish the page otherwise."""
+    for n in range(8):
+        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
+            setting:
+              props:
+                - name: Runbook
+                  kind: runbook
+                  page: runbook.md
+            '''))
+    site.page("runbook.md", '# Runbook\n\nSet data-search-weight="high on the box.\n')
+    site.build()
+    fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
+    _assert_same_sites(fast, whole)

@@ -471,12 +471,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if bodies is not None:
             full, slim = bodies
             now = page.content
-            if now == slim:
-                page.content = full
-            elif now == _MATERIAL_STRIPS.sub("", slim):
+            if now == slim or now == _MATERIAL_STRIPS.sub("", slim):
                 # Material's search plugin drops data-search-* attributes from the page it
-                # indexed: do the same to the full body.
-                page.content = _MATERIAL_STRIPS.sub("", full)
+                # indexed: do the same to the full body (even when the slim one had none:
+                # its expression reads text too, and a value opened in the page's own words
+                # may close only in what the slim body left out).
+                page.content = (_MATERIAL_STRIPS.sub("", full) if "data-search-" in full
+                                else full)
             else:
                 # Another plugin changed the slim body in a way that cannot be replayed on
                 # the full one: the playbill as the plugin rendered it is what is published.

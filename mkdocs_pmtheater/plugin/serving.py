@@ -54,7 +54,13 @@ class ServeProblems:
         published = {incident.source for incident in theater.playbills.values()}
         for src_uri, incident in theater.playbills.items():
             self.addresses[incident.source] = Address(incident.id, src_uri)
-        self.addresses = {src: a for src, a in self.addresses.items() if src in catalog.files}
+        # A file read without a problem but left out on purpose (a draft the site hides)
+        # has no playbill to come back: its address is forgotten, as a build publishes
+        # nothing there (not a problems page naming the hidden draft).
+        left_out = {incident.source for incident in catalog.incidents
+                    if not theater.production.is_published(incident)}
+        self.addresses = {src: a for src, a in self.addresses.items()
+                          if src in catalog.files and src not in left_out}
         by_file: dict[str, list[Problem]] = {}
         for problem in catalog.problems:
             by_file.setdefault(problem.file, []).append(problem)

@@ -31,6 +31,7 @@ not known to hold, and wherever the fast cut is unsure.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser, attrfind_tolerant  # type: ignore[attr-defined]
@@ -357,10 +358,43 @@ def appended_cut(html: str, block: str) -> str | None:
     if cut is None or cut == block:
         return None
     prefix = html[:own]
-    tokenizer = HTMLParser()  # no-op handlers: only where its tokenizer stops counts
+    tokenizer = _SkipTracker()
     tokenizer.feed(prefix)
     # Internals of html.parser (stable since Python 3.0): the unread rest, and the
     # raw-text element being read.
     if tokenizer.rawdata or tokenizer.cdata_elem is not None:  # type: ignore[attr-defined]
         return None
+    # The parser compares skipped elements by name: an end tag the cut takes away ends
+    # the skip of an element of its name the page's own markup left open (a heading's
+    # unclosed <span data-search-exclude>), and what follows is read otherwise.
+    if tokenizer.skip and not tokenizer.skip.isdisjoint(
+            Counter(_END_TAG.findall(block.lower())) - Counter(_END_TAG.findall(cut.lower()))):
+        return None
     return prefix + cut
+
+
+_END_TAG = re.compile(r"</([a-z][^\t\n\r\f />\x00]*)")
+
+
+class _SkipTracker(HTMLParser):
+    """A tokenizer that keeps what Material's parser keeps of open elements: their names
+    (an end tag closes only the last one) and the skipped names among them (not the
+    always skipped ones, which an end tag never takes out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: list[str] = []
+        self.skip: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        self.context.append(tag)
+        found = dict(attrs)
+        if tag not in _SKIPPED_ALWAYS and (
+                "data-search-exclude" in found or found.get("class") == "linenodiv"):
+            self.skip.add(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.context and self.context[-1] == tag:
+            self.skip.discard(self.context.pop())
