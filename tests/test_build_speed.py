@@ -820,13 +820,8 @@ def test_appended_cut_needs_the_block_at_the_end_and_the_larger_part() -> None:
     assert appended_cut("<p>x</p>" + USED_IN, "") is None
 
 
-def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
-        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A runbook heading whose ``<span data-search-exclude>`` is never closed: Material's
-    parser ignores the heading's ``</h2>`` and skips the rest of the page. The block's own
-    ``</span>`` then ends the skip (the parser compares skipped elements by name), and
-    the whitespace after the block lands in the heading's title: an empty title, not the
-    page's. The cut block holds no ``</span>``: the index must still be the whole page's."""
+def _incidents_using_runbook(site: SiteFactory) -> None:
+    """Eight incidents whose prop names ``runbook.md``: it gets their used-in block."""
     for n in range(8):
         site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
             setting:
@@ -835,6 +830,16 @@ def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
                   kind: runbook
                   page: runbook.md
             '''))
+
+
+def test_a_runbook_leaving_an_excluded_span_open_gives_the_same_index_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runbook heading whose ``<span data-search-exclude>`` is never closed: Material's
+    parser ignores the heading's ``</h2>`` and skips the rest of the page. The block's own
+    ``</span>`` then ends the skip (the parser compares skipped elements by name), and
+    the whitespace after the block lands in the heading's title: an empty title, not the
+    page's. The cut block holds no ``</span>``: the index must still be the whole page's."""
+    _incidents_using_runbook(site)
     site.page("runbook.md", "# Runbook\n\n## <span data-search-exclude>Internal notes\n\nsteps\n")
     site.build()
     fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)
@@ -848,14 +853,7 @@ def test_a_hook_changing_pages_in_page_context_is_published_as_without_the_cut(
     page's body: a runbook whose block was cut and a page excluded from search (which
     reach search empty) must be published with the hook's change, as they are when
     Material's search reads them whole."""
-    for n in range(8):
-        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
-            setting:
-              props:
-                - name: Runbook
-                  kind: runbook
-                  page: runbook.md
-            '''))
+    _incidents_using_runbook(site)
     site.page("runbook.md", "# Runbook\n\nsteps\n")
     site.page("private.md", "---\nsearch:\n  exclude: true\n---\n# Private\n\nwords\n")
     site.page("../hooks.py", '''
@@ -879,14 +877,7 @@ def test_a_runbook_whose_text_opens_a_data_search_value_is_published_as_whole(
     with no closing quote reach into the appended block, up to its first quote. The page
     is published as Material leaves it when it reads the whole page; the cut block, which
     holds no quote, must not make it publish the page otherwise."""
-    for n in range(8):
-        site.incident(f"inc{n}.yaml", STAMPEDE.replace("INC-1", f"INC-{n}") + textwrap.dedent('''\
-            setting:
-              props:
-                - name: Runbook
-                  kind: runbook
-                  page: runbook.md
-            '''))
+    _incidents_using_runbook(site)
     site.page("runbook.md", '# Runbook\n\nSet data-search-weight="high on the box.\n')
     site.build()
     fast, whole, _ = _fast_and_whole(site.root, site.root.parent, monkeypatch)

@@ -32,7 +32,7 @@ import mkdocs_pmtheater.catalogue.views as views
 from mkdocs_pmtheater.catalogue.pages import CardCache
 
 
-def _written(folder: Path) -> dict[str, bytes]:
+def written_files(folder: Path) -> dict[str, bytes]:
     """Every page and data file of the site (the theme's own assets left out), the
     plugin's index search data included."""
     found = {}
@@ -46,15 +46,31 @@ def _written(folder: Path) -> dict[str, bytes]:
     return found
 
 
+def fresh_build(root: Path, out: Path) -> dict[str, bytes]:
+    """:func:`written_files` of ``python -m mkdocs build`` of the site at ``root`` into
+    ``out``, in a process of its own (MkDocs keeps one plugin instance per process)."""
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(out)],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return written_files(out)
+
+
+def write_generated(site: SiteFactory, count: int, seed: int) -> tuple[list[dict], list[str]]:
+    """``count`` generated incidents written as ``0.yaml``, ``1.yaml``...: their data (to
+    edit) and their file names."""
+    datas = generated_incident_data(count, seed=seed)
+    names = [f"{n}.yaml" for n in range(len(datas))]
+    for name, data in zip(names, datas, strict=True):
+        site.incident(name, yaml.safe_dump(data, sort_keys=False))
+    return datas, names
+
+
 def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
     site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
-    datas = generated_incident_data(24, seed=21)
-    names = [f"{n}.yaml" for n in range(len(datas))]
-    for name, data in zip(names, datas, strict=True):
-        site.incident(name, yaml.safe_dump(data, sort_keys=False))
+    datas, names = write_generated(site, 24, seed=21)
     site.page("runbooks/api-latency.md", "# API latency\n")  # the generated props' page
     site.config["plugins"] = ["search", {"pmtheater": {
         "pagefind": False, "themes": {"categories": {"technical": ["cache", "config"]}}}}]
@@ -102,12 +118,7 @@ def test_catalogue_and_data_files_kept_by_serve_equal_a_fresh_build(
     """Pages of deleted incidents: MkDocs' --dirty never removes what it wrote."""
 
     def assert_as_fresh_build(what: str) -> None:
-        fresh = tmp_path / "fresh"
-        done = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(fresh)],
-            cwd=site.root, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        expected, got = _written(fresh), _written(served)
+        expected, got = fresh_build(site.root, tmp_path / "fresh"), written_files(served)
         assert stale <= set(got) and not stale & set(expected), what
         got = {name: content for name, content in got.items() if name not in stale}
         assert sorted(got) == sorted(expected), what

@@ -8,28 +8,15 @@ in test_serve_catalogue.py)."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BUILD_EPOCH, SiteFactory, generated_incident_data
+from conftest import BUILD_EPOCH, SiteFactory
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-
-
-def _written(folder: Path) -> dict[str, bytes]:
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        name = str(path.relative_to(folder))
-        if not path.is_file() or name == "search/search_index.json":
-            continue
-        if path.suffix in (".html", ".json", ".ics", ".xml") or name.startswith(
-                "assets/pmtheater/index-search"):
-            found[name] = path.read_bytes()
-    return found
+from test_serve_catalogue import fresh_build, write_generated, written_files
 
 
 @pytest.mark.parametrize("dirty", [True, False])
@@ -38,10 +25,7 @@ def test_served_site_equals_a_fresh_build_after_each_edit(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
-    datas = generated_incident_data(16, seed=5)
-    names = [f"{n}.yaml" for n in range(len(datas))]
-    for name, data in zip(names, datas, strict=True):
-        site.incident(name, yaml.safe_dump(data, sort_keys=False))
+    datas, names = write_generated(site, 16, seed=5)
     site.page("runbooks/api-latency.md", "# API latency\n\nRestart it.\n")
     options: dict = {"pagefind": False}
     site.config["plugins"] = ["search", {"pmtheater": options}]
@@ -62,12 +46,7 @@ def test_served_site_equals_a_fresh_build_after_each_edit(
 
     def check(what: str) -> None:
         serve_build()
-        fresh = tmp_path / "fresh"
-        done = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(fresh)],
-            cwd=site.root, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        expected, got = _written(fresh), _written(served)
+        expected, got = fresh_build(site.root, tmp_path / "fresh"), written_files(served)
         missing = sorted(set(expected) - set(got))
         if not dirty:  # MkDocs' --dirty never removes what it wrote
             missing += sorted(set(got) - set(expected))
@@ -213,12 +192,9 @@ def test_an_incident_turned_hidden_draft_under_serve_is_not_published(
     finally:
         config.plugins.on_shutdown()
     fresh = tmp_path / "fresh"
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(fresh)],
-                          cwd=site.root, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    expected, got = fresh_build(site.root, fresh), written_files(served)
     assert not (fresh / "incidents" / "inc-secret" / "index.html").exists()
     assert not (served / "incidents" / "inc-secret" / "index.html").exists()
     assert b"inc-secret" not in (served / "sitemap.xml").read_bytes()
-    expected, got = _written(fresh), _written(served)
     assert sorted(got) == sorted(expected)
     assert [name for name in expected if got[name] != expected[name]] == []
