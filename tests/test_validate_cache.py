@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO
 
 from mkdocs_pmtheater.cli.main import main
-from mkdocs_pmtheater.load import cache
+from mkdocs_pmtheater.load import cache, parallel
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import write_site
@@ -114,6 +114,30 @@ def test_cold_then_warm(site: Path, restores: Restores) -> None:
     status, answer, from_cache = same_answer(given, restores=restores)
     assert status == 0
     assert from_cache == COUNT  # every other file (299 and the broken one) from its summary
+
+
+def test_a_cache_written_on_two_cores_is_the_one_written_in_one(
+        site: Path, restores: Restores, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cold run reads every file; a forked child reads part of them (load/parallel.py),
+    # here even where this machine would not fork.
+    monkeypatch.setattr(parallel, "fork_usable", lambda: True)
+    children: list[int] = []
+    original = parallel._unpickle
+
+    def counting(data: bytes, count: int) -> list | None:
+        children.append(count)
+        return original(data, count)
+
+    monkeypatch.setattr(parallel, "_unpickle", counting)
+    given = one_file(site)
+    two_cores = same_answer(given, restores=restores)
+    assert children == [int((COUNT + 1) * parallel.CHILD_SHARE)] * 2  # cached, then full
+    written = cache_file(site).read_bytes()
+    cache_file(site).unlink()
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+    assert same_answer(given, restores=restores) == two_cores
+    assert len(children) == 2
+    assert cache_file(site).read_bytes() == written
 
 
 @pytest.mark.parametrize("position", ["later", "earlier"])

@@ -405,16 +405,18 @@ class CachedLoader(IncidentLoader):
         self.from_cache = 0
         """How many files came from their summary (for tests and the benchmark)."""
 
-    def read_file(self, raw: bytes, src: str, display: str) -> LoadedFile:
-        key = f"{self.digest(raw)} {src}"  # entry_key(), with the digest the loader keeps
+    def _known(self, raw: bytes, src: str, display: str) -> LoadedFile | None:
         if self.full is not None and display not in self.full:
-            entry = self.summaries.get(key)
+            # entry_key(), with the digest the loader keeps
+            entry = self.summaries.get(f"{self.digest(raw)} {src}")
             if entry is not None:
                 self.from_cache += 1
                 return restore(entry, src, display)
-        loaded = super().read_file(raw, src, display)
-        self.summaries.put(key, summarize(loaded))
-        return loaded
+        return super()._known(raw, src, display)
+
+    def _keep(self, raw: bytes, src: str, display: str, loaded: LoadedFile) -> None:
+        super()._keep(raw, src, display, loaded)
+        self.summaries.put(f"{self.digest(raw)} {src}", summarize(loaded))
 
 
 def cached_loader(root: Path, options: SiteOptions, zone: tzinfo,

@@ -1,0 +1,115 @@
+"""Reading incident files on two cores (``load/parallel.py``, issue #12 item 5).
+
+A forked child reads the last part of the files; the results must be exactly those of
+reading every file in one process, and anything that goes wrong in the child must cost
+only time. The site test builds a real generated site both ways, a broken file and a
+duplicate id among the files the child reads, and compares every published byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import build_site
+from test_build_speed import _site_files, write_site
+
+from mkdocs_pmtheater.load import parallel
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork even where this machine would not (one usable core, a thread of the test
+    runner): what is tested is what happens once the child runs."""
+    monkeypatch.setattr(parallel, "fork_usable", lambda: True)
+
+
+def _square_with_pid(item: int) -> tuple[int, int]:
+    return item * item, os.getpid()
+
+
+def test_the_child_does_its_share_and_the_order_is_kept(forking: None) -> None:
+    items = list(range(500))
+    results = parallel.map_in_two(_square_with_pid, items)
+    assert [value for value, _pid in results] == [i * i for i in items]
+    pids = [pid for _value, pid in results]
+    child_share = int(len(items) * parallel.CHILD_SHARE)
+    assert set(pids[:-child_share]) == {os.getpid()}
+    [child] = set(pids[-child_share:])
+    assert child != os.getpid()
+
+
+def test_few_items_are_read_in_this_process(forking: None) -> None:
+    results = parallel.map_in_two(_square_with_pid, list(range(parallel.MIN_ITEMS - 1)))
+    assert {pid for _value, pid in results} == {os.getpid()}
+
+
+@pytest.mark.parametrize("failure", ["raises", "killed", "exits without answer"])
+def test_a_failing_child_costs_only_time(forking: None, failure: str) -> None:
+    parent = os.getpid()
+
+    def work(item: int) -> tuple[int, int]:
+        if os.getpid() != parent and item == 400:
+            if failure == "raises":
+                raise ValueError("in the child only")
+            if failure == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            os._exit(0)
+        return _square_with_pid(item)
+
+    results = parallel.map_in_two(work, list(range(500)))
+    assert results == [(i * i, parent) for i in range(500)]
+    with pytest.raises(ChildProcessError):  # the child was waited for: no zombie left
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_an_error_in_this_process_stops_the_child(forking: None) -> None:
+    parent = os.getpid()
+
+    def work(item: int) -> int:
+        if os.getpid() == parent and item == 3:
+            raise KeyError(item)
+        return item
+
+    with pytest.raises(KeyError):
+        parallel.map_in_two(work, list(range(500)))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_generated_site_is_the_same_read_on_two_cores(
+        tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch,
+        build_epoch: str) -> None:
+    root = write_site(tmp_path / "generated", 240)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - pmtheater\n",
+                                                 "  - pmtheater:\n      pagefind: false\n"))
+    last_year = sorted((root / "docs" / "incidents").iterdir())[-1]
+    # Among the last files, which the child reads: a broken file and a duplicate id of a
+    # file the parent reads (both files must be named).
+    (last_year / "zz-broken.yaml").write_text("id: INC-BROKEN\ntitle: [unclosed\n")
+    first = sorted(sorted((root / "docs" / "incidents").iterdir())[0].glob("*.yaml"))[0]
+    shutil.copyfile(first, last_year / "zz-twin.yaml")
+    unpickled: list[int] = []
+    original = parallel._unpickle
+
+    def counting(data: bytes, count: int) -> list | None:
+        results = original(data, count)
+        unpickled.append(len(results) if results is not None else -1)
+        return results
+
+    monkeypatch.setattr(parallel, "_unpickle", counting)
+    two = build_site(root, site_dir=tmp_path / "two")
+    assert unpickled == [int(242 * parallel.CHILD_SHARE)]
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+    one = build_site(root, site_dir=tmp_path / "one")
+    assert unpickled == [int(242 * parallel.CHILD_SHARE)]  # no child the second time
+    assert two.warnings == one.warnings
+    assert any("zz-broken.yaml" in w for w in two.warnings)
+    assert any("zz-twin.yaml" in w and first.name in w for w in two.warnings)
+    two_files, one_files = _site_files(two.site_dir), _site_files(one.site_dir)
+    assert two_files.keys() == one_files.keys()
+    assert [name for name in two_files if two_files[name] != one_files[name]] == []
