@@ -299,9 +299,19 @@ def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
     root, linked = _referenced_site_own_tmp(tmp_path, monkeypatch, plugins, override)
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
+    cut: list[bool] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
+        cut.append(ours and self.cut)
+        add(self, *args, ours=ours)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
     streamed = build_site(root, site_dir=tmp_path / "streamed")
-    # Pagefind ran on the copies streamed while pages were converted, and only there.
+    # Pagefind ran on the copies streamed while pages were converted, and only there;
+    # the packaged templates' copies without what Pagefind ignores (pagefind_cut).
     assert (taken, calls) == ({"stream": 1, "copies": 0}, [])
+    assert cut == [not override] * 12
     # The copies made once the first page is written, the fallback (the stream is
     # refused, as when its child fails) ...
     monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
@@ -379,8 +389,8 @@ def test_a_build_that_fails_while_streaming_leaves_no_pagefind_child(
     started: list[fulltext.StreamedCopies] = []
     add = fulltext.StreamedCopies.add
 
-    def spy(self: fulltext.StreamedCopies, *args: object) -> None:
-        add(self, *args)  # type: ignore[arg-type]
+    def spy(self: fulltext.StreamedCopies, *args: object, **kwargs: object) -> None:
+        add(self, *args, **kwargs)  # type: ignore[arg-type]
         started.append(self)
 
     monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
@@ -460,6 +470,59 @@ def test_a_theme_with_pagefind_attributes_of_its_own_is_indexed_as_written(
     fragment = json.loads(raw[raw.index(b"{"):])
     assert fragment["filters"]["site"] == ["handbook"]
     assert fragment["meta"]["title"] == "Cache stampede"
+
+
+@pytest.mark.parametrize(("body", "cut"), [
+    ('<p>a</p><div data-pagefind-ignore><span>x</span></div><p>b</p>', "<p>a</p><p>b</p>"),
+    ('<DIV Data-Pagefind-Ignore="ALL">x</DIV>b', "b"),  # names without case, as lol_html
+    ("<dl><dt data-pagefind-ignore='index'>Saw:</dt><dd>it</dd></dl>", "<dl><dd>it</dd></dl>"),
+    # Left whole: a filter, metadata or sort key inside (kept by "index"), an element of
+    # its name inside (whose end would be taken for its own), another value, a value
+    # merely naming the attribute, a void element, comments and raw text anywhere.
+    ('<div data-pagefind-ignore><b data-pagefind-filter="tag">x</b></div>', None),
+    ("<div data-pagefind-ignore><div>x</div>y</div>", None),
+    ('<div data-pagefind-ignore="other">x</div>', None),
+    ('<a title="x data-pagefind-ignore y" href="#">x</a>', None),
+    ('<img data-pagefind-ignore alt="x">y', None),
+    ("<!-- c --><div data-pagefind-ignore>x</div>", None),
+    ('<div data-pagefind-ignore>x</div><a title="a>b">y</a>', None),
+    ('<div data-pagefind-ignore>x<script>"</div>"</script></div>', None),
+])
+def test_pagefind_cut(body: str, cut: str | None) -> None:
+    assert fulltext.pagefind_cut(body) == (body if cut is None else cut)
+
+
+def test_hostile_text_gives_the_bundle_of_the_written_site_with_cut_copies(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    _hostile_site(site)
+    site.incident("four.yaml", STAMPEDE.replace("INC-1", "INC-4").replace(
+        "summary: Something broke and we fixed it.\n", "") + textwrap.dedent('''\
+        summary: |
+          a [link](https://e.test/ "x data-pagefind-ignore y") data-pagefind-ignore
+          <span data-pagefind-ignore>quetzal</span> `<div data-pagefind-ignore>`
+        '''))
+    (site.root / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
+    cut: list[bool] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
+        cut.append(ours and self.cut)
+        add(self, *args, ours=ours)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    calls = _count_site_indexing(monkeypatch)
+    streamed = site.build()
+    assert cut == [True] * 4 and calls == []
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = build_site(site.root, site_dir=site.root / "written")
+    assert len(calls) == 1
+    assert _bundle(streamed.site_dir) == _bundle(written.site_dir)
+    words = b"".join(gzip.decompress(p.read_bytes())
+                     for p in (streamed.site_dir / "pagefind" / "fragment").iterdir())
+    assert b"quetzal" in words  # the sanitiser dropped the attribute: text, indexed
 
 
 # -- the fast cut (searchslim.search_cut): playbills the packaged templates wrote --------

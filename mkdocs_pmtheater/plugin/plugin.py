@@ -95,6 +95,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Whether playbills rendered by the packaged templates, without ``allow_html``, get
         :func:`search_cut` (see _slim_for_search)."""
         self._rendered: dict[str, object] = {}
+        self._rendered_for_pagefind: dict[str, int] = {}
+        """Playbills converted but not yet streamed to Pagefind: the hash of the body the
+        plugin rendered (the fast cut of the copy needs the plugin's own markup)."""
         """Playbill source URI -> how to know its body is still the one this plugin wrote,
         while _fast_cut is on: the body's hash; once packed, the packed value itself
         (PackedPage.packed_state, compared by identity); _TRUSTED once checked at
@@ -187,7 +190,9 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._stream is not None:  # a build that ended without on_post_build
             self._stream.cancel()
         self._stream = (StreamedCopies(f"{config.site_dir}/{BUNDLE_DIR}",
-                                       theme_language(config.theme))
+                                       theme_language(config.theme),
+                                       cut=not (self.config.allow_html
+                                                or playbill_templates_overridden(config)))
                         if self._pagefind else None)
         self._slim_search = (uses_materials_search_only(config)
                              and only_search_reads_slim_pages(config, self))
@@ -195,6 +200,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                           and not playbill_templates_overridden(config))
         self._full_bodies.clear()
         self._rendered.clear()
+        self._rendered_for_pagefind.clear()
         return config
 
     def _want_pagefind(self) -> bool:
@@ -298,12 +304,15 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             # returned if its hash is (the same str object: the hash is cached, free).
             ours = isinstance(expected, int) and expected != 0 and hash(
                 page.content) == expected
+            rendered = self._rendered_for_pagefind.pop(src_uri, None)
+            unchanged = rendered is not None and hash(page.content) == rendered
             page.pack(split_at=SLOT)  # filled in on_env without unpacking
             stream, theater = self._stream, self.theater
             if stream is not None and theater is not None and src_uri in theater.playbills:
                 # Its body is final but for "Referenced by": Pagefind's child writes its
                 # copy now, on the other core, while the next pages are converted.
-                stream.add(src_uri, page.file.dest_path, page.content_parts())
+                stream.add(src_uri, page.file.dest_path, page.content_parts(),
+                           ours=unchanged)
             if expected is not None:
                 # From now on "unchanged" is the packed value's identity (packed.py), so
                 # that filling "Referenced by" in place keeps the fast cut.
@@ -342,6 +351,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             register_anchors(page, body, self._anchors)
             if self._fast_cut:
                 self._rendered[src_uri] = hash(body)
+            if self._stream is not None and self._stream.cut:
+                self._rendered_for_pagefind[src_uri] = hash(body)
             return body
         body = self.theater.catalogue_page(page, files)
         if body is not None:
