@@ -153,7 +153,8 @@ def child(root: Path, site_dir: Path) -> None:
     own_cpu = time.process_time() - cpu_started
     pagefind_cpu = children_cpu() - children_started - reading["reading_cpu_seconds"]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"build_seconds": seconds, "cpu_seconds": own_cpu + pagefind_cpu,
+    print(json.dumps({"build_seconds": seconds,
+                      "cpu_seconds": own_cpu + pagefind_cpu + reading["reading_cpu_seconds"],
                       "python_cpu_seconds": own_cpu, "pagefind_cpu_seconds": pagefind_cpu,
                       "pagefind_wait_seconds": pagefind_wait,
                       "plugin_seconds": plugin_seconds,
