@@ -257,6 +257,19 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return taken
 
 
+def _copies_cut(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each playbill streamed to Pagefind's child gets a cut copy (pagefind_cut)."""
+    cut: list[bool] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
+        cut.append(ours and self.cut)
+        add(self, *args, ours=ours)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    return cut
+
+
 REFERENCES_OVERRIDE = """
 <div class="my-refs"><h2 id="referenced-by">Cited by</h2>
 {% for ref in references %}<a href="{{ ref.url }}">{{ ref.title }}</a> zyzzyva {% endfor %}
@@ -299,14 +312,7 @@ def test_pagefind_on_copies_makes_the_bundle_of_the_written_site(
     root, linked = _referenced_site_own_tmp(tmp_path, monkeypatch, plugins, override)
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
-    cut: list[bool] = []
-    add = fulltext.StreamedCopies.add
-
-    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
-        cut.append(ours and self.cut)
-        add(self, *args, ours=ours)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    cut = _copies_cut(monkeypatch)
     streamed = build_site(root, site_dir=tmp_path / "streamed")
     # Pagefind ran on the copies streamed while pages were converted, and only there;
     # the packaged templates' copies without what Pagefind ignores (pagefind_cut).
@@ -503,14 +509,7 @@ def test_hostile_text_gives_the_bundle_of_the_written_site_with_cut_copies(
         '''))
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
-    cut: list[bool] = []
-    add = fulltext.StreamedCopies.add
-
-    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
-        cut.append(ours and self.cut)
-        add(self, *args, ours=ours)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
     assert cut == [True] * 4 and calls == []

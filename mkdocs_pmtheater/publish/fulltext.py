@@ -40,11 +40,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
-from html.parser import HTMLParser, attrfind_tolerant  # type: ignore[attr-defined]
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
-from ..render.searchslim import _MARKUP_IN_VALUE, _NOT_PLAIN, _START_TAG, _VOID, _element_end
+from ..render.searchslim import (
+    _MARKUP_IN_VALUE,
+    _NOT_PLAIN,
+    _START_TAG,
+    _VOID,
+    _element_end,
+    tag_attributes,
+)
 
 BUNDLE_DIR = "pagefind"
 """Where the index goes, under the site's root: ``pagefind/pagefind.js`` and its chunks."""
@@ -349,13 +356,8 @@ def _ignored_whole(attributes: str) -> bool:
     attribute, with no value, ``index`` or ``all``: read with the HTML parser's own
     attribute reader, so that a value merely mentioning the name does not count."""
     found: dict[str, str | None] = {}
-    for match in attrfind_tolerant.finditer(attributes):
-        name, value = match.group(1), match.group(3)
-        if not name:
-            continue
-        if value and value[:1] == value[-1:] and value[:1] in ("'", '"'):
-            value = value[1:-1]
-        found.setdefault(name, value)  # the first of repeated names counts
+    for name, value in tag_attributes(attributes):
+        found.setdefault(name, value)  # the first of repeated names counts, as in HTML
     return ("data-pagefind-ignore" in found
             and (found["data-pagefind-ignore"] or "") in ("", "index", "all"))
 

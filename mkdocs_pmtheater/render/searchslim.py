@@ -72,16 +72,24 @@ def _excludes(attributes: str) -> bool:
             and "&" not in attributes):
         return False
     # The parser's own attribute reader, so that a value merely mentioning the name
-    # does not count; it lowercases names, and the last of repeated names wins.
-    found: dict[str, str | None] = {}
+    # does not count; the last of repeated names wins, as in the parser's dict.
+    found = dict(tag_attributes(attributes))
+    return "data-search-exclude" in found or found.get("class") == "linenodiv"
+
+
+def tag_attributes(attributes: str) -> list[tuple[str, str | None]]:
+    """The attributes of a start tag (the text after its name), read as Python's HTML
+    parser reads them: names lowercased, values unquoted and unescaped (None: no value),
+    repeated names kept in order."""
+    found: list[tuple[str, str | None]] = []
     for match in attrfind_tolerant.finditer(attributes):
         name, value = match.group(1), match.group(3)
         if not name:
             continue
         if value and value[:1] == value[-1:] and value[:1] in ("'", '"'):
             value = value[1:-1]
-        found[name.lower()] = unescape(value) if value else value
-    return "data-search-exclude" in found or found.get("class") == "linenodiv"
+        found.append((name.lower(), unescape(value) if value else value))
+    return found
 
 
 def search_slim(html: str) -> str | None:
