@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,35 @@ def test_a_generated_site_is_the_same_read_on_two_cores(
     two_files, one_files = _site_files(two.site_dir), _site_files(one.site_dir)
     assert two_files.keys() == one_files.keys()
     assert [name for name in two_files if two_files[name] != one_files[name]] == []
+
+
+def test_an_ignored_sigchld_costs_nothing(forking: None) -> None:
+    """SIGCHLD set to SIG_IGN (inherited across exec from a parent that ignores it, or
+    set by another plugin): the system reaps the child itself and ``waitpid`` fails."""
+    parent = os.getpid()
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        results = parallel.map_in_two(_square_with_pid, list(range(500)))
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert [value for value, _pid in results] == [i * i for i in range(500)]
+    assert {pid for _value, pid in results} - {parent}  # the child's answer was used
+
+
+def test_a_hung_child_costs_only_time(forking: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that never answers (a lock copied at the fork, a stopped process) is
+    killed once the parent has waited long enough; the parent reads its share."""
+    monkeypatch.setattr(parallel, "WAIT_GRACE", 1.0)
+    parent = os.getpid()
+
+    def work(item: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return _square_with_pid(item)
+
+    started = time.monotonic()
+    results = parallel.map_in_two(work, list(range(500)))
+    assert time.monotonic() - started < 30
+    assert results == [(i * i, parent) for i in range(500)]
+    with pytest.raises(ChildProcessError):  # the child was killed and waited for
+        os.waitpid(-1, os.WNOHANG)
