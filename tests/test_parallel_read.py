@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -146,3 +149,24 @@ def test_a_hung_child_costs_only_time(forking: None, monkeypatch: pytest.MonkeyP
     assert results == [(i * i, parent) for i in range(500)]
     with pytest.raises(ChildProcessError):  # the child was killed and waited for
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_thread_that_threading_does_not_know_stops_the_fork() -> None:
+    """A host written in another language (Zensical's Rust runtime) runs our Markdown
+    extension, and so the loader, on a thread of its own while other threads of the
+    process live: ``threading.active_count()`` sees one thread. Forking there can copy a
+    lock another thread holds. A thread started with ``_thread`` is such a thread."""
+    script = textwrap.dedent("""\
+        import _thread, os, threading, time
+        from mkdocs_pmtheater.load import parallel
+        before = parallel.fork_usable()
+        held = _thread.allocate_lock()
+        held.acquire()
+        _thread.start_new_thread(held.acquire, ())
+        while len(os.listdir("/proc/self/task")) < 2:
+            time.sleep(0.01)
+        print(before, threading.active_count(), parallel.fork_usable())
+        """)
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           timeout=60, check=True).stdout.split()
+    assert shown == [str(len(os.sched_getaffinity(0)) >= 2), "1", "False"]

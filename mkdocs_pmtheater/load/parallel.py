@@ -57,9 +57,14 @@ def fork_usable() -> bool:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
+        # The system's count of this process's threads: ``threading`` knows only the
+        # threads it started, not those of a host written in another language that
+        # calls in (Zensical runs its Markdown extensions, our loader among them, on a
+        # thread of its own Rust runtime, while its main thread waits).
+        threads = len(os.listdir("/proc/self/task"))
     except OSError:
         return False
-    return cores >= 2 and threading.active_count() == 1
+    return cores >= 2 and threads == 1 and threading.active_count() == 1
 
 
 def map_in_two(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
