@@ -9,6 +9,7 @@ duplicate id among the files the child reads, and compares every published byte.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -170,3 +171,22 @@ def test_a_thread_that_threading_does_not_know_stops_the_fork() -> None:
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                            timeout=60, check=True).stdout.split()
     assert shown == [str(len(os.sched_getaffinity(0)) >= 2), "1", "False"]
+
+
+def test_many_open_files_do_not_stop_the_answer(forking: None) -> None:
+    """The pipe's descriptors come after every file the process holds open (a large
+    build, a server): past 1023, where ``select.select`` refuses them."""
+    parent = os.getpid()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, 1200) if hard != resource.RLIM_INFINITY else 1200
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(held) > 1024
+        results = parallel.map_in_two(_square_with_pid, list(range(500)))
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert [value for value, _pid in results] == [i * i for i in range(500)]
+    assert {pid for _value, pid in results} - {parent}  # the child's answer was used

@@ -129,12 +129,13 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
     (``time.monotonic``) comes first. The child writes its answer only once it has all
     of it, so waiting here is waiting for the child."""
     chunks: list[bytes] = []
+    waiting = select.poll()  # not select.select: it refuses descriptors past 1023
+    waiting.register(fd, select.POLLIN)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        if not waiting.poll(max(1, int(left * 1000))):
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:
