@@ -1,17 +1,19 @@
-"""Pagefind's cut copies (``fulltext.pagefind_cut``) against the written site, on the
-example site made hostile: a theme in another language, runbooks whose titles (HTML text
-to MkDocs, put in "Referenced by" as they are) hold markup-like text, and incident text
-next to every ignored element of the packaged partials."""
+"""Pagefind's streamed copies, cut (``fulltext.pagefind_cut``) or not, against the
+written site: the example site made hostile (a theme in another language, runbooks whose
+titles, HTML text to MkDocs, reach "Referenced by" as they are, incident text next to
+ignored elements of the packaged partials); page titles that make Pagefind read the
+written page's body as text; a hook that changes playbills after the plugin."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_SITE, REPO, build_site
-from test_build_speed import _bundle, _count_site_indexing
+from conftest import EXAMPLE_SITE, REPO, SiteFactory, build_site
+from test_build_speed import STAMPEDE, _bundle, _count_site_indexing
 
 from mkdocs_pmtheater.plugin import plugin as plugin_module
 from mkdocs_pmtheater.publish import fulltext
@@ -68,3 +70,86 @@ def test_a_hostile_example_site_gives_the_written_sites_bundle_cut(
     assert _bundle(streamed.site_dir) == _bundle(written.site_dir)
     playbill = (written.site_dir / "incidents/inc-2024-031/index.html").read_text("utf-8")
     assert "x <section foo" in playbill  # "Referenced by" holds the titles as they are
+
+
+@pytest.mark.parametrize("title", ["<title t", "a <!-- b", "<textarea"])
+def test_a_page_title_that_swallows_the_body_sends_pagefind_to_the_written_site(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch, title: str) -> None:
+    """MkDocs writes page titles as HTML, and the theme puts them in the navigation,
+    before every playbill's body: one that opens RCDATA, a comment or raw text makes
+    Pagefind read the written playbill as text. Its copy (the body alone) must not be
+    indexed in its place."""
+    site.incident("one.yaml", STAMPEDE + "services: [checkout]\ntags: [cache]\n")
+    site.page("runbooks/odd.md", f"---\ntitle: '{title}'\n---\n\n[it](incident:INC-1)\n")
+    (site.root / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
+    calls = _count_site_indexing(monkeypatch)
+    streamed = site.build()
+    assert title in (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = build_site(site.root, site_dir=site.root / "written")
+    assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
+    assert len(calls) == 2  # the streamed build indexed the written site too
+
+
+def _any_bundle(site_dir: Path) -> tuple[dict[str, bytes], list[bytes], dict]:
+    """:func:`_bundle`, also of a bundle with no filter (none indexed, or no page)."""
+    if not (site_dir / "pagefind" / "filter").is_dir():
+        (site_dir / "pagefind" / "filter").mkdir()
+    return _bundle(site_dir)
+
+
+HOOKS = {
+    # Another plugin's change: the body is no longer the one the plugin rendered.
+    "changed": ("html.replace(' data-pagefind-ignore>', '>', 3)", False),
+    # The same text in a new string: still the rendered body, cut.
+    "same text": ("''.join(list(html))", True),
+}
+
+
+@pytest.mark.parametrize("hook", list(HOOKS))
+def test_a_hook_after_the_plugin_decides_the_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch, hook: str) -> None:
+    change, cut_expected = HOOKS[hook]
+    site.page("../hooks.py", f"""
+        def on_page_content(html, page, config, files):
+            return {change} if page.file.src_uri.startswith("incidents/inc-") else html
+        """)
+    site.config["hooks"] = ["hooks.py"]
+    site.incident("one.yaml", STAMPEDE + textwrap.dedent('''\
+        director: "@sam"
+        cast:
+          - role: On-Call Engineer
+            actor: "@quillback"
+        timeline:
+          - at: 2024-03-14T14:05:00Z
+            character: On-Call Engineer
+            action: paged
+            observation: alpha observed
+            belief: beta believed
+        review:
+          five_whys:
+            - why: gamma why
+              because: delta because
+        '''))
+    (site.root / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
+    cut: list[bool] = []
+    add = fulltext.StreamedCopies.add
+
+    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
+        cut.append(ours and self.cut)
+        add(self, *args, ours=ours)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    calls = _count_site_indexing(monkeypatch)
+    streamed = site.build()
+    assert cut == [cut_expected] and calls == []
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = build_site(site.root, site_dir=site.root / "written")
+    assert len(calls) == 1
+    assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
