@@ -72,20 +72,26 @@ def test_a_hostile_example_site_gives_the_written_sites_bundle_cut(
     assert "x <section foo" in playbill  # "Referenced by" holds the titles as they are
 
 
+@pytest.mark.parametrize("in_nav", [True, False], ids=["in-nav", "not-in-nav"])
 @pytest.mark.parametrize("title", ["<title t", "a <!-- b", "<textarea"])
-def test_a_page_title_that_swallows_the_body_sends_pagefind_to_the_written_site(
-        site: SiteFactory, monkeypatch: pytest.MonkeyPatch, title: str) -> None:
-    """MkDocs writes page titles as HTML, and the theme puts them in the navigation,
-    before every playbill's body: one that opens RCDATA, a comment or raw text makes
-    Pagefind read the written playbill as text. Its copy (the body alone) must not be
-    indexed in its place."""
+def test_a_page_title_that_leaves_text_open_sends_pagefind_to_the_written_site(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch, title: str,
+        in_nav: bool) -> None:
+    """MkDocs writes page titles as HTML: the theme puts them in the navigation, before
+    every playbill's body, and "Referenced by" at the end of the body. One that opens
+    RCDATA, a comment or raw text makes Pagefind read the written playbill as text, or
+    the end of the page as the body's. A copy (the body alone) must not stand in."""
     site.incident("one.yaml", STAMPEDE + "services: [checkout]\ntags: [cache]\n")
+    site.page("index.md", "# Home\n")
     site.page("runbooks/odd.md", f"---\ntitle: '{title}'\n---\n\n[it](incident:INC-1)\n")
+    if not in_nav:
+        site.config["nav"] = [{"Home": "index.md"}]
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
-    assert title in (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
+    playbill = (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
+    assert playbill.count(title) == (2 if in_nav else 1)  # as it is, in the body at least
     monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
     monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
                         lambda self, files, config: None)

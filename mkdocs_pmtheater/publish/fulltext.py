@@ -481,14 +481,12 @@ _TEXT_OPENERS = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style")
 """Markup after which the parser reads text, not tags, up to its closer (or the end)."""
 
 
-def _swallows_body(before: str) -> bool:
-    """Whether the written page before a playbill's body (``before``) opens a comment,
-    raw text or RCDATA that it does not close: Pagefind would read the body, its
-    ``data-pagefind-body`` included, as text of it, and the copy (the body alone) as
-    markup. Page titles are HTML to MkDocs and the theme writes them as they are in the
-    navigation (a runbook titled ``<title x`` or ``a <!-- b``). Found with the last
-    opener of each kind (lowercased, as the parser reads names): 20 us a page."""
-    low = before.lower()
+def leaves_text_open(html: str) -> bool:
+    """Whether ``html`` opens a comment, raw text or RCDATA that it does not close: then
+    the parser reads what follows as text, up to a closer wherever the rest of the page
+    has one. Found with the last opener of each kind (lowercased, as the parser reads
+    names); meant for short pieces (page titles), not whole pages."""
+    low = html.lower()
     for opener, closer in _TEXT_OPENERS:
         at = low.rfind(opener)
         if at >= 0 and (closer is None or low.find(closer, at + len(opener)) < 0):
@@ -593,8 +591,7 @@ class PlaybillCopies:
         # One search for the body (``in`` then ``replace`` searched the page twice).
         at = page.find(body)
         if (at < 0 or html_start_tag(page) != self._html_tag
-                or _marks_for_pagefind(page[:at] + page[at + len(body):])
-                or _swallows_body(page[:at])):
+                or _marks_for_pagefind(page[:at] + page[at + len(body):])):
             self.exact = False
         self._confirmed[src_uri] = self.digest(body)
 
@@ -784,8 +781,7 @@ class StreamedCopies:
         at = page.find(body)
         tag = html_start_tag(page)
         if (at < 0 or tag is None or not self.matches(tag)
-                or _marks_for_pagefind(page[:at] + page[at + len(body):])
-                or _swallows_body(page[:at])):
+                or _marks_for_pagefind(page[:at] + page[at + len(body):])):
             self.exact = False
         self._confirmed[src_uri] = PlaybillCopies.digest(body)
 
