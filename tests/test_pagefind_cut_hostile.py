@@ -159,3 +159,35 @@ def test_a_hook_after_the_plugin_decides_the_cut(
     written = build_site(site.root, site_dir=site.root / "written")
     assert len(calls) == 1
     assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
+
+
+def test_an_icon_of_the_sites_own_holding_markup_in_its_title_is_not_cut(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The awards partial includes Material's trophy icon through the theme's loader, so
+    a ``custom_dir`` may replace it (no template under ``pmtheater/`` says so). Pagefind
+    reads ``<title>`` as RCDATA, inside ``<svg>`` too: tags in it are text, and one
+    that the cut takes for an ignored element must leave the body whole."""
+    site.page("../overrides/.icons/material/trophy-outline.svg",
+              '<svg viewBox="0 0 24 24"><title>Trophy<span data-pagefind-ignore>'
+              "</title><path d=\"M1 1\"/></svg>")
+    site.config["theme"]["custom_dir"] = "overrides"
+    site.incident("one.yaml", STAMPEDE + textwrap.dedent('''\
+        services: [checkout]
+        awards:
+          - award: Calm Under Fire
+            recipient: "@priya"
+            citation: kept the bridge focused
+        '''))
+    (site.root / "tmp").mkdir()
+    monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
+    calls = _count_site_indexing(monkeypatch)
+    streamed = site.build()
+    assert calls == []
+    playbill = (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
+    assert "Trophy<span data-pagefind-ignore></title>" in playbill
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+    written = build_site(site.root, site_dir=site.root / "written")
+    assert len(calls) == 1
+    assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)

@@ -302,6 +302,13 @@ def copy_page(html_tag: str, body: str) -> str:
             f"<body>{body}</body></html>\n")
 
 
+_TITLE_NOT_PLAIN = re.compile(r"<title(?=[\t\n\r\f />])[^<>]*>(?![^<]*</title[\t\n\r\f />])")
+"""A ``<title>`` whose text is not followed by its end tag: lol_html reads ``<title>`` as
+RCDATA (in ``<svg>`` too), so the tags in it, or after an unclosed one, are text to
+Pagefind. The swimlane's titles hold escaped text only; an icon that a ``custom_dir``
+replaces (the awards partial includes Material's trophy) may hold anything."""
+
+
 def pagefind_cut(body: str) -> str:
     """``body`` without the elements Pagefind would ignore whole: the copy Pagefind reads
     makes the same bundle, with less to parse (a generated playbill's body is 38 %
@@ -317,7 +324,8 @@ def pagefind_cut(body: str) -> str:
     attribute values leave the body whole. O(body size)."""
     low = body.lower()  # lol_html, Pagefind's parser, reads names without case
     if (len(low) != len(body) or _NOT_PLAIN.search(low) is not None
-            or _MARKUP_IN_VALUE.search(low) is not None):
+            or _MARKUP_IN_VALUE.search(low) is not None
+            or _TITLE_NOT_PLAIN.search(low) is not None):
         return body
     parts: list[str] = []
     kept = 0  # body[kept:] is not cut yet; no tag starts before it is looked at again
