@@ -493,6 +493,12 @@ def test_a_theme_with_pagefind_attributes_of_its_own_is_indexed_as_written(
     ("<!-- c --><div data-pagefind-ignore>x</div>", None),
     ('<div data-pagefind-ignore>x</div><a title="a>b">y</a>', None),
     ('<div data-pagefind-ignore>x<script>"</div>"</script></div>', None),
+    # <title> is RCDATA to lol_html, in <svg> too: plain text in it is cut around; a tag
+    # in it, or a title left open, leaves the body whole.
+    ('<svg><title>a &lt; b</title></svg><i data-pagefind-ignore>x</i>y',
+     "<svg><title>a &lt; b</title></svg>y"),
+    ("<svg><title>t<i data-pagefind-ignore></title></svg>x</i>y", None),
+    ("<svg><title>t</svg><i data-pagefind-ignore>x</i>y", None),
 ])
 def test_pagefind_cut(body: str, cut: str | None) -> None:
     assert fulltext.pagefind_cut(body) == (body if cut is None else cut)

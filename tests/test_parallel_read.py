@@ -9,8 +9,13 @@ duplicate id among the files the child reads, and compares every published byte.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +118,75 @@ def test_a_generated_site_is_the_same_read_on_two_cores(
     two_files, one_files = _site_files(two.site_dir), _site_files(one.site_dir)
     assert two_files.keys() == one_files.keys()
     assert [name for name in two_files if two_files[name] != one_files[name]] == []
+
+
+def test_an_ignored_sigchld_costs_nothing(forking: None) -> None:
+    """SIGCHLD set to SIG_IGN (inherited across exec from a parent that ignores it, or
+    set by another plugin): the system reaps the child itself and ``waitpid`` fails."""
+    parent = os.getpid()
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        results = parallel.map_in_two(_square_with_pid, list(range(500)))
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert [value for value, _pid in results] == [i * i for i in range(500)]
+    assert {pid for _value, pid in results} - {parent}  # the child's answer was used
+
+
+def test_a_hung_child_costs_only_time(forking: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that never answers (a lock copied at the fork, a stopped process) is
+    killed once the parent has waited long enough; the parent reads its share."""
+    monkeypatch.setattr(parallel, "WAIT_GRACE", 1.0)
+    parent = os.getpid()
+
+    def work(item: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return _square_with_pid(item)
+
+    started = time.monotonic()
+    results = parallel.map_in_two(work, list(range(500)))
+    assert time.monotonic() - started < 30
+    assert results == [(i * i, parent) for i in range(500)]
+    with pytest.raises(ChildProcessError):  # the child was killed and waited for
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_thread_that_threading_does_not_know_stops_the_fork() -> None:
+    """A host written in another language (Zensical's Rust runtime) runs our Markdown
+    extension, and so the loader, on a thread of its own while other threads of the
+    process live: ``threading.active_count()`` sees one thread. Forking there can copy a
+    lock another thread holds. A thread started with ``_thread`` is such a thread."""
+    script = textwrap.dedent("""\
+        import _thread, os, threading, time
+        from mkdocs_pmtheater.load import parallel
+        before = parallel.fork_usable()
+        held = _thread.allocate_lock()
+        held.acquire()
+        _thread.start_new_thread(held.acquire, ())
+        while len(os.listdir("/proc/self/task")) < 2:
+            time.sleep(0.01)
+        print(before, threading.active_count(), parallel.fork_usable())
+        """)
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           timeout=60, check=True).stdout.split()
+    assert shown == [str(len(os.sched_getaffinity(0)) >= 2), "1", "False"]
+
+
+def test_many_open_files_do_not_stop_the_answer(forking: None) -> None:
+    """The pipe's descriptors come after every file the process holds open (a large
+    build, a server): past 1023, where ``select.select`` refuses them."""
+    parent = os.getpid()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, 1200) if hard != resource.RLIM_INFINITY else 1200
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(held) > 1024
+        results = parallel.map_in_two(_square_with_pid, list(range(500)))
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert [value for value, _pid in results] == [i * i for i in range(500)]
+    assert {pid for _value, pid in results} - {parent}  # the child's answer was used

@@ -22,9 +22,11 @@ import contextlib
 import gc
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -40,6 +42,14 @@ CHILD_SHARE = 0.48
 done with its own share, still unpickles the child's (about a fifth of reading them)."""
 
 
+WAIT_GRACE = 10.0
+"""Seconds the parent waits for the child's answer beyond :data:`WAIT_FACTOR` times the
+time its own (larger) share took: a child that has not answered by then is hung (a
+lock copied at the fork, a stopped process) and is killed; the parent reads its share."""
+
+WAIT_FACTOR = 4.0
+
+
 def fork_usable() -> bool:
     """Whether :func:`map_in_two` may fork here: Linux, two or more usable CPUs (the
     process's affinity, not the machine's count), and no other thread in this process."""
@@ -47,9 +57,14 @@ def fork_usable() -> bool:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
+        # The system's count of this process's threads: ``threading`` knows only the
+        # threads it started, not those of a host written in another language that
+        # calls in (Zensical runs its Markdown extensions, our loader among them, on a
+        # thread of its own Rust runtime, while its main thread waits).
+        threads = len(os.listdir("/proc/self/task"))
     except OSError:
         return False
-    return cores >= 2 and threading.active_count() == 1
+    return cores >= 2 and threads == 1 and threading.active_count() == 1
 
 
 def map_in_two(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -82,24 +97,50 @@ def map_in_two(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     os.close(write_end)
     answer: list[R] | None = None
     try:
+        started = time.monotonic()
         ours = [work(item) for item in mine]
-        with os.fdopen(read_end, "rb") as stream:
-            read_end = -1
-            data = stream.read()
-        _, status = os.waitpid(pid, 0)
-        pid = 0
-        if status == 0 and data:
-            answer = _unpickle(data, len(theirs))
+        deadline = time.monotonic() + WAIT_GRACE + WAIT_FACTOR * (time.monotonic() - started)
+        data = _read_until(read_end, deadline)
+        if data is not None:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                # SIGCHLD ignored (a disposition inherited across exec): the system reaped
+                # the child, its status is lost; a complete answer unpickles, a cut one
+                # does not (a pickle ends with STOP).
+                status = 0
+            pid = 0
+            if status == 0 and data:
+                answer = _unpickle(data, len(theirs))
     finally:
         if read_end >= 0:
             os.close(read_end)
-        if pid:  # interrupted (Ctrl-C) or work raised: the child is not needed any more
+        if pid:  # interrupted (Ctrl-C), work raised or the child hung: not needed any more
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
     if answer is None:
         answer = [work(item) for item in theirs]
     return ours + answer
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything written to ``fd`` until its end, or None when ``deadline``
+    (``time.monotonic``) comes first. The child writes its answer only once it has all
+    of it, so waiting here is waiting for the child."""
+    chunks: list[bytes] = []
+    waiting = select.poll()  # not select.select: it refuses descriptors past 1023
+    waiting.register(fd, select.POLLIN)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        if not waiting.poll(max(1, int(left * 1000))):
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _child(work: Callable[[T], R], items: Sequence[T], read_end: int, write_end: int) -> None:

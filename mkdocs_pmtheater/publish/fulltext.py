@@ -309,6 +309,13 @@ def copy_page(html_tag: str, body: str) -> str:
             f"<body>{body}</body></html>\n")
 
 
+_TITLE_NOT_PLAIN = re.compile(r"<title(?=[\t\n\r\f />])[^<>]*>(?![^<]*</title[\t\n\r\f />])")
+"""A ``<title>`` whose text is not followed by its end tag: lol_html reads ``<title>`` as
+RCDATA (in ``<svg>`` too), so the tags in it, or after an unclosed one, are text to
+Pagefind. The swimlane's titles hold escaped text only; an icon that a ``custom_dir``
+replaces (the awards partial includes Material's trophy) may hold anything."""
+
+
 def pagefind_cut(body: str) -> str:
     """``body`` without the elements Pagefind would ignore whole: the copy Pagefind reads
     makes the same bundle, with less to parse (a generated playbill's body is 38 %
@@ -324,7 +331,8 @@ def pagefind_cut(body: str) -> str:
     attribute values leave the body whole. O(body size)."""
     low = body.lower()  # lol_html, Pagefind's parser, reads names without case
     if (len(low) != len(body) or _NOT_PLAIN.search(low) is not None
-            or _MARKUP_IN_VALUE.search(low) is not None):
+            or _MARKUP_IN_VALUE.search(low) is not None
+            or _TITLE_NOT_PLAIN.search(low) is not None):
         return body
     parts: list[str] = []
     kept = 0  # body[kept:] is not cut yet; no tag starts before it is looked at again
@@ -473,6 +481,27 @@ def _marks_for_pagefind(outside: str) -> bool:
     finder.feed(outside)
     finder.close()
     return finder.found
+
+
+_TEXT_OPENERS = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"),
+                 ("<title", "</title"), ("<textarea", "</textarea"), ("<xmp", "</xmp"),
+                 ("<iframe", "</iframe"), ("<noembed", "</noembed"),
+                 ("<noframes", "</noframes"), ("<noscript", "</noscript"),
+                 ("<plaintext", None))
+"""Markup after which the parser reads text, not tags, up to its closer (or the end)."""
+
+
+def leaves_text_open(html: str) -> bool:
+    """Whether ``html`` opens a comment, raw text or RCDATA that it does not close: then
+    the parser reads what follows as text, up to a closer wherever the rest of the page
+    has one. Found with the last opener of each kind (lowercased, as the parser reads
+    names); meant for short pieces (page titles), not whole pages."""
+    low = html.lower()
+    for opener, closer in _TEXT_OPENERS:
+        at = low.rfind(opener)
+        if at >= 0 and (closer is None or low.find(closer, at + len(opener)) < 0):
+            return True
+    return False
 
 
 def html_start_tag(page: str) -> str | None:
