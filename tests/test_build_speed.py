@@ -811,6 +811,29 @@ def test_fast_cut_is_not_used_for_overridden_templates_or_raw_html(
     _assert_same_sites(fast, whole)
 
 
+def test_a_replaced_icon_counts_as_an_override(
+        site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The awards partial includes Material's trophy icon through the theme's loader: a
+    # custom_dir's own copy is markup of the site's in every playbill with an award, so
+    # neither fast cut (Material's search, Pagefind's copies) may assume its shape.
+    site.page("../overrides/.icons/material/trophy-outline.svg",
+              '<svg viewBox="0 0 24 24"><title>Trophy</title>'
+              '<g data-search-exclude><span>x</g><path d="M1 1"/></svg>')
+    site.config["theme"]["custom_dir"] = "overrides"
+    site.incident("one.yaml", STAMPEDE + textwrap.dedent('''\
+        awards:
+          - award: Calm Under Fire
+            recipient: "@priya"
+        '''))
+    cut = _copies_cut(monkeypatch)
+    site.build(strict=True)
+    assert cut == [False]
+    fast, whole, calls = _fast_and_whole(site.root, site.root.parent / "icons", monkeypatch)
+    assert calls == []
+    assert b"<title>Trophy</title>" in fast["incidents/inc-1/index.html"]
+    _assert_same_sites(fast, whole)
+
+
 def test_a_playbill_another_plugin_changed_goes_to_search_slim(
         site: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     _hostile_site(site)

@@ -705,9 +705,28 @@ def playbill_templates_overridden(config: MkDocsConfig) -> bool:
     for folder in config.theme.dirs:
         if folder == ours:
             return False
-        if os.path.isdir(os.path.join(folder, "pmtheater")):
+        if os.path.isdir(os.path.join(folder, "pmtheater")) or _icons_replaced(folder):
             return True
     return False
+
+
+INCLUDED_ICONS = (".icons/material/trophy-outline.svg",)
+"""Theme files the packaged templates include (the awards partial's trophy): a site's own
+copy is markup of its own in every playbill, so it counts as an override too."""
+
+
+def _icons_replaced(folder: str) -> bool:
+    """Whether ``folder`` (a theme directory) replaces an icon of :data:`INCLUDED_ICONS`;
+    Material's own templates folder holds the originals."""
+    try:
+        import material
+
+        if os.path.commonpath([folder, os.path.dirname(material.__file__)]) == \
+                os.path.dirname(material.__file__):
+            return False
+    except (ImportError, ValueError):  # no Material, or another drive: not its folder
+        pass
+    return any(os.path.isfile(os.path.join(folder, icon)) for icon in INCLUDED_ICONS)
 
 
 def uses_materials_search_only(config: MkDocsConfig) -> bool:
