@@ -257,6 +257,14 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return taken
 
 
+def _index_the_written_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, builds index the written site: the stream is refused and no copies
+    are made (Pagefind's slowest path, what the copies must match)."""
+    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
+    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
+                        lambda self, files, config: None)
+
+
 def _copies_cut(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each playbill streamed to Pagefind's child gets a cut copy (pagefind_cut)."""
     cut: list[bool] = []
@@ -519,9 +527,7 @@ def test_hostile_text_gives_the_bundle_of_the_written_site_with_cut_copies(
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
     assert cut == [True] * 4 and calls == []
-    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
-    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
-                        lambda self, files, config: None)
+    _index_the_written_site(monkeypatch)
     written = build_site(site.root, site_dir=site.root / "written")
     assert len(calls) == 1
     assert _bundle(streamed.site_dir) == _bundle(written.site_dir)

@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_SITE, REPO, SiteFactory, build_site
-from test_build_speed import STAMPEDE, _bundle, _count_site_indexing
+from test_build_speed import (
+    STAMPEDE,
+    _bundle,
+    _copies_cut,
+    _count_site_indexing,
+    _index_the_written_site,
+)
 
-from mkdocs_pmtheater.plugin import plugin as plugin_module
 from mkdocs_pmtheater.publish import fulltext
 
 RUNBOOK_TITLES = ["x <section foo", "y </section z", "a < b > c data-pagefind-ignore",
@@ -50,20 +55,11 @@ def test_a_hostile_example_site_gives_the_written_sites_bundle_cut(
         path.write_text(source, encoding="utf-8")
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    cut: list[bool] = []
-    add = fulltext.StreamedCopies.add
-
-    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
-        cut.append(ours and self.cut)
-        add(self, *args, ours=ours)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = build_site(root, site_dir=tmp_path / "streamed")
     assert cut and all(cut) and calls == []
-    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
-    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
-                        lambda self, files, config: None)
+    _index_the_written_site(monkeypatch)
     written = build_site(root, site_dir=tmp_path / "written")
     assert len(calls) == 1
     assert streamed.warnings == written.warnings
@@ -92,9 +88,7 @@ def test_a_page_title_that_leaves_text_open_sends_pagefind_to_the_written_site(
     streamed = site.build()
     playbill = (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
     assert playbill.count(title) == (2 if in_nav else 1)  # as it is, in the body at least
-    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
-    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
-                        lambda self, files, config: None)
+    _index_the_written_site(monkeypatch)
     written = build_site(site.root, site_dir=site.root / "written")
     assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
     assert len(calls) == 2  # the streamed build indexed the written site too
@@ -142,20 +136,11 @@ def test_a_hook_after_the_plugin_decides_the_cut(
         '''))
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
-    cut: list[bool] = []
-    add = fulltext.StreamedCopies.add
-
-    def spy(self: fulltext.StreamedCopies, *args: object, ours: bool = False) -> None:
-        cut.append(ours and self.cut)
-        add(self, *args, ours=ours)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(fulltext.StreamedCopies, "add", spy)
+    cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
     assert cut == [cut_expected] and calls == []
-    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
-    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
-                        lambda self, files, config: None)
+    _index_the_written_site(monkeypatch)
     written = build_site(site.root, site_dir=site.root / "written")
     assert len(calls) == 1
     assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
@@ -185,9 +170,7 @@ def test_an_icon_of_the_sites_own_holding_markup_in_its_title_is_not_cut(
     assert calls == []
     playbill = (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
     assert "Trophy<span data-pagefind-ignore></title>" in playbill
-    monkeypatch.setattr(fulltext.StreamedCopies, "seal", lambda self, final: False)
-    monkeypatch.setattr(plugin_module.PmTheaterPlugin, "_playbill_copies",
-                        lambda self, files, config: None)
+    _index_the_written_site(monkeypatch)
     written = build_site(site.root, site_dir=site.root / "written")
     assert len(calls) == 1
     assert _any_bundle(streamed.site_dir) == _any_bundle(written.site_dir)
