@@ -96,13 +96,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Whether playbills rendered by the packaged templates, without ``allow_html``, get
         :func:`search_cut` (see _slim_for_search)."""
         self._rendered: dict[str, object] = {}
-        self._rendered_for_pagefind: dict[str, int] = {}
-        """Playbills converted but not yet streamed to Pagefind: the hash of the body the
-        plugin rendered (the fast cut of the copy needs the plugin's own markup)."""
         """Playbill source URI -> how to know its body is still the one this plugin wrote,
         while _fast_cut is on: the body's hash; once packed, the packed value itself
         (PackedPage.packed_state, compared by identity); _TRUSTED once checked at
         page_context; 0 when another plugin changed it."""
+        self._rendered_for_pagefind: dict[str, int] = {}
+        """Playbills converted but not yet streamed to Pagefind: the hash of the body the
+        plugin rendered (the fast cut of the copy needs the plugin's own markup)."""
         self._anchors: dict[str, tuple[str, frozenset[str]]] | None = None
         """Under ``mkdocs serve``: each playbill's last body and its anchor ids."""
         self._slims: dict[str, tuple[bytes, str | None]] | None = None
