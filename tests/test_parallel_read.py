@@ -26,17 +26,38 @@ from mkdocs_pmtheater.load import parallel
 
 
 @pytest.fixture
-def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Fork even where this machine would not (one usable core, a thread of the test
-    runner): what is tested is what happens once the child runs."""
+    runner): what is tested is what happens once the child runs. Returns the children's
+    pids, as forked."""
     monkeypatch.setattr(parallel, "fork_usable", lambda: True)
+    children: list[int] = []
+    fork = os.fork
+
+    def recording() -> int:
+        pid = fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording)
+    return children
+
+
+def assert_reaped(children: list[int]) -> None:
+    """Each child was waited for: no zombie left (asked by pid: the test runner may have
+    children of its own)."""
+    assert children
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def _square_with_pid(item: int) -> tuple[int, int]:
     return item * item, os.getpid()
 
 
-def test_the_child_does_its_share_and_the_order_is_kept(forking: None) -> None:
+def test_the_child_does_its_share_and_the_order_is_kept(forking: list[int]) -> None:
     items = list(range(500))
     results = parallel.map_in_two(_square_with_pid, items)
     assert [value for value, _pid in results] == [i * i for i in items]
@@ -47,13 +68,13 @@ def test_the_child_does_its_share_and_the_order_is_kept(forking: None) -> None:
     assert child != os.getpid()
 
 
-def test_few_items_are_read_in_this_process(forking: None) -> None:
+def test_few_items_are_read_in_this_process(forking: list[int]) -> None:
     results = parallel.map_in_two(_square_with_pid, list(range(parallel.MIN_ITEMS - 1)))
     assert {pid for _value, pid in results} == {os.getpid()}
 
 
 @pytest.mark.parametrize("failure", ["raises", "killed", "exits without answer"])
-def test_a_failing_child_costs_only_time(forking: None, failure: str) -> None:
+def test_a_failing_child_costs_only_time(forking: list[int], failure: str) -> None:
     parent = os.getpid()
 
     def work(item: int) -> tuple[int, int]:
@@ -67,11 +88,10 @@ def test_a_failing_child_costs_only_time(forking: None, failure: str) -> None:
 
     results = parallel.map_in_two(work, list(range(500)))
     assert results == [(i * i, parent) for i in range(500)]
-    with pytest.raises(ChildProcessError):  # the child was waited for: no zombie left
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(forking)
 
 
-def test_an_error_in_this_process_stops_the_child(forking: None) -> None:
+def test_an_error_in_this_process_stops_the_child(forking: list[int]) -> None:
     parent = os.getpid()
 
     def work(item: int) -> int:
@@ -81,12 +101,11 @@ def test_an_error_in_this_process_stops_the_child(forking: None) -> None:
 
     with pytest.raises(KeyError):
         parallel.map_in_two(work, list(range(500)))
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(forking)
 
 
 def test_a_generated_site_is_the_same_read_on_two_cores(
-        tmp_path: Path, forking: None, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
         build_epoch: str) -> None:
     root = write_site(tmp_path / "generated", 240)
     config = root / "mkdocs.yml"
@@ -120,7 +139,7 @@ def test_a_generated_site_is_the_same_read_on_two_cores(
     assert [name for name in two_files if two_files[name] != one_files[name]] == []
 
 
-def test_an_ignored_sigchld_costs_nothing(forking: None) -> None:
+def test_an_ignored_sigchld_costs_nothing(forking: list[int]) -> None:
     """SIGCHLD set to SIG_IGN (inherited across exec from a parent that ignores it, or
     set by another plugin): the system reaps the child itself and ``waitpid`` fails."""
     parent = os.getpid()
@@ -133,7 +152,7 @@ def test_an_ignored_sigchld_costs_nothing(forking: None) -> None:
     assert {pid for _value, pid in results} - {parent}  # the child's answer was used
 
 
-def test_a_hung_child_costs_only_time(forking: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hung_child_costs_only_time(forking: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     """A child that never answers (a lock copied at the fork, a stopped process) is
     killed once the parent has waited long enough; the parent reads its share."""
     monkeypatch.setattr(parallel, "WAIT_GRACE", 1.0)
@@ -148,8 +167,7 @@ def test_a_hung_child_costs_only_time(forking: None, monkeypatch: pytest.MonkeyP
     results = parallel.map_in_two(work, list(range(500)))
     assert time.monotonic() - started < 30
     assert results == [(i * i, parent) for i in range(500)]
-    with pytest.raises(ChildProcessError):  # the child was killed and waited for
-        os.waitpid(-1, os.WNOHANG)
+    assert_reaped(forking)  # the child was killed and waited for
 
 
 def test_a_thread_that_threading_does_not_know_stops_the_fork() -> None:
@@ -173,7 +191,7 @@ def test_a_thread_that_threading_does_not_know_stops_the_fork() -> None:
     assert shown == [str(len(os.sched_getaffinity(0)) >= 2), "1", "False"]
 
 
-def test_many_open_files_do_not_stop_the_answer(forking: None) -> None:
+def test_many_open_files_do_not_stop_the_answer(forking: list[int]) -> None:
     """The pipe's descriptors come after every file the process holds open (a large
     build, a server): past 1023, where ``select.select`` refuses them."""
     parent = os.getpid()
