@@ -36,6 +36,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,32 @@ def child(root: Path, site_dir: Path) -> None:
 
         loader.map_in_two = timed_map  # type: ignore[assignment]
 
+    # Playbills are rendered ahead by another forked child (plugin/ahead.py): its CPU
+    # time apart too, counted when it is reaped, and how many playbills it rendered.
+    ahead = {"ahead_cpu_seconds": 0.0, "ahead_taken": 0}
+    try:
+        from mkdocs_pmtheater.load import parallel
+        from mkdocs_pmtheater.plugin import ahead as ahead_module
+    except ImportError:  # pragma: no cover - the baseline does not need the plugin
+        parallel = None  # type: ignore[assignment]
+    if parallel is not None and hasattr(parallel, "AheadInChild"):
+        original_stop = parallel.AheadInChild._stop
+        original_close = ahead_module.PlaybillsAhead.close
+
+        def timed_stop(self: Any, *args: Any, **kwargs: Any) -> Any:
+            before = children_cpu()
+            try:
+                return original_stop(self, *args, **kwargs)
+            finally:
+                ahead["ahead_cpu_seconds"] += children_cpu() - before
+
+        def counted_close(self: Any) -> Any:
+            ahead["ahead_taken"] += self.taken
+            return original_close(self)
+
+        parallel.AheadInChild._stop = timed_stop  # type: ignore[method-assign]
+        ahead_module.PlaybillsAhead.close = counted_close  # type: ignore[method-assign]
+
     logging.getLogger("mkdocs").addHandler(Count())
     os.chdir(root)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -151,14 +178,16 @@ def child(root: Path, site_dir: Path) -> None:
     build(load_config(str(root / "mkdocs.yml"), site_dir=str(site_dir)))
     seconds = time.perf_counter() - started
     own_cpu = time.process_time() - cpu_started
-    pagefind_cpu = children_cpu() - children_started - reading["reading_cpu_seconds"]
+    pagefind_cpu = (children_cpu() - children_started - reading["reading_cpu_seconds"]
+                    - ahead["ahead_cpu_seconds"])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(json.dumps({"build_seconds": seconds,
-                      "cpu_seconds": own_cpu + pagefind_cpu + reading["reading_cpu_seconds"],
+                      "cpu_seconds": own_cpu + pagefind_cpu + reading["reading_cpu_seconds"]
+                      + ahead["ahead_cpu_seconds"],
                       "python_cpu_seconds": own_cpu, "pagefind_cpu_seconds": pagefind_cpu,
                       "pagefind_wait_seconds": pagefind_wait,
                       "plugin_seconds": plugin_seconds,
-                      "peak_mib": rss / 1024, **reading, "warnings": warnings[:5],
+                      "peak_mib": rss / 1024, **reading, **ahead, "warnings": warnings[:5],
                       "warning_count": len(warnings)}))
 
 
@@ -177,19 +206,89 @@ def _rss_mib() -> float:
 def run_build(root: Path, site_dir: Path) -> dict[str, Any]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "NO_MKDOCS_2_WARNING": "1"}
     started = time.perf_counter()
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", str(root), str(site_dir)],
-        capture_output=True, text=True, env=env, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
+    memory = TreeMemory(process.pid)
+    memory.start()
+    stdout, stderr = process.communicate()
     wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"build of {root} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"build of {root} failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
     result["wall_seconds"] = wall
+    result["tree_peak_mib"] = memory.peak_mib
+    result["tree_peak_parts"] = memory.peak_parts
     index = site_dir / "incidents" / "index.html"
     result["index_gzip_kib"] = (len(gzip.compress(index.read_bytes(), 9)) / 1024
                                 if index.is_file() else None)
     return result
+
+
+INTERVAL = 0.25
+"""Seconds between samples: reading ``smaps_rollup`` walks a process's page tables (8 ms
+for Pagefind's 600 MiB), which would take a share of the cores the build uses if done
+more often; Pagefind's peak lasts seconds."""
+
+
+class TreeMemory(threading.Thread):
+    """The peak of the memory a build's processes hold together: the build process, the
+    children it forks (reading, rendering ahead) and Pagefind's, sampled every
+    :data:`INTERVAL` seconds. Each process counts its proportional set size (``Pss`` in
+    ``/proc/PID/smaps_rollup``: a page shared by two processes counts half in each), so
+    the sum is what they hold together. Linux only; elsewhere the peak stays 0."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_mib = 0.0
+        self.peak_parts: dict[str, float] = {}
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._done.wait(INTERVAL):
+            parts = {f"{name} {pid}": kib / 1024 for pid, name, kib in _tree_pss(self.pid)}
+            total = sum(parts.values())
+            if total > self.peak_mib:
+                self.peak_mib, self.peak_parts = total, parts
+
+
+def _tree_pss(root: int) -> list[tuple[int, str, int]]:
+    """``(pid, command, Pss KiB)`` of ``root`` and its descendants."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        parents[int(entry)] = (int(text[text.rindex(")") + 2:].split()[1]), name)
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, (parent, _) in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    found = []
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                pss = next((int(line.split()[1]) for line in rollup
+                            if line.startswith("Pss:")), 0)
+        except (OSError, StopIteration):
+            continue
+        found.append((pid, parents.get(pid, (0, "?"))[1], pss))
+    return found
 
 
 BASELINES = {"markdown": False, "markdown-lists": True}
@@ -276,12 +375,34 @@ def report(rows: list[dict[str, Any]]) -> str:
                 f"MiB while the build process held {p['reading_parent_mib']:.0f} MiB (RSS "
                 f"both: shared pages count twice; their sum {both:.0f} MiB against the "
                 f"build's peak {p['peak_mib']:.0f} MiB).")
+        if p.get("ahead_taken"):
+            lines.append(
+                f"{r['incidents']:,} incidents, playbills rendered ahead: the child rendered "
+                f"{p['ahead_taken']:,} of the playbills the build used, in "
+                f"{p['ahead_cpu_seconds']:.1f} s of CPU (with those it rendered after the "
+                "build had already done them, until it was stopped).")
+        if p.get("tree_peak_mib"):
+            m = r["markdown"]
+            parts = ", ".join(f"{name} {mib:.0f}" for name, mib in
+                              sorted(p["tree_peak_parts"].items(), key=lambda x: -x[1]))
+            lines.append(
+                f"{r['incidents']:,} incidents, every process of the build together (PSS "
+                f"sum, sampled every {INTERVAL * 1000:.0f} ms): plugin "
+                f"{p['tree_peak_mib']:.0f} MiB at its peak "
+                f"({parts}), markdown {m['tree_peak_mib']:.0f} MiB: "
+                f"{p['tree_peak_mib'] / m['tree_peak_mib']:.2f}.")
     lines.append("")
     for r in rows:
-        verdict = [f"time {r['cpu_ratio']:.2f} (CPU) / {r['ratio']:.2f} (wall) against 0.80: "
-                   + ("met" if max(r["cpu_ratio"], r["ratio"]) <= 0.8 else "MISSED"),
-                   f"peak memory {r['memory_ratio']:.2f} against 1.00: "
+        # Issue #12's measure: the median of three alternating runs' wall times.
+        verdict = [f"time {r['median_ratio']:.2f} (median wall, the issue's measure; fastest "
+                   f"{r['ratio']:.2f}, CPU {r['cpu_ratio']:.2f}) against 0.80: "
+                   + ("met" if r["median_ratio"] <= 0.8 else "MISSED"),
+                   f"peak memory of the build process {r['memory_ratio']:.2f} against 1.00: "
                    + ("met" if r["memory_ratio"] <= 1.0 else "MISSED")]
+        if r["plugin"].get("tree_peak_mib") and r["markdown"].get("tree_peak_mib"):
+            together = r["plugin"]["tree_peak_mib"] / r["markdown"]["tree_peak_mib"]
+            verdict.append(f"with its other processes (Pagefind's) {together:.2f}: "
+                           + ("met" if together <= 1.0 else "MISSED"))
         if "lists_cpu_ratio" in r:
             verdict.append(f"CPU ratio against the Markdown site with hand-kept lists "
                            f"{r['lists_cpu_ratio']:.2f}")

@@ -195,3 +195,33 @@ def example_url(example_site: BuiltSite):
 
     with serve_directory(example_site.site_dir) as url:
         yield url
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Fork even where this machine would not (one usable core, a thread of the test
+    runner): what is tested is what happens once the child runs. Returns the children's
+    pids, as forked."""
+    from mkdocs_pmtheater.load import parallel
+
+    monkeypatch.setattr(parallel, "fork_usable", lambda: True)
+    children: list[int] = []
+    fork = os.fork
+
+    def recording() -> int:
+        pid = fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording)
+    return children
+
+
+def assert_reaped(children: list[int]) -> None:
+    """Each child was waited for: no zombie left (asked by pid: the test runner may have
+    children of its own)."""
+    assert children
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)

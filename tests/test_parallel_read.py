@@ -19,38 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_site
+from conftest import assert_reaped, build_site
 from test_build_speed import _site_files, write_site
 
 from mkdocs_pmtheater.load import parallel
-
-
-@pytest.fixture
-def forking(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Fork even where this machine would not (one usable core, a thread of the test
-    runner): what is tested is what happens once the child runs. Returns the children's
-    pids, as forked."""
-    monkeypatch.setattr(parallel, "fork_usable", lambda: True)
-    children: list[int] = []
-    fork = os.fork
-
-    def recording() -> int:
-        pid = fork()
-        if pid:
-            children.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", recording)
-    return children
-
-
-def assert_reaped(children: list[int]) -> None:
-    """Each child was waited for: no zombie left (asked by pid: the test runner may have
-    children of its own)."""
-    assert children
-    for pid in children:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
 
 
 def _square_with_pid(item: int) -> tuple[int, int]:
@@ -111,6 +83,10 @@ def test_a_generated_site_is_the_same_read_on_two_cores(
     config = root / "mkdocs.yml"
     config.write_text(config.read_text().replace("  - pmtheater\n",
                                                  "  - pmtheater:\n      pagefind: false\n"))
+    # Bytes of this test's own: MkDocs keeps the plugin (its loader's content cache) for
+    # the whole process, so files another test built would not be read again.
+    for path in (root / "docs" / "incidents").rglob("*.yaml"):
+        path.write_text(path.read_text() + "# read on two cores\n")
     last_year = sorted((root / "docs" / "incidents").iterdir())[-1]
     # Among the last files, which the child reads: a broken file and a duplicate id of a
     # file the parent reads (both files must be named).

@@ -402,6 +402,11 @@ class IncidentLinks:
                 f"{MAX_LINK_PROBLEMS} per file", blocking=False), ""))
         return problems
 
+    @property
+    def warned(self) -> set[tuple[str, str]]:
+        """(incident file, href) pairs already reported in this build (not a copy)."""
+        return self._warned
+
     def already_reported(self, pairs: Iterable[tuple[str, str]]) -> None:
         """(incident file, href) pairs reported when the files were checked: rendering
         meets the same links and stays silent about them."""

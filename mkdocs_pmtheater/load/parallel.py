@@ -1,18 +1,23 @@
-"""Reading many incident files on two cores: a forked child reads part of them.
+"""Work on two cores: a forked child does part of it (reading files, rendering pages).
 
-Reading and checking a file (``IncidentLoader.read_file``) depends on nothing but the
-file's bytes, its names and the loader's settings, and it is the longest step of a build
-that the build does alone: 1.6 ms of CPU a file, 3.2 s at 2,000 incidents, while the
-machine's other cores wait. A child forked at that moment already holds everything
-reading needs (the loader, the schema, the imports), so it reads its share at once,
-returns the results pickled through a pipe (0.3 ms a file to unpickle) and exits.
+:func:`map_in_two` reads incident files. Reading and checking a file
+(``IncidentLoader.read_file``) depends on nothing but the file's bytes, its names and
+the loader's settings, and it is the longest step of a build that the build does alone:
+1.6 ms of CPU a file, 3.2 s at 2,000 incidents, while the machine's other cores wait. A
+child forked at that moment already holds everything reading needs (the loader, the
+schema, the imports), so it reads its share at once, returns the results pickled
+through a pipe (0.3 ms a file to unpickle) and exits.
+
+:class:`AheadInChild` renders pages (``plugin/ahead.py``): a child does the keys from
+the last one backwards while this process asks for them from the first, so each is
+done by whichever gets there first, with no guess of how long each takes.
 
 Only where forking is safe and worth it: Linux (``fork`` is the default start there;
 macOS frameworks are not fork-safe), at least two usable cores, a process with a single
 thread (forking a threaded process can copy a lock held by another thread: under
-``mkdocs serve`` the rebuilds read one changed file anyway), and enough files to
+``mkdocs serve`` the rebuilds read one changed file anyway), and enough items to
 cover the cost of the fork and the pickles. Anything that goes wrong in the child, or
-with its answer, leaves the parent to read those files itself: the result is the same
+with its answer, leaves the parent to do that work itself: the result is the same
 either way, only slower.
 """
 
@@ -24,14 +29,17 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
 
 MIN_ITEMS = 200
 """Fewer items than this are read in one process: forking (about 10 ms for a build's
@@ -177,3 +185,182 @@ def _unpickle(data: bytes, count: int) -> list[R] | None:
     if not isinstance(results, list) or len(results) != count:
         return None
     return results
+
+
+PIPE_BYTES = 1 << 20
+"""The pipe's buffer asked for (Linux allows 1 MiB to anyone by default): room for about
+a hundred compressed results, so a child that runs ahead seldom waits for the parent to
+read."""
+
+_FRAME = struct.Struct("<I")
+
+
+def widen_pipe(fd: int, size: int = PIPE_BYTES) -> None:
+    """Ask for a pipe buffer of ``size`` bytes for ``fd`` (Linux ``F_SETPIPE_SZ``; the
+    default is 64 KiB), so that a writer ahead of its reader seldom waits; silently
+    nothing where that is not possible (another system, a lower limit)."""
+    try:
+        import fcntl  # not on Windows
+    except ImportError:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # Linux 2.6.35 and later
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+
+
+class AheadInChild(Generic[K, R]):
+    """A forked child doing ``work(key)`` for ``keys`` from the last one backwards, while
+    this process asks for them from the first one on (:meth:`take`): each key is done by
+    whichever of the two gets to it first, so neither waits for the other and the split
+    needs no guess of how long each key takes.
+
+    Made by :meth:`start`. The child sends each result as it is done, pickled and
+    compressed (level 1: the child's core is the idle one); they wait here, compressed,
+    until taken. Once this process takes a result, the child has done every later key
+    and is working on keys this process already did: it is stopped then, and by
+    :meth:`close`, which every user calls when done.
+
+    ``work`` must depend only on its key and on state this process held at the fork;
+    whatever it changes besides its result is lost, so results must carry it. Anything
+    that goes wrong in the child (an exception, a result that does not pickle, a crash)
+    costs only time: the key is then done here.
+    """
+
+    def __init__(self, pid: int, read_end: int, keys: Sequence[K]) -> None:
+        self._pid = pid
+        self._fd = read_end
+        self._place = {key: place for place, key in enumerate(keys)}
+        self._results: dict[int, bytes] = {}
+        self._buffer = bytearray()
+        self.taken = 0
+        """Results taken from the child (for tests and benchmarks)."""
+
+    @classmethod
+    def start(cls, work: Callable[[K], R], keys: Sequence[K], *,
+              in_child: Callable[[], None] | None = None) -> AheadInChild[K, R] | None:
+        """Fork the child for ``keys`` (``in_child`` runs first in it), or None where
+        forking is not usable (:func:`fork_usable`), there are fewer than
+        :data:`MIN_ITEMS` keys, or the fork fails."""
+        if len(keys) < MIN_ITEMS or not fork_usable():
+            return None
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return None
+        widen_pipe(write_end)
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # pragma: no cover - the child: measured through the parent's results
+            _ahead_child(work, keys, in_child, read_end, write_end)
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        return cls(pid, read_end, keys)
+
+    def take(self, key: K) -> R | None:
+        """The child's result for ``key``, or None: the child has not done it (yet), it
+        failed, or ``key`` is not one of its keys. Never waits for the child."""
+        place = self._place.get(key)
+        if place is None or self._fd < 0:
+            return None
+        self._read()
+        data = self._results.pop(place, None)
+        if data is None:
+            return None
+        if self._pid:
+            # The child works backwards: every later key is done, it is now doing keys
+            # this process did. Stop it, and keep what it sent before it stopped.
+            self._stop()
+        try:
+            result = pickle.loads(zlib.decompress(data))  # from our own forked child
+        except Exception:
+            return None
+        if result is None:  # work raised in the child: done here, as it would be
+            return None
+        self.taken += 1
+        return result[1]
+
+    def close(self) -> None:
+        """Stop the child and forget its results (safe to call more than once)."""
+        if self._pid:
+            self._stop(keep=False)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self._results.clear()
+
+    def _stop(self, keep: bool = True) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):  # ChildProcessError with SIGCHLD ignored
+            os.waitpid(self._pid, 0)
+        self._pid = 0
+        if keep:
+            # The child is gone: every frame it wrote is in the pipe (a frame cut short
+            # by the kill is left out), and nothing more will come.
+            self._read()
+
+    def __del__(self) -> None:
+        # A build that ended without close() (an interrupt MkDocs does not report to
+        # plugins): the child must not wait on a full pipe for as long as this process.
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def _read(self) -> None:
+        """Take what the pipe holds now into :attr:`_results` (never waits)."""
+        while True:
+            try:
+                chunk = os.read(self._fd, PIPE_BYTES)
+            except OSError:  # BlockingIOError: nothing more for now
+                break
+            if not chunk:
+                break
+            self._buffer += chunk
+        self._frames()
+
+    def _frames(self) -> None:
+        buffer = self._buffer
+        start = 0
+        while len(buffer) - start >= _FRAME.size + 4:
+            (size,) = _FRAME.unpack_from(buffer, start)
+            end = start + _FRAME.size + 4 + size
+            if end > len(buffer):
+                break
+            (place,) = _FRAME.unpack_from(buffer, start + _FRAME.size)
+            self._results[place] = bytes(buffer[start + _FRAME.size + 4:end])
+            start = end
+        del buffer[:start]
+
+
+def _ahead_child(work: Callable[[K], R], keys: Sequence[K],
+                 in_child: Callable[[], None] | None, read_end: int,
+                 write_end: int) -> None:  # pragma: no cover - runs in the forked child
+    """In the forked child: do the keys from the last one, send each result as a frame
+    (its size, its place among the keys, then the compressed pickle of ``(place,
+    result)``, or of None when ``work`` raised), and leave at once with ``os._exit``
+    (the parent's exit handlers and buffered output belong to the parent)."""
+    status = 1
+    try:
+        os.close(read_end)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops this child itself
+        # What the parent allocated stays as it is: the cycle collector then walks only
+        # this child's own objects, instead of writing to (so copying) every shared page.
+        gc.freeze()
+        if in_child is not None:
+            in_child()
+        with os.fdopen(write_end, "wb", buffering=0) as stream:
+            for place in range(len(keys) - 1, -1, -1):
+                try:
+                    data = pickle.dumps((place, work(keys[place])),
+                                        protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:
+                    data = pickle.dumps(None)
+                packed = zlib.compress(data, 1)
+                stream.write(_FRAME.pack(len(packed)) + _FRAME.pack(place) + packed)
+        status = 0
+    except BaseException:  # the parent does the keys not sent
+        pass
+    finally:
+        os._exit(status)

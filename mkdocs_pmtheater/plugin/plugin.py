@@ -41,6 +41,7 @@ from ..publish.fulltext import (
 from ..publish.production import SCRIPT, STYLESHEET, TEMPLATES_DIR
 from ..render.preview import link_preview
 from ..render.searchslim import appended_cut, search_cut, search_slim
+from .ahead import PlaybillsAhead
 from .backlinks import SLOT, Backlinks
 from .config import PmTheaterConfig
 from .dirty import DirtyPlaybills, site_key
@@ -123,6 +124,10 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         """Whether the first written page's ``<html>`` tag was checked for the stream."""
         self._idle_gc: IdleCollector | None = None
         """Under ``mkdocs serve``: full cycle collections between rebuilds (idlegc.py)."""
+        self._dirty_build = False
+        """``mkdocs build --dirty``: most pages are not converted, none is rendered ahead."""
+        self._ahead_tried = False
+        """Whether this build has tried to start rendering playbills ahead (ahead.py)."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook makes MkDocs keep the plugin across ``mkdocs serve`` rebuilds,
@@ -136,6 +141,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                                                      "catalogue")}
                           if command == "serve" else None)
         self._serving = command == "serve"
+        self._dirty_build = command == "build" and dirty
         self._slims = {} if command == "serve" else None
         self._anchors = {} if command == "serve" else None
         self._idle_gc = IdleCollector() if command == "serve" else None
@@ -272,6 +278,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         # collector rescans them again and again (about 15% of a 2,000-incident build).
         gc.freeze()
         return_free_memory()  # what reading thousands of files left free (packed.py)
+        self._ahead_tried = False
         return files
 
     def on_page_markdown(
@@ -346,6 +353,13 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         body = self.theater.playbill(page, files, None if cache is None
                                      else (cache, self._link_index))
         if body is not None:
+            if not self._ahead_tried and cache is None:
+                # The first playbill compiled the templates and computed "Previously
+                # on…": a child forked now renders the others from the last one (ahead.py).
+                self._ahead_tried = True
+                if not self._dirty_build:
+                    self.theater.ahead = PlaybillsAhead.start(self.theater, links, files,
+                                                              src_uri)
             if raw_fields is not None:
                 incident = self.theater.playbills[src_uri]
                 body = raw_fields.field_raw_html(body, incident, src_uri, site)
@@ -565,6 +579,7 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files
                ) -> Environment | None:
         self._pack_converted()  # every page is converted; MkDocs now writes them
+        self._stop_ahead()
         return_free_memory()
         if self._bytecode is not None:
             env.bytecode_cache = self._bytecode["theme"]
@@ -629,7 +644,14 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             self._stream = None
         return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
 
+    def _stop_ahead(self) -> None:
+        theater = self.theater
+        if theater is not None and theater.ahead is not None:
+            theater.ahead.close()
+            theater.ahead = None
+
     def on_build_error(self, *, error: Exception) -> None:
+        self._stop_ahead()
         if self._idle_gc is not None:
             self._idle_gc.build_ended()
         if self._copies is not None:  # no Pagefind left running, no copies left behind

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Iterable
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
@@ -32,6 +32,9 @@ from .dirty import PlaybillFile, related_key
 from .packed import generated_file
 from .rendercache import RenderCache
 from .toc import mkdocs_toc
+
+if TYPE_CHECKING:
+    from .ahead import PlaybillsAhead
 
 log = get_plugin_logger(__name__)
 
@@ -141,6 +144,8 @@ class Theater:
         self.rendering_problems: list[Problem] = []
         """Of those, the ones the production found (kept in its problems too)."""
         self.production.report = self._render_problem
+        self.ahead: PlaybillsAhead | None = None
+        """``mkdocs build``: the child rendering playbills ahead (ahead.py), once started."""
         self.pack_files = True
         """Whether large data files are held compressed until written (packed.py); the
         plugin turns it off under ``mkdocs serve``, which makes them on every rebuild."""
@@ -271,6 +276,8 @@ class Theater:
                 else:
                     self.report([problem])
             body, sections = entry.body, entry.sections
+        elif self.ahead is not None and (taken := self.ahead.take(src)) is not None:
+            body, sections = taken  # rendered by the child, what it did besides replayed
         else:
             self.recording, self.rendering_problems = [], []
             try:

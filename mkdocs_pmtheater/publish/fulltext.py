@@ -44,6 +44,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
+from ..load.parallel import widen_pipe
 from ..render.searchslim import (
     _MARKUP_IN_VALUE,
     _NOT_PLAIN,
@@ -216,6 +217,8 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
             stdin=subprocess.PIPE if stream is not None else subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT,
             start_new_session=os.name == "posix")  # its own group: cancel stops both
+        if process.stdin is not None:
+            widen_pipe(process.stdin.fileno())
     except Exception as exc:
         if log is not None:
             log.close()

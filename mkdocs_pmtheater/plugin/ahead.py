@@ -1,0 +1,139 @@
+"""``mkdocs build``: playbills rendered ahead, on the other core, by a forked child.
+
+MkDocs converts every page before it writes any, and the theater's part of
+converting a playbill (its body from the templates: 3 ms a playbill, most of the
+build's own time) runs on one core while the other waits: Pagefind starts only
+once the pages are written. After the build process has rendered its first
+playbill (templates compiled, "Previously on…" computed), a forked child renders
+the playbills from the last one backwards while the build goes on from the
+first (:class:`~..load.parallel.AheadInChild`); each playbill is rendered by
+whichever gets to it first.
+
+What rendering does besides the HTML is sent with it and done again here when the
+body is used, in the order the build reaches the page, so the site and the log
+are those of rendering in one process: the problems it reported (counted for
+``--strict``), every log record (captured in the child, not printed there), the
+links it recorded for "Referenced by", and the broken links it warned about
+(warned once a build). Not under ``mkdocs serve`` (threads: no fork; the render
+cache reuses bodies instead) nor where forking is not usable; then every
+playbill is rendered here, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from mkdocs.structure.files import Files
+
+from ..links.incident_links import IncidentLinks
+from ..load.parallel import AheadInChild
+from ..model.problems import Problem
+from ..render.toc import TocEntry
+from .theater import MkDocsFiles, Theater
+
+
+@dataclass
+class Rendered:
+    """One playbill rendered by the child, with what rendering it did besides."""
+
+    body: str
+    sections: list[TocEntry]
+    problems: list[tuple[Problem, bool]]
+    """What it reported; True: the production found it (it keeps a list)."""
+    links: list[str]
+    """Incident slugs the body links to, in the order recorded."""
+    warned: list[tuple[str, str]]
+    """Broken links it warned about: ``(file as named, href)``."""
+    logs: list[tuple[str, int, str]]
+    """Every log record it emitted: logger name, level, message."""
+
+
+class PlaybillsAhead:
+    """The child rendering this build's playbills ahead (see the module)."""
+
+    def __init__(self, theater: Theater, links: IncidentLinks | None, files: Files) -> None:
+        self._theater = theater
+        self._links = links
+        self._files = files
+        self._logs: list[tuple[str, int, str]] = []
+        self._child: AheadInChild[str, Rendered] | None = None
+
+    @classmethod
+    def start(cls, theater: Theater, links: IncidentLinks | None, files: Files,
+              after: str) -> PlaybillsAhead | None:
+        """The child for the playbills that MkDocs converts after ``after`` (a src_uri),
+        or None when it cannot or need not start (see ``AheadInChild.start``)."""
+        order = [f.src_uri for f in files.documentation_pages()
+                 if f.src_uri in theater.playbills]
+        if after not in order:
+            return None
+        ahead = cls(theater, links, files)
+        ahead._child = AheadInChild.start(ahead._render, order[order.index(after) + 1:],
+                                          in_child=ahead._capture_logs)
+        return ahead if ahead._child is not None else None
+
+    @property
+    def taken(self) -> int:
+        """Playbills taken from the child so far."""
+        return self._child.taken if self._child is not None else 0
+
+    def take(self, src: str) -> tuple[str, list[TocEntry]] | None:
+        """The body and sections of playbill ``src`` if the child rendered it, with what
+        rendering did besides done here; None: render it here."""
+        if self._child is None:
+            return None
+        rendered = self._child.take(src)
+        if rendered is None:
+            return None
+        theater = self._theater
+        for problem, in_production in rendered.problems:
+            if in_production:
+                theater.production.problems.append(problem)
+            theater.problem_texts.append(problem.text())
+        links = self._links
+        if links is not None:
+            for slug in rendered.links:
+                links.index.add(src, slug)
+            links.already_reported(rendered.warned)
+        for name, level, message in rendered.logs:  # the problems' own lines among them
+            logging.getLogger(name).log(level, "%s", message)
+        return rendered.body, rendered.sections
+
+    def close(self) -> None:
+        """Stop the child (every page is converted, or the build failed)."""
+        if self._child is not None:
+            self._child.close()
+
+    # -- in the child --------------------------------------------------------
+    def _capture_logs(self) -> None:
+        """Keep the child's log records for the build to emit (``Logger.handle`` is the
+        one way in for every record that passed its logger's level)."""
+        logs = self._logs
+
+        def handle(logger: logging.Logger, record: logging.LogRecord) -> None:
+            logs.append((record.name, record.levelno, record.getMessage()))
+
+        logging.Logger.handle = handle  # type: ignore[method-assign,assignment]
+
+    def _render(self, src: str) -> Rendered | None:
+        theater, links = self._theater, self._links
+        self._logs.clear()
+        warned = set(links.warned) if links is not None else set()
+        if links is not None:
+            links.index.start(src)  # as the build does when it converts the page
+        theater.recording, theater.rendering_problems = [], []
+        try:
+            rendered = theater.production.playbill(src, MkDocsFiles(self._files))
+        finally:
+            ours = {id(p) for p in theater.rendering_problems}
+            problems = [(p, id(p) in ours) for p in theater.recording]
+            theater.recording = None
+        if rendered is None:
+            return None
+        body, sections = rendered
+        return Rendered(
+            body, sections, problems,
+            list(links.index.pages.get(src, ())) if links is not None else [],
+            sorted(links.warned - warned) if links is not None else [],
+            list(self._logs))
