@@ -213,14 +213,14 @@ def test_mkdocs_own_search_reads_playbills_whole(site: SiteFactory) -> None:
 
 
 def _bundle(site_dir: Path) -> tuple[dict[str, bytes], list[bytes], dict]:
-    """Pagefind's bundle: its fragment and word-index files (the same bytes for the same
-    pages), its filter files decoded and sorted (Pagefind orders them differently on
-    every run) and its page counts."""
+    """Pagefind's bundle: its fragment, word-index and filter files and its metadata (the
+    same names and bytes for the same pages: the build orders the filters, see
+    ``order_filters``), and its page counts."""
     bundle = site_dir / "pagefind"
     exact = {p.relative_to(bundle).as_posix(): p.read_bytes()
              for folder in ("fragment", "index") for p in (bundle / folder).iterdir()}
-    filters = sorted(bytes(sorted(gzip.decompress(p.read_bytes())))
-                     for p in (bundle / "filter").iterdir())
+    filters = sorted((p.name, p.read_bytes()) for p in [*(bundle / "filter").iterdir(),
+                                                        *bundle.glob("*.pf_meta")])
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     return exact, filters, {k: v["page_count"] for k, v in entry["languages"].items()}
 

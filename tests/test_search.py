@@ -282,3 +282,61 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
                            "no-such-site"], cwd=root, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 1 and "Pagefind could not index the site" in done.stderr
+
+
+def _write_bundle(bundle: Path, order: list[int]) -> None:
+    """A Pagefind 1.x bundle's entry, metadata and two filter files, the filters and
+    their values listed in ``order`` (as Pagefind's hash maps give them)."""
+    import cbor2
+
+    def packed(value: object) -> bytes:
+        return gzip.compress(b"pagefind_dcd" + cbor2.dumps(value))
+
+    filters = {"tag": [["dns", [0, 2]], ["cache", [1]], ["deploy", [0, 1, 2]]],
+               "year": [["2024", [0]], ["2023", [1, 2]], ["2025", []]]}
+    (bundle / "filter").mkdir(parents=True)
+    listed = []
+    for number, (name, values) in enumerate(filters.items()):
+        hashed = f"en_{order[0]}{number}abcde"
+        (bundle / "filter" / f"{hashed}.pf_filter").write_bytes(
+            packed([name, [values[i] for i in order]]))
+        listed.append([name, hashed])
+    meta = ["1.5.2", [["en_1", 10], ["en_2", 12], ["en_3", 9]], [["a", "z", "en_c"]],
+            listed[::-1] if order[0] else listed, [[], []]]
+    (bundle / f"pagefind.en_{order[0]}123456789.pf_meta").write_bytes(packed(meta))
+    (bundle / "pagefind-entry.json").write_text(json.dumps(
+        {"version": "1.5.2", "languages": {"en": {
+            "hash": f"en_{order[0]}123456789", "wasm": "en", "page_count": 3}}}))
+
+
+def test_order_filters_gives_one_bundle_for_the_same_pages(tmp_path: Path) -> None:
+    from mkdocs_pmtheater.publish.fulltext import order_filters
+
+    bundles = [tmp_path / "a", tmp_path / "b"]
+    _write_bundle(bundles[0], [0, 1, 2])
+    _write_bundle(bundles[1], [2, 0, 1])
+    assert [order_filters(b) for b in bundles] == [2, 2]
+    files = [{p.relative_to(b).as_posix(): p.read_bytes() for p in b.rglob("*") if p.is_file()}
+             for b in bundles]
+    assert files[0] == files[1]
+    entry = json.loads(files[0]["pagefind-entry.json"])
+    meta = pagefind_file(bundles[0] / f"pagefind.{entry['languages']['en']['hash']}.pf_meta")
+    assert [name for name, _ in meta[3]] == ["tag", "year"]
+    tag = pagefind_file(bundles[0] / "filter" / f"{meta[3][0][1]}.pf_filter")
+    assert tag == ["tag", [["cache", [1]], ["deploy", [0, 1, 2]], ["dns", [0, 2]]]]
+    # Run again: the same bytes (names are the content's).
+    order_filters(bundles[0])
+    assert {p.relative_to(bundles[0]).as_posix(): p.read_bytes()
+            for p in bundles[0].rglob("*") if p.is_file()} == files[0]
+
+
+def test_order_filters_leaves_another_format_alone(tmp_path: Path) -> None:
+    from mkdocs_pmtheater.publish.fulltext import order_filters
+
+    bundle = tmp_path / "b"
+    _write_bundle(bundle, [1, 0, 2])
+    entry = bundle / "pagefind-entry.json"
+    entry.write_text(entry.read_text().replace('"1.5.2"', '"2.0.0"'))
+    before = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    assert order_filters(bundle) == 0
+    assert {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before

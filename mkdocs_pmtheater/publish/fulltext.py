@@ -259,7 +259,9 @@ def index_then_tighten(arguments: list[str]) -> int:
     status = subprocess.call([sys.executable, "-m", "pagefind", *arguments],
                              stdin=subprocess.DEVNULL)
     if status == 0:
-        tighten_chunk_bounds(arguments[arguments.index("--output-path") + 1])
+        bundle = arguments[arguments.index("--output-path") + 1]
+        tighten_chunk_bounds(bundle)
+        order_filters(bundle)
     return status
 
 
@@ -904,6 +906,95 @@ def tighten_chunk_bounds(bundle: str | Path) -> int:
     except Exception:  # an unexpected bundle is left as Pagefind wrote it
         return changed
     return changed
+
+
+def order_filters(bundle: str | Path) -> int:
+    """Give Pagefind's filter files the same bytes and names on every run of the same
+    pages. Returns how many filter files were written again (0 when the bundle is not
+    the Pagefind 1.x format this reads: it is then left as it is). Never raises.
+
+    Why: Pagefind 1.5 writes each filter's values (``filter/<name>.pf_filter``: the
+    filter's name, then each value with the numbers of its pages) and the list of
+    filters in the metadata in the order of a hash map, which changes from run to run;
+    the files' names are hashes of their bytes, and the metadata's name of its own. The
+    same sources then gave a different bundle on every build (the fragments and word
+    index were already the same). Here the values are sorted, the filters listed by name,
+    and each rewritten file is named by its language and the first hex digits of the
+    SHA-256 of its content, as many as Pagefind's name had (7 for a filter, 10 for the
+    metadata), then ``pagefind-entry.json`` names the metadata. What a search finds is
+    unchanged: Pagefind reads a filter's values into a map.
+    """
+    try:
+        import cbor2
+    except ImportError:  # comes with the "search" extra; without it, Pagefind as it is
+        return 0
+    bundle = Path(bundle)
+    written = 0
+    try:
+        entry_path = bundle / "pagefind-entry.json"
+        entry = json.loads(entry_path.read_text(encoding="utf-8"))
+        if not str(entry.get("version", "")).startswith("1."):
+            return 0
+        for language in entry.get("languages", {}).values():
+            path = bundle / f"pagefind.{language['hash']}.pf_meta"
+            raw = gzip.decompress(path.read_bytes())
+            if not raw.startswith(SIGNATURE):
+                continue
+            meta: Any = cbor2.loads(raw[len(SIGNATURE):])
+            listed = meta[3] if isinstance(meta, list) and len(meta) > 3 else None
+            if not (isinstance(listed, list) and all(
+                    isinstance(f, list) and len(f) == 2 and all(isinstance(v, str) for v in f)
+                    for f in listed)):
+                continue
+            renamed: list[tuple[Path, Path, bytes]] = []
+            for item in listed:
+                old = bundle / "filter" / f"{item[1]}.pf_filter"
+                content = gzip.decompress(old.read_bytes())
+                if not content.startswith(SIGNATURE):
+                    break
+                values: Any = cbor2.loads(content[len(SIGNATURE):])
+                if not (isinstance(values, list) and len(values) == 2
+                        and isinstance(values[1], list)
+                        and all(isinstance(v, list) and v and isinstance(v[0], str)
+                                for v in values[1])):
+                    break
+                values[1].sort(key=lambda v: v[0])
+                item[1] = _content_name(item[1], cbor2.dumps(values))
+                renamed.append((old, old.with_name(f"{item[1]}.pf_filter"),
+                                _packed(cbor2.dumps(values))))
+            else:  # every filter file read: write them, then the metadata that names them
+                listed.sort(key=lambda f: f[0])
+                encoded = cbor2.dumps(meta)
+                language["hash"] = _content_name(language["hash"], encoded)
+                renamed.append((path, path.with_name(f"pagefind.{language['hash']}.pf_meta"),
+                                _packed(encoded)))
+                kept = {new for _, new, _ in renamed}
+                for old, new, data in renamed:
+                    temporary = new.with_name(new.name + ".tmp")
+                    temporary.write_bytes(data)
+                    os.replace(temporary, new)
+                    if old not in kept:
+                        old.unlink()
+                written += len(renamed) - 1
+        if written:
+            temporary = entry_path.with_name(entry_path.name + ".tmp")
+            temporary.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
+                                 encoding="utf-8")
+            os.replace(temporary, entry_path)
+    except Exception:  # an unexpected bundle is left as it is, or as far as it was done
+        return written
+    return written
+
+
+def _content_name(pagefind_name: str, content: bytes) -> str:
+    """``en_1a2b3c4`` for content whose Pagefind name was ``en_<as many hex digits>``."""
+    language, _, digits = pagefind_name.rpartition("_")
+    return f"{language}_{hashlib.sha256(content).hexdigest()[:max(len(digits), 7)]}"
+
+
+def _packed(encoded: bytes) -> bytes:
+    """A bundle file's bytes: Pagefind's signature and the CBOR, gzipped without a time."""
+    return gzip.compress(SIGNATURE + encoded, compresslevel=9, mtime=0)
 
 
 def _last_word(path: Path) -> str | None:
