@@ -221,6 +221,7 @@ def run_build(root: Path, site_dir: Path) -> dict[str, Any]:
     result["wall_seconds"] = wall
     result["tree_peak_mib"] = memory.peak_mib
     result["tree_peak_parts"] = memory.peak_parts
+    result["python_peak_mib"] = memory.python_peak_mib
     index = site_dir / "incidents" / "index.html"
     result["index_gzip_kib"] = (len(gzip.compress(index.read_bytes(), 9)) / 1024
                                 if index.is_file() else None)
@@ -245,6 +246,8 @@ class TreeMemory(threading.Thread):
         self.pid = pid
         self.peak_mib = 0.0
         self.peak_parts: dict[str, float] = {}
+        self.python_peak_mib = 0.0
+        """The same without Pagefind's own process (the build and its Python children)."""
         self._done = threading.Event()
 
     def stop(self) -> None:
@@ -257,6 +260,8 @@ class TreeMemory(threading.Thread):
             total = sum(parts.values())
             if total > self.peak_mib:
                 self.peak_mib, self.peak_parts = total, parts
+            python = sum(mib for name, mib in parts.items() if not name.startswith("pagefind"))
+            self.python_peak_mib = max(self.python_peak_mib, python)
 
 
 def _tree_pss(root: int) -> list[tuple[int, str, int]]:
@@ -390,7 +395,9 @@ def report(rows: list[dict[str, Any]]) -> str:
                 f"sum, sampled every {INTERVAL * 1000:.0f} ms): plugin "
                 f"{p['tree_peak_mib']:.0f} MiB at its peak "
                 f"({parts}), markdown {m['tree_peak_mib']:.0f} MiB: "
-                f"{p['tree_peak_mib'] / m['tree_peak_mib']:.2f}.")
+                f"{p['tree_peak_mib'] / m['tree_peak_mib']:.2f}; without Pagefind's process "
+                f"(the build and its forked children) {p['python_peak_mib']:.0f} MiB: "
+                f"{p['python_peak_mib'] / m['tree_peak_mib']:.2f}.")
     lines.append("")
     for r in rows:
         # Issue #12's measure: the median of three alternating runs' wall times.

@@ -45,11 +45,17 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     plugin = row["plugin"]
     assert plugin["pagefind_cpu_seconds"] > 0
     parts = (plugin["python_cpu_seconds"] + plugin["pagefind_cpu_seconds"]
-             + plugin["reading_cpu_seconds"])  # 30 files: no reading child (0 s)
+             + plugin["reading_cpu_seconds"]  # 30 files: no reading child (0 s)
+             + plugin["ahead_cpu_seconds"])  # nor one rendering ahead
+    assert plugin["ahead_taken"] == 0
     assert abs(plugin["cpu_seconds"] - parts) < 1e-6  # one build: its parts
     assert row["markdown"]["pagefind_cpu_seconds"] == 0
     assert row["median_ratio"] > 0 and row["median_cpu_ratio"] > 0
     assert "Pagefind CPU s / build waited s" in done.stdout
+    # Every process of a build together (PSS), sampled while it runs.
+    for kind in ("plugin", "markdown"):
+        assert row[kind]["tree_peak_mib"] >= row[kind]["python_peak_mib"] > 0
+    assert "every process of the build together" in done.stdout
 
     # Both sites publish the same pages for the incidents.
     plugin_pages = {p.parent.name for p in (out / "plugin-30" / "site" / "incidents").glob(
