@@ -30,7 +30,7 @@ from ..links.incident_links import IncidentLinks
 from ..load.parallel import AheadInChild
 from ..model.problems import Problem
 from ..render.toc import TocEntry
-from .theater import MkDocsFiles, Theater
+from .theater import Theater
 
 
 @dataclass
@@ -122,13 +122,7 @@ class PlaybillsAhead:
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
-        theater.recording, theater.rendering_problems = [], []
-        try:
-            rendered = theater.production.playbill(src, MkDocsFiles(self._files))
-        finally:
-            ours = {id(p) for p in theater.rendering_problems}
-            problems = [(p, id(p) in ours) for p in theater.recording]
-            theater.recording = None
+        rendered, problems = theater.render_recorded(src, self._files)
         if rendered is None:
             return None
         body, sections = rendered

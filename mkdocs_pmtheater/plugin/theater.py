@@ -279,13 +279,7 @@ class Theater:
         elif self.ahead is not None and (taken := self.ahead.take(src)) is not None:
             body, sections = taken  # rendered by the child, what it did besides replayed
         else:
-            self.recording, self.rendering_problems = [], []
-            try:
-                rendered = self.production.playbill(src, MkDocsFiles(files))
-            finally:
-                ours = {id(p) for p in self.rendering_problems}
-                problems = [(p, id(p) in ours) for p in self.recording]
-                self.recording = None
+            rendered, problems = self.render_recorded(src, files)
             if rendered is None:
                 return None
             body, sections = rendered
@@ -293,6 +287,20 @@ class Theater:
                 cache[0].put(src, incident, body, sections, cache[1], self.catalog.by_slug,
                              problems, related)
         return _with_toc(page, (body, sections))
+
+    def render_recorded(self, src: str, files: Files
+                        ) -> tuple[tuple[str, list[TocEntry]] | None, list[tuple[Problem, bool]]]:
+        """Playbill ``src`` rendered (its body and sections; None for another page) and
+        the problems rendering reported, each with True when the production found it (it
+        keeps a list): what a cached or a child's body replays."""
+        self.recording, self.rendering_problems = [], []
+        try:
+            rendered = self.production.playbill(src, MkDocsFiles(files))
+        finally:
+            ours = {id(p) for p in self.rendering_problems}
+            problems = [(p, id(p) in ours) for p in self.recording]
+            self.recording = None
+        return rendered, problems
 
     def catalogue_page(self, page: Page, files: Files) -> str | None:
         """The body of a catalogue page (index, board, ...); None for other pages."""

@@ -865,26 +865,18 @@ def tighten_chunk_bounds(bundle: str | Path) -> int:
     before; a word that only begins with the chunk's last word no longer matches it, and
     none of its extensions can be in that chunk. Only the metadata file
     (``pagefind.<hash>.pf_meta``, a few bytes per page) is read and written again, with
-    ``cbor2`` (Pagefind's encoding is CBOR, RFC 8949); it keeps its name, since it is
-    still a function of what Pagefind wrote. Never raises: a bundle it cannot read is
-    left untouched.
+    ``cbor2`` (Pagefind's encoding is CBOR, RFC 8949); it keeps its name here
+    (:func:`order_filters`, run next, names it after its content). Never raises: a
+    bundle it cannot read is left untouched.
     """
     try:
-        import cbor2
-    except ImportError:  # comes with the "search" extra; without it, Pagefind as it is
+        import cbor2  # noqa: F401 - comes with the "search" extra
+    except ImportError:  # without it, Pagefind's bundle as it is
         return 0
-    bundle = Path(bundle)
     changed = 0
     try:
-        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        if not str(entry.get("version", "")).startswith("1."):
-            return 0
-        for language in entry.get("languages", {}).values():
-            path = bundle / f"pagefind.{language['hash']}.pf_meta"
-            raw = gzip.decompress(path.read_bytes())
-            if not raw.startswith(SIGNATURE):
-                continue
-            meta: Any = cbor2.loads(raw[len(SIGNATURE):])
+        found = _metadata(Path(bundle))
+        for _language, path, meta in found[1] if found else ():
             chunks = meta[2] if isinstance(meta, list) and len(meta) > 2 else None
             if not (isinstance(chunks, list) and all(
                     isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
@@ -894,14 +886,11 @@ def tighten_chunk_bounds(bundle: str | Path) -> int:
             for chunk, following in itertools.pairwise(chunks):
                 upper, lower = chunk[1], following[0]
                 if (len(upper) < len(lower) and lower.startswith(upper)
-                        and _last_word(bundle / "index" / f"{chunk[2]}.pf_index") == upper):
+                        and _last_word(path.parent / "index" / f"{chunk[2]}.pf_index") == upper):
                     chunk[1] = upper + "\0"
                     here += 1
             if here:
-                data = gzip.compress(SIGNATURE + cbor2.dumps(meta), compresslevel=9, mtime=0)
-                temporary = path.with_name(path.name + ".tmp")
-                temporary.write_bytes(data)
-                os.replace(temporary, path)
+                _replace(path, _packed(meta))
                 changed += here
     except Exception:  # an unexpected bundle is left as Pagefind wrote it
         return changed
@@ -925,22 +914,14 @@ def order_filters(bundle: str | Path) -> int:
     unchanged: Pagefind reads a filter's values into a map.
     """
     try:
-        import cbor2
-    except ImportError:  # comes with the "search" extra; without it, Pagefind as it is
+        import cbor2  # noqa: F401 - comes with the "search" extra
+    except ImportError:  # without it, Pagefind's bundle as it is
         return 0
     bundle = Path(bundle)
     written = 0
     try:
-        entry_path = bundle / "pagefind-entry.json"
-        entry = json.loads(entry_path.read_text(encoding="utf-8"))
-        if not str(entry.get("version", "")).startswith("1."):
-            return 0
-        for language in entry.get("languages", {}).values():
-            path = bundle / f"pagefind.{language['hash']}.pf_meta"
-            raw = gzip.decompress(path.read_bytes())
-            if not raw.startswith(SIGNATURE):
-                continue
-            meta: Any = cbor2.loads(raw[len(SIGNATURE):])
+        found = _metadata(bundle)
+        for language, path, meta in found[1] if found else ():
             listed = meta[3] if isinstance(meta, list) and len(meta) > 3 else None
             if not (isinstance(listed, list) and all(
                     isinstance(f, list) and len(f) == 2 and all(isinstance(v, str) for v in f)
@@ -949,52 +930,85 @@ def order_filters(bundle: str | Path) -> int:
             renamed: list[tuple[Path, Path, bytes]] = []
             for item in listed:
                 old = bundle / "filter" / f"{item[1]}.pf_filter"
-                content = gzip.decompress(old.read_bytes())
-                if not content.startswith(SIGNATURE):
-                    break
-                values: Any = cbor2.loads(content[len(SIGNATURE):])
+                values = _read_bundle_file(old)
                 if not (isinstance(values, list) and len(values) == 2
                         and isinstance(values[1], list)
                         and all(isinstance(v, list) and v and isinstance(v[0], str)
                                 for v in values[1])):
                     break
                 values[1].sort(key=lambda v: v[0])
-                item[1] = _content_name(item[1], cbor2.dumps(values))
-                renamed.append((old, old.with_name(f"{item[1]}.pf_filter"),
-                                _packed(cbor2.dumps(values))))
+                item[1] = _content_name(item[1], values)
+                data = _packed(values)
+                renamed.append((old, old.with_name(f"{item[1]}.pf_filter"), data))
             else:  # every filter file read: write them, then the metadata that names them
                 listed.sort(key=lambda f: f[0])
-                encoded = cbor2.dumps(meta)
-                language["hash"] = _content_name(language["hash"], encoded)
+                language["hash"] = _content_name(language["hash"], meta)
+                data = _packed(meta)
                 renamed.append((path, path.with_name(f"pagefind.{language['hash']}.pf_meta"),
-                                _packed(encoded)))
+                                data))
                 kept = {new for _, new, _ in renamed}
                 for old, new, data in renamed:
-                    temporary = new.with_name(new.name + ".tmp")
-                    temporary.write_bytes(data)
-                    os.replace(temporary, new)
+                    _replace(new, data)
                     if old not in kept:
                         old.unlink()
                 written += len(renamed) - 1
-        if written:
-            temporary = entry_path.with_name(entry_path.name + ".tmp")
-            temporary.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
-                                 encoding="utf-8")
-            os.replace(temporary, entry_path)
+        if written and found:
+            _replace(bundle / "pagefind-entry.json", json.dumps(
+                found[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
 
 
-def _content_name(pagefind_name: str, content: bytes) -> str:
-    """``en_1a2b3c4`` for content whose Pagefind name was ``en_<as many hex digits>``."""
+def _metadata(bundle: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Path, Any]]] | None:
+    """A Pagefind 1.x bundle's entry (``pagefind-entry.json``) and, for each of its
+    languages, the entry's record of it, its metadata file and that file decoded; None
+    for a bundle of another version. Raises OSError, ValueError on a damaged bundle."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    if not str(entry.get("version", "")).startswith("1."):
+        return None
+    found = []
+    for language in entry.get("languages", {}).values():
+        path = bundle / f"pagefind.{language['hash']}.pf_meta"
+        meta = _read_bundle_file(path)
+        if meta is not None:
+            found.append((language, path, meta))
+    return entry, found
+
+
+def _read_bundle_file(path: Path) -> Any:
+    """One of Pagefind's files (gzip of its signature and CBOR, RFC 8949), decoded; None
+    when it does not start with the signature."""
+    import cbor2
+
+    raw = gzip.decompress(path.read_bytes())
+    return cbor2.loads(raw[len(SIGNATURE):]) if raw.startswith(SIGNATURE) else None
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (through a temporary file beside it)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _content_name(pagefind_name: str, value: Any) -> str:
+    """``en_1a2b3c4``: the SHA-256 of ``value``'s CBOR encoding (not of the gzip, whose
+    bytes may change with the zlib version), as many hex digits as the name Pagefind
+    gave it (``en_<digits>``) had."""
+    import cbor2
+
     language, _, digits = pagefind_name.rpartition("_")
-    return f"{language}_{hashlib.sha256(content).hexdigest()[:max(len(digits), 7)]}"
+    digest = hashlib.sha256(cbor2.dumps(value)).hexdigest()
+    return f"{language}_{digest[:max(len(digits), 7)]}"
 
 
-def _packed(encoded: bytes) -> bytes:
-    """A bundle file's bytes: Pagefind's signature and the CBOR, gzipped without a time."""
-    return gzip.compress(SIGNATURE + encoded, compresslevel=9, mtime=0)
+def _packed(value: Any) -> bytes:
+    """A bundle file's bytes for ``value``: Pagefind's signature and the CBOR, gzipped
+    without a time."""
+    import cbor2
+
+    return gzip.compress(SIGNATURE + cbor2.dumps(value), compresslevel=9, mtime=0)
 
 
 def _last_word(path: Path) -> str | None:
@@ -1002,12 +1016,7 @@ def _last_word(path: Path) -> str | None:
     order, each ``[word, pages, ...]``), or None if the file is not laid out so. Checked
     before a bound changes, so that a Pagefind that chose its bounds otherwise is left
     alone."""
-    import cbor2
-
-    raw = gzip.decompress(path.read_bytes())
-    if not raw.startswith(SIGNATURE):
-        return None
-    chunk = cbor2.loads(raw[len(SIGNATURE):])
+    chunk = _read_bundle_file(path)
     words = chunk[0] if isinstance(chunk, list) and chunk else None
     if not (isinstance(words, list) and words and isinstance(words[-1], list)
             and words[-1] and isinstance(words[-1][0], str)):
