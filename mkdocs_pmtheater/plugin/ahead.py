@@ -122,6 +122,8 @@ class PlaybillsAhead:
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
+        fields = theater.production.fields()
+        passes = fields.solo_passes
         theater.recording, theater.rendering_problems = [], []
         try:
             rendered = theater.production.playbill(src, MkDocsFiles(self._files))
@@ -129,7 +131,9 @@ class PlaybillsAhead:
             ours = {id(p) for p in theater.rendering_problems}
             problems = [(p, id(p) in ours) for p in theater.recording]
             theater.recording = None
-        if rendered is None:
+        if rendered is None or fields.solo_passes != passes:
+            # A text with a Markdown pass of its own numbers its ids by the passes before
+            # it in the build's order (pmt-user-N-): only the build can render it.
             return None
         body, sections = rendered
         return Rendered(

@@ -1,0 +1,115 @@
+"""Hostile sites for playbills rendered ahead (``plugin/ahead.py``): whatever the child
+meets while rendering, the build ends as it does in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import assert_reaped, build_site
+from test_build_speed import _site_files, write_site
+
+from mkdocs_pmtheater.load import parallel
+
+
+def _hostile_site(root: Path, tag: str, count: int = 205) -> tuple[Path, list[Path]]:
+    """A generated site without Pagefind, every incident file's bytes unique to ``tag``
+    (the loader's cache lives as long as the process); returns the incident files."""
+    write_site(root, count)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "  - pmtheater\n", "  - pmtheater:\n      pagefind: false\n"))
+    files = sorted((root / "docs" / "incidents").rglob("*.yaml"))
+    for path in files:
+        path.write_text(path.read_text() + f"# {tag}\n")
+    return root, files
+
+
+def _both(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: list[int],
+          capfd: pytest.CaptureFixture[str], *, strict: bool = False):
+    """Build with the child, then in one process: (outcome, stderr) of each, an outcome
+    being the built site or the exception raised."""
+    outcomes = []
+    for one in (False, True):
+        if one:
+            monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+        capfd.readouterr()
+        try:
+            outcome = build_site(root, strict=strict,
+                                 site_dir=tmp_path / ("one" if one else "two"))
+        except Exception as exc:  # compared below
+            outcome = exc
+        outcomes.append((outcome, capfd.readouterr().err))
+        if not one:
+            assert forking, "no child was started"
+    assert_reaped(forking)
+    return outcomes
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["build", "strict"])
+def test_problems_met_only_by_the_child_end_the_build_the_same(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], build_epoch: str, strict: bool) -> None:
+    root, files = _hostile_site(tmp_path / "site", f"problems {strict}")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "      pagefind: false\n", "      pagefind: false\n      allow_html: true\n"))
+    for number, path in enumerate(files[-6:]):
+        text = path.read_text()
+        deep = "[a " * 25 + "]" * 25
+        path.write_text(text.replace(
+            "\nsummary: ",
+            f"\nsummary: Deep {deep} <a href=\"incident:INC-RAW-{number}\">raw</a> "
+            f"![gone](missing-{number}.png) <b onclick=\"x()\">bold</b> ", 1))
+    (two, two_err), (one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd,
+                                           strict=strict)
+    if strict:
+        assert isinstance(one, Exception) and isinstance(two, Exception)
+        assert (type(two), str(two)) == (type(one), str(one))
+    else:
+        assert not isinstance(one, Exception), one
+        assert not isinstance(two, Exception), two
+        assert two.warnings == one.warnings
+        assert any("levels deep" in w for w in one.warnings)
+        two_files, one_files = _site_files(two.site_dir), _site_files(one.site_dir)
+        assert [n for n in one_files if two_files.get(n) != one_files[n]] == []
+    assert two_err == one_err
+
+
+def test_a_template_error_in_a_page_the_child_renders_is_the_build_error(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], build_epoch: str) -> None:
+    root, files = _hostile_site(tmp_path / "site", "template error")
+    last_id = files[-3].read_text().split("\n", 1)[0].removeprefix("id: ")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "  name: material\n", "  name: material\n  custom_dir: overrides\n"))
+    story = root / "overrides/pmtheater/partials/story.html"
+    story.parent.mkdir(parents=True)
+    packaged = (Path(parallel.__file__).parents[1]
+                / "templates/pmtheater/partials/story.html").read_text()
+    story.write_text(f"{{% if incident.id == '{last_id}' %}}{{{{ incident.nope.deeper }}}}"
+                     f"{{% endif %}}{packaged}")
+    (two, two_err), (one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
+    assert isinstance(one, Exception), one
+    assert (type(two), str(two)) == (type(one), str(one))
+    assert two_err == one_err
+
+
+def test_ids_of_texts_rendered_alone_are_those_of_one_process(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], build_epoch: str) -> None:
+    """A text with document-wide definitions ("[^", "]:") gets a Markdown pass of its
+    own, whose ids are numbered by a count of such passes (``pmt-user-N-``): the child's
+    count must not make the playbills it renders differ from one process's."""
+    root, files = _hostile_site(tmp_path / "site", "solo passes")
+    for path in files[:3] + files[-3:]:
+        text = path.read_text()
+        path.write_text(text.replace(
+            "\nsummary: ", "\nsummary: Note [^1] and *this*{ id=mine } here. ", 1))
+    (two, two_err), (one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
+    assert two.warnings == one.warnings
+    two_files, one_files = _site_files(two.site_dir), _site_files(one.site_dir)
+    assert sum(b"pmt-user-" in body for body in one_files.values()) >= 6
+    assert [n for n in one_files if two_files.get(n) != one_files[n]] == []
+    assert two_err == one_err
