@@ -3,6 +3,7 @@ meets while rendering, the build ends as it does in one process."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,62 @@ def test_ids_of_texts_rendered_alone_are_those_of_one_process(
     assert sum(b"pmt-user-" in body for body in one_files.values()) >= 6
     assert [n for n in one_files if two_files.get(n) != one_files[n]] == []
     assert two_err == one_err
+
+
+
+class _Formatted(logging.Handler):
+    """Each record as a handler formats it, traceback and stack included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_log_records_of_the_child_keep_their_traceback_and_stack(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], build_epoch: str) -> None:
+    """A warning logged with ``exc_info`` or ``stack_info`` while a playbill renders (a
+    Markdown extension that catches an error) is printed with its traceback, as it is
+    without the child."""
+    from mkdocs_pmtheater.publish import production
+
+    root, _files = _hostile_site(tmp_path / "site", "exc_info")
+    playbill = production.Production.playbill
+    logger = logging.getLogger("mkdocs.plugins.elsewhere")
+
+    def noisy(self: production.Production, page: str, *args: object, **kwargs: object):
+        try:
+            raise ValueError(f"boom in {page}")
+        except ValueError:
+            logger.warning("caught in %s", page, exc_info=True, stack_info=True)
+        return playbill(self, page, *args, **kwargs)
+
+    monkeypatch.setattr(production.Production, "playbill", noisy)
+    shown_by: list[list[str]] = []
+    for one in (False, True):
+        if one:
+            monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+        formatted = _Formatted()
+        logging.getLogger("mkdocs").addHandler(formatted)
+        try:
+            build_site(root, site_dir=tmp_path / ("one" if one else "two"))
+        finally:
+            logging.getLogger("mkdocs").removeHandler(formatted)
+        shown_by.append(formatted.lines)
+        assert forking
+    assert_reaped(forking)
+    two_lines, one_lines = shown_by
+
+    def shown(lines: list[str]) -> list[str]:
+        # Stacks differ above the render (who called it): compare to the render's call.
+        return [line.split("Stack (most recent call last):")[0] for line in lines
+                if line.startswith("WARNING mkdocs.plugins.elsewhere")]
+
+    assert sum("ValueError: boom in incidents/" in line for line in shown(one_lines)) >= 205
+    assert shown(two_lines) == shown(one_lines)
+    assert all("Stack (most recent call last):" in line for line in two_lines
+               if line.startswith("WARNING mkdocs.plugins.elsewhere"))

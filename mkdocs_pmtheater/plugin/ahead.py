@@ -45,8 +45,11 @@ class Rendered:
     """Incident slugs the body links to, in the order recorded."""
     warned: list[tuple[str, str]]
     """Broken links it warned about: ``(file as named, href)``."""
-    logs: list[tuple[str, int, str]]
-    """Every log record it emitted: logger name, level, message."""
+    logs: list[logging.LogRecord]
+    """Every log record it emitted, its message formatted and its traceback as text."""
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class PlaybillsAhead:
@@ -56,7 +59,7 @@ class PlaybillsAhead:
         self._theater = theater
         self._links = links
         self._files = files
-        self._logs: list[tuple[str, int, str]] = []
+        self._logs: list[logging.LogRecord] = []
         self._child: AheadInChild[str, Rendered] | None = None
 
     @classmethod
@@ -96,8 +99,10 @@ class PlaybillsAhead:
             for slug in rendered.links:
                 links.index.add(src, slug)
             links.already_reported(rendered.warned)
-        for name, level, message in rendered.logs:  # the problems' own lines among them
-            logging.getLogger(name).log(level, "%s", message)
+        for record in rendered.logs:  # the problems' own lines among them
+            logger = logging.getLogger(record.name)
+            if logger.isEnabledFor(record.levelno):
+                logger.handle(record)
         return rendered.body, rendered.sections
 
     def close(self) -> None:
@@ -112,7 +117,14 @@ class PlaybillsAhead:
         logs = self._logs
 
         def handle(logger: logging.Logger, record: logging.LogRecord) -> None:
-            logs.append((record.name, record.levelno, record.getMessage()))
+            # Sent pickled: the message as formatted, the traceback as a handler prints
+            # it (a record that still does not pickle has its page rendered by the build).
+            record.msg, record.args = record.getMessage(), None
+            if record.exc_info:
+                record.exc_text = record.exc_text or _TRACEBACKS.formatException(
+                    record.exc_info)
+                record.exc_info = None
+            logs.append(record)
 
         logging.Logger.handle = handle  # type: ignore[method-assign,assignment]
 
