@@ -173,3 +173,43 @@ def test_log_records_of_the_child_keep_their_traceback_and_stack(
     assert shown(two_lines) == shown(one_lines)
     assert all("Stack (most recent call last):" in line for line in two_lines
                if line.startswith("WARNING mkdocs.plugins.elsewhere"))
+
+
+def test_python_warnings_are_shown_as_often_as_in_one_process(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        build_epoch: str) -> None:
+    """A Python warning (a deprecated call in a Markdown extension) is shown once per
+    place in the code, by the registry of the process it is raised in: a child's copy of
+    that registry must not show it again, nor at another page than one process would."""
+    import warnings
+
+    from mkdocs_pmtheater.publish import production
+
+    root, files = _hostile_site(tmp_path / "site", "python warnings")
+    # Not the newest (the first converted, before the fork): the three after it and the
+    # three oldest, which the child renders.
+    noisy_pages = {f"incidents/{path.stem}.md" for path in files[:3] + files[-4:-1]}
+    playbill = production.Production.playbill
+    shown: list[str] = []
+
+    def noisy(self: production.Production, page: str, *args: object, **kwargs: object):
+        if page in noisy_pages:
+            warnings.warn("a deprecated call", UserWarning, stacklevel=1)
+        return playbill(self, page, *args, **kwargs)
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        # As MkDocs' command line does: warnings become log records.
+        logging.getLogger("mkdocs.warnings").warning("%s: %s", category.__name__, message)
+
+    monkeypatch.setattr(production.Production, "playbill", noisy)
+    for one in (False, True):
+        if one:
+            monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # also forgets what was shown before
+            monkeypatch.setattr(warnings, "showwarning", show)
+            built = build_site(root, site_dir=tmp_path / ("one" if one else "two"))
+        shown.append([w for w in built.warnings if "deprecated call" in w])
+        assert forking
+    assert_reaped(forking)
+    assert shown[0] == shown[1] == ["UserWarning: a deprecated call"]

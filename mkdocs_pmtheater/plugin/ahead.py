@@ -22,6 +22,7 @@ playbill is rendered here, as before.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 from mkdocs.structure.files import Files
@@ -61,6 +62,8 @@ class PlaybillsAhead:
         self._files = files
         self._logs: list[logging.LogRecord] = []
         self._child: AheadInChild[str, Rendered] | None = None
+        self._python_warning = False
+        """In the child: the page being rendered raised a Python warning."""
 
     @classmethod
     def start(cls, theater: Theater, links: IncidentLinks | None, files: Files,
@@ -113,7 +116,8 @@ class PlaybillsAhead:
     # -- in the child --------------------------------------------------------
     def _capture_logs(self) -> None:
         """Keep the child's log records for the build to emit (``Logger.handle`` is the
-        one way in for every record that passed its logger's level)."""
+        one way in for every record that passed its logger's level), and note its Python
+        warnings."""
         logs = self._logs
 
         def handle(logger: logging.Logger, record: logging.LogRecord) -> None:
@@ -127,10 +131,20 @@ class PlaybillsAhead:
             logs.append(record)
 
         logging.Logger.handle = handle  # type: ignore[method-assign,assignment]
+        # A Python warning is shown once per place in the code, by the registry of the
+        # process that raises it: only the build's says whether (and on which page) one
+        # process would show it. A page that raises any is left to the build.
+        warnings.simplefilter("always")
+
+        def show(*args: object, **kwargs: object) -> None:
+            self._python_warning = True
+
+        warnings.showwarning = show
 
     def _render(self, src: str) -> Rendered | None:
         theater, links = self._theater, self._links
         self._logs.clear()
+        self._python_warning = False
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
@@ -143,7 +157,9 @@ class PlaybillsAhead:
             ours = {id(p) for p in theater.rendering_problems}
             problems = [(p, id(p) in ours) for p in theater.recording]
             theater.recording = None
-        if rendered is None or fields.solo_passes != passes:
+        if rendered is None or self._python_warning:
+            return None
+        if fields.solo_passes != passes:
             # A text with a Markdown pass of its own numbers its ids by the passes before
             # it in the build's order (pmt-user-N-): only the build can render it.
             return None
