@@ -40,7 +40,8 @@ def _both(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: 
                                  site_dir=tmp_path / ("one" if one else "two"))
         except Exception as exc:  # compared below
             outcome = exc
-        outcomes.append((outcome, capfd.readouterr().err))
+        captured = capfd.readouterr()
+        outcomes.append((outcome, f"{captured.err}\n-- stdout --\n{captured.out}"))
         if not one:
             assert forking, "no child was started"
     assert_reaped(forking)
@@ -213,3 +214,28 @@ def test_python_warnings_are_shown_as_often_as_in_one_process(
         assert forking
     assert_reaped(forking)
     assert shown[0] == shown[1] == ["UserWarning: a deprecated call"]
+
+
+def test_what_rendering_prints_is_printed_once_in_order(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str], build_epoch: str) -> None:
+    """Output printed while a playbill renders (a Markdown extension's ``print``) is
+    printed by the build, once, where one process prints it: not by the child, which
+    also renders pages the build renders."""
+    import sys
+
+    from mkdocs_pmtheater.publish import production
+
+    root, _files = _hostile_site(tmp_path / "site", "printing")
+    playbill = production.Production.playbill
+
+    def noisy(self: production.Production, page: str, *args: object, **kwargs: object):
+        if page.startswith("incidents/inc-"):
+            print(f"out {page}")
+            print(f"err {page}", file=sys.stderr)
+        return playbill(self, page, *args, **kwargs)
+
+    monkeypatch.setattr(production.Production, "playbill", noisy)
+    (_two, two_err), (_one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
+    assert one_err.count("err incidents/inc-") == one_err.count("out incidents/inc-") == 205
+    assert two_err == one_err

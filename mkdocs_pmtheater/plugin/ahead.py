@@ -21,7 +21,9 @@ playbill is rendered here, as before.
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -48,6 +50,8 @@ class Rendered:
     """Broken links it warned about: ``(file as named, href)``."""
     logs: list[logging.LogRecord]
     """Every log record it emitted, its message formatted and its traceback as text."""
+    printed: list[tuple[str, str]]
+    """What it wrote to ``sys.stdout`` or ``sys.stderr`` (``print``): stream, text."""
 
 
 _TRACEBACKS = logging.Formatter()
@@ -64,6 +68,7 @@ class PlaybillsAhead:
         self._child: AheadInChild[str, Rendered] | None = None
         self._python_warning = False
         """In the child: the page being rendered raised a Python warning."""
+        self._printed: list[tuple[str, str]] = []
 
     @classmethod
     def start(cls, theater: Theater, links: IncidentLinks | None, files: Files,
@@ -106,6 +111,8 @@ class PlaybillsAhead:
             logger = logging.getLogger(record.name)
             if logger.isEnabledFor(record.levelno):
                 logger.handle(record)
+        for stream, text in rendered.printed:
+            (sys.stdout if stream == "stdout" else sys.stderr).write(text)
         return rendered.body, rendered.sections
 
     def close(self) -> None:
@@ -140,11 +147,16 @@ class PlaybillsAhead:
             self._python_warning = True
 
         warnings.showwarning = show
+        # Printed output too is the build's to write: the child also renders pages that
+        # the build renders (and a page whose rendering fails in the child).
+        sys.stdout = _Printed("stdout", sys.stdout, self._printed)
+        sys.stderr = _Printed("stderr", sys.stderr, self._printed)
 
     def _render(self, src: str) -> Rendered | None:
         theater, links = self._theater, self._links
         self._logs.clear()
         self._python_warning = False
+        self._printed.clear()
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
@@ -168,4 +180,26 @@ class PlaybillsAhead:
             body, sections, problems,
             list(links.index.pages.get(src, ())) if links is not None else [],
             sorted(links.warned - warned) if links is not None else [],
-            list(self._logs))
+            list(self._logs), list(self._printed))
+
+
+class _Printed(io.TextIOBase):
+    """In the child: ``sys.stdout`` or ``sys.stderr``, kept for the build to write."""
+
+    def __init__(self, name: str, stream: object, printed: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name, self._stream, self._printed = name, stream, printed
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._printed.append((self._name, text))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
