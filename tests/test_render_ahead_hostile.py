@@ -4,6 +4,7 @@ meets while rendering, the build ends as it does in one process."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -239,3 +240,35 @@ def test_what_rendering_prints_is_printed_once_in_order(
     (_two, two_err), (_one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
     assert one_err.count("err incidents/inc-") == one_err.count("out incidents/inc-") == 205
     assert two_err == one_err
+
+
+def test_gh_deploy_dirty_renders_nothing_ahead(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        build_epoch: str) -> None:
+    """``mkdocs gh-deploy --dirty`` builds as ``mkdocs build --dirty`` does (MkDocs
+    converts only the changed pages): no child renders every playbill for nothing."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from mkdocs_pmtheater.load.parallel import AheadInChild
+
+    root, _files = _hostile_site(tmp_path / "site", "gh-deploy dirty")
+    started: list[object] = []
+    start = AheadInChild.start.__func__
+
+    def spy(cls: type, *args: object, **kwargs: object) -> object:
+        started.append(args)
+        return start(cls, *args, **kwargs)
+
+    monkeypatch.setattr(AheadInChild, "start", classmethod(spy))
+    config = load_config(str(root / "mkdocs.yml"), site_dir=str(tmp_path / "out"))
+    config.plugins.on_startup(command="gh-deploy", dirty=True)
+    cwd = os.getcwd()
+    try:
+        os.chdir(root)
+        build(config, dirty=True)
+    finally:
+        os.chdir(cwd)
+        # MkDocs keeps the plugin for the process: the next tests' builds are clean.
+        config.plugins.on_startup(command="build", dirty=False)
+    assert started == []
