@@ -234,11 +234,20 @@ def test_what_rendering_prints_is_printed_once_in_order(
         if page.startswith("incidents/inc-"):
             print(f"out {page}")
             print(f"err {page}", file=sys.stderr)
+            logging.getLogger("mkdocs.plugins.elsewhere").warning("logged %s", page)
+            print(f"after {page}", file=sys.stderr)
         return playbill(self, page, *args, **kwargs)
 
     monkeypatch.setattr(production.Production, "playbill", noisy)
-    (_two, two_err), (_one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
+    # Log records on stderr, as MkDocs' command line prints them.
+    printing = logging.StreamHandler(sys.stderr)
+    logging.getLogger("mkdocs").addHandler(printing)
+    try:
+        (_two, two_err), (_one, one_err) = _both(root, tmp_path, monkeypatch, forking, capfd)
+    finally:
+        logging.getLogger("mkdocs").removeHandler(printing)
     assert one_err.count("err incidents/inc-") == one_err.count("out incidents/inc-") == 205
+    assert one_err.count("logged incidents/inc-") == 205  # on stderr too, in between
     assert two_err == one_err
 
 

@@ -12,9 +12,12 @@ whichever gets to it first.
 What rendering does besides the HTML is sent with it and done again here when the
 body is used, in the order the build reaches the page, so the site and the log
 are those of rendering in one process: the problems it reported (counted for
-``--strict``), every log record (captured in the child, not printed there), the
-links it recorded for "Referenced by", and the broken links it warned about
-(warned once a build). Not under ``mkdocs serve`` (threads: no fork; the render
+``--strict``), every log record and everything it printed, in their order
+(captured in the child, not printed there), the links it recorded for "Referenced
+by", and the broken links it warned about (warned once a build). A playbill whose
+rendering depends on what the build rendered before it (a Python warning, shown
+once; a text with a Markdown pass of its own, whose ids count such passes) is left
+to the build. Not under ``mkdocs serve`` (threads: no fork; the render
 cache reuses bodies instead) nor where forking is not usable; then every
 playbill is rendered here, as before.
 """
@@ -48,10 +51,10 @@ class Rendered:
     """Incident slugs the body links to, in the order recorded."""
     warned: list[tuple[str, str]]
     """Broken links it warned about: ``(file as named, href)``."""
-    logs: list[logging.LogRecord]
-    """Every log record it emitted, its message formatted and its traceback as text."""
-    printed: list[tuple[str, str]]
-    """What it wrote to ``sys.stdout`` or ``sys.stderr`` (``print``): stream, text."""
+    logs: list[logging.LogRecord | tuple[str, str]]
+    """In the order made: every log record it emitted (its message formatted, its
+    traceback as text) and what it wrote to ``sys.stdout`` or ``sys.stderr`` (``print``:
+    stream, text)."""
 
 
 _TRACEBACKS = logging.Formatter()
@@ -64,11 +67,10 @@ class PlaybillsAhead:
         self._theater = theater
         self._links = links
         self._files = files
-        self._logs: list[logging.LogRecord] = []
+        self._logs: list[logging.LogRecord | tuple[str, str]] = []
         self._child: AheadInChild[str, Rendered] | None = None
         self._python_warning = False
         """In the child: the page being rendered raised a Python warning."""
-        self._printed: list[tuple[str, str]] = []
 
     @classmethod
     def start(cls, theater: Theater, links: IncidentLinks | None, files: Files,
@@ -108,11 +110,13 @@ class PlaybillsAhead:
                 links.index.add(src, slug)
             links.already_reported(rendered.warned)
         for record in rendered.logs:  # the problems' own lines among them
+            if isinstance(record, tuple):
+                stream, text = record
+                (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+                continue
             logger = logging.getLogger(record.name)
             if logger.isEnabledFor(record.levelno):
                 logger.handle(record)
-        for stream, text in rendered.printed:
-            (sys.stdout if stream == "stdout" else sys.stderr).write(text)
         return rendered.body, rendered.sections
 
     def close(self) -> None:
@@ -149,14 +153,13 @@ class PlaybillsAhead:
         warnings.showwarning = show
         # Printed output too is the build's to write: the child also renders pages that
         # the build renders (and a page whose rendering fails in the child).
-        sys.stdout = _Printed("stdout", sys.stdout, self._printed)
-        sys.stderr = _Printed("stderr", sys.stderr, self._printed)
+        sys.stdout = _Printed("stdout", sys.stdout, logs)
+        sys.stderr = _Printed("stderr", sys.stderr, logs)
 
     def _render(self, src: str) -> Rendered | None:
         theater, links = self._theater, self._links
         self._logs.clear()
         self._python_warning = False
-        self._printed.clear()
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
@@ -180,13 +183,14 @@ class PlaybillsAhead:
             body, sections, problems,
             list(links.index.pages.get(src, ())) if links is not None else [],
             sorted(links.warned - warned) if links is not None else [],
-            list(self._logs), list(self._printed))
+            list(self._logs))
 
 
 class _Printed(io.TextIOBase):
     """In the child: ``sys.stdout`` or ``sys.stderr``, kept for the build to write."""
 
-    def __init__(self, name: str, stream: object, printed: list[tuple[str, str]]) -> None:
+    def __init__(self, name: str, stream: object,
+                 printed: list[logging.LogRecord | tuple[str, str]]) -> None:
         super().__init__()
         self._name, self._stream, self._printed = name, stream, printed
 
