@@ -261,7 +261,8 @@ class AheadInChild(Generic[K, R]):
 
     def take(self, key: K) -> R | None:
         """The child's result for ``key``, or None: the child has not done it (yet), it
-        failed, or ``key`` is not one of its keys. Never waits for the child."""
+        failed or gave None (``work`` may leave a key to this process so), or ``key`` is
+        not one of its keys. Never waits for the child."""
         place = self._place.get(key)
         if place is None or self._fd < 0:
             return None
@@ -277,8 +278,8 @@ class AheadInChild(Generic[K, R]):
             result = pickle.loads(zlib.decompress(data))  # from our own forked child
         except Exception:
             return None
-        if result is None:  # work raised in the child: done here, as it would be
-            return None
+        if result is None or result[1] is None:
+            return None  # work raised in the child, or left the key: done here
         self.taken += 1
         return result[1]
 

@@ -12,16 +12,23 @@ whichever gets to it first.
 What rendering does besides the HTML is sent with it and done again here when the
 body is used, in the order the build reaches the page, so the site and the log
 are those of rendering in one process: the problems it reported (counted for
-``--strict``), every log record (captured in the child, not printed there), the
-links it recorded for "Referenced by", and the broken links it warned about
-(warned once a build). Not under ``mkdocs serve`` (threads: no fork; the render
+``--strict``), every log record and everything it printed, in their order
+(captured in the child, not printed there), the links it recorded for "Referenced
+by", and the broken links it warned about (warned once a build). A playbill whose
+rendering depends on what the build rendered before it (a Python warning, shown
+once; a text with a Markdown pass of its own, whose ids count such passes) is left
+to the build. Not under ``mkdocs serve`` (threads: no fork; the render
 cache reuses bodies instead) nor where forking is not usable; then every
 playbill is rendered here, as before.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
+import sys
+import warnings
 from dataclasses import dataclass
 
 from mkdocs.structure.files import Files
@@ -45,8 +52,13 @@ class Rendered:
     """Incident slugs the body links to, in the order recorded."""
     warned: list[tuple[str, str]]
     """Broken links it warned about: ``(file as named, href)``."""
-    logs: list[tuple[str, int, str]]
-    """Every log record it emitted: logger name, level, message."""
+    logs: list[logging.LogRecord | tuple[str, str]]
+    """In the order made: every log record it emitted (its message formatted, its
+    traceback as text) and what it wrote to ``sys.stdout`` or ``sys.stderr`` (``print``:
+    stream, text)."""
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class PlaybillsAhead:
@@ -56,8 +68,10 @@ class PlaybillsAhead:
         self._theater = theater
         self._links = links
         self._files = files
-        self._logs: list[tuple[str, int, str]] = []
+        self._logs: list[logging.LogRecord | tuple[str, str]] = []
         self._child: AheadInChild[str, Rendered] | None = None
+        self._python_warning = False
+        """In the child: the page being rendered raised a Python warning."""
 
     @classmethod
     def start(cls, theater: Theater, links: IncidentLinks | None, files: Files,
@@ -96,8 +110,14 @@ class PlaybillsAhead:
             for slug in rendered.links:
                 links.index.add(src, slug)
             links.already_reported(rendered.warned)
-        for name, level, message in rendered.logs:  # the problems' own lines among them
-            logging.getLogger(name).log(level, "%s", message)
+        for record in rendered.logs:  # the problems' own lines among them
+            if isinstance(record, tuple):
+                stream, text = record
+                (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+                continue
+            logger = logging.getLogger(record.name)
+            if logger.isEnabledFor(record.levelno):
+                logger.handle(record)
         return rendered.body, rendered.sections
 
     def close(self) -> None:
@@ -108,22 +128,56 @@ class PlaybillsAhead:
     # -- in the child --------------------------------------------------------
     def _capture_logs(self) -> None:
         """Keep the child's log records for the build to emit (``Logger.handle`` is the
-        one way in for every record that passed its logger's level)."""
+        one way in for every record that passed its logger's level), and note its Python
+        warnings."""
         logs = self._logs
 
         def handle(logger: logging.Logger, record: logging.LogRecord) -> None:
-            logs.append((record.name, record.levelno, record.getMessage()))
+            # Sent pickled: the message as formatted, the traceback as a handler prints
+            # it (a record that still does not pickle has its page rendered by the build).
+            record.msg, record.args = record.getMessage(), None
+            if record.exc_info:
+                record.exc_text = record.exc_text or _TRACEBACKS.formatException(
+                    record.exc_info)
+                record.exc_info = None
+            logs.append(record)
 
         logging.Logger.handle = handle  # type: ignore[method-assign,assignment]
+        # A Python warning is shown once per place in the code, by the registry of the
+        # process that raises it: only the build's says whether (and on which page) one
+        # process would show it. A page that raises any is left to the build.
+        # One the build's filters ignore (Python ignores DeprecationWarning outside
+        # __main__) is shown by neither process: it leaves the page to the child.
+        filters = list(warnings.filters)
+        warnings.simplefilter("always")
+
+        def show(message: Warning | str, category: type[Warning], filename: str,
+                 *args: object, **kwargs: object) -> None:
+            if _ignored(filters, str(message), category, filename):
+                return
+            self._python_warning = True
+
+        warnings.showwarning = show
+        # Printed output too is the build's to write: the child also renders pages that
+        # the build renders (and a page whose rendering fails in the child).
+        sys.stdout = _Printed("stdout", sys.stdout, logs)
+        sys.stderr = _Printed("stderr", sys.stderr, logs)
 
     def _render(self, src: str) -> Rendered | None:
         theater, links = self._theater, self._links
         self._logs.clear()
+        self._python_warning = False
         warned = set(links.warned) if links is not None else set()
         if links is not None:
             links.index.start(src)  # as the build does when it converts the page
+        fields = theater.production.fields()
+        passes = fields.solo_passes
         rendered, problems = theater.render_recorded(src, self._files)
-        if rendered is None:
+        if rendered is None or self._python_warning:
+            return None
+        if fields.solo_passes != passes:
+            # A text with a Markdown pass of its own numbers its ids by the passes before
+            # it in the build's order (pmt-user-N-): only the build can render it.
             return None
         body, sections = rendered
         return Rendered(
@@ -131,3 +185,42 @@ class PlaybillsAhead:
             list(links.index.pages.get(src, ())) if links is not None else [],
             sorted(links.warned - warned) if links is not None else [],
             list(self._logs))
+
+
+def _ignored(filters: list[tuple[object, ...]], message: str, category: type[Warning],
+             filename: str) -> bool:
+    """Whether the first of ``filters`` (``warnings.filters`` entries: action, message
+    pattern, category, module pattern, line) that fits a warning says ``ignore``. The
+    module is taken from the file's name, as ``warnings.warn`` does for a file it cannot
+    name otherwise; the line is not compared (a filter for one line is kept: it fits)."""
+    module = os.path.splitext(os.path.basename(filename))[0]
+    for action, pattern, kind, module_pattern, _line in filters:
+        if (isinstance(kind, type) and issubclass(category, kind)
+                and (pattern is None or pattern.match(message))  # type: ignore[attr-defined]
+                and (module_pattern is None
+                     or module_pattern.match(module))):  # type: ignore[attr-defined]
+            return action == "ignore"
+    return False
+
+
+class _Printed(io.TextIOBase):
+    """In the child: ``sys.stdout`` or ``sys.stderr``, kept for the build to write."""
+
+    def __init__(self, name: str, stream: object,
+                 printed: list[logging.LogRecord | tuple[str, str]]) -> None:
+        super().__init__()
+        self._name, self._stream, self._printed = name, stream, printed
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._printed.append((self._name, text))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"

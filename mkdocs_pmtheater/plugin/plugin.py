@@ -125,7 +125,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._idle_gc: IdleCollector | None = None
         """Under ``mkdocs serve``: full cycle collections between rebuilds (idlegc.py)."""
         self._dirty_build = False
-        """``mkdocs build --dirty``: most pages are not converted, none is rendered ahead."""
+        """``mkdocs build --dirty`` (or ``gh-deploy --dirty``): most pages are not
+        converted, none is rendered ahead."""
         self._ahead_tried = False
         """Whether this build has tried to start rendering playbills ahead (ahead.py)."""
 
@@ -141,7 +142,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
                                                                      "catalogue")}
                           if command == "serve" else None)
         self._serving = command == "serve"
-        self._dirty_build = command == "build" and dirty
+        # `mkdocs gh-deploy --dirty` builds as `mkdocs build --dirty` does.
+        self._dirty_build = dirty and command != "serve"
         self._slims = {} if command == "serve" else None
         self._anchors = {} if command == "serve" else None
         self._idle_gc = IdleCollector() if command == "serve" else None

@@ -371,6 +371,12 @@ class MarkdownFields:
         self.md.reset()
         return self.md.convert(text)
 
+    @property
+    def solo_passes(self) -> int:
+        """Passes of their own so far: the ids each makes are numbered by this count, so
+        by every such pass of the build before it."""
+        return self._solo_passes
+
     def _solo_prefix(self) -> str:
         self._solo_passes += 1
         return f"{USER_ID_PREFIX}{self._solo_passes}-"
