@@ -316,3 +316,37 @@ def test_a_warning_the_filters_ignore_leaves_the_pages_to_the_child(
     assert not [w for w in built.warnings if "an old call" in w]
     assert len(taken) == 1 and taken[0] > 0
     assert_reaped(forking)
+
+
+def test_fields_over_their_budget_in_the_child_are_known_to_the_build(
+        tmp_path: Path, forking: list[int], monkeypatch: pytest.MonkeyPatch,
+        build_epoch: str) -> None:
+    """A field shown as plain text on its playbill for its incident's Markdown budget is
+    shown so wherever else it appears: the build learns it from the child's playbills."""
+    from mkdocs_pmtheater.publish import production
+    from mkdocs_pmtheater.render import markdown_fields
+
+    root, files = _hostile_site(tmp_path / "site", "over budget")
+    for path in files[:3]:  # the oldest: rendered by the child
+        text = path.read_text()
+        path.write_text(text.replace("\nsummary: ", "\nsummary: " + "*a* [b](c) " * 40, 1))
+    monkeypatch.setattr(markdown_fields, "MAX_FIELDS_INLINE_WORK", 200)
+    made: list[markdown_fields.MarkdownFields] = []
+    fields = production.Production.fields
+
+    def keeping(self: production.Production) -> markdown_fields.MarkdownFields:
+        renderer = fields(self)
+        if not made or made[-1] is not renderer:
+            made.append(renderer)
+        return renderer
+
+    monkeypatch.setattr(production.Production, "fields", keeping)
+    found = []
+    for one in (False, True):
+        if one:
+            monkeypatch.setattr(parallel, "MIN_ITEMS", 10**9)
+        build_site(root, site_dir=tmp_path / ("one" if one else "two"))
+        found.append(set(made[-1].over_budget))
+    assert forking
+    assert_reaped(forking)
+    assert found[0] and found[0] == found[1]

@@ -52,6 +52,9 @@ class Rendered:
     """Incident slugs the body links to, in the order recorded."""
     warned: list[tuple[str, str]]
     """Broken links it warned about: ``(file as named, href)``."""
+    over_budget: list[tuple[str, bool]]
+    """Its fields shown as plain text for their incident's Markdown budget (shown so on
+    the catalogue pages too)."""
     logs: list[logging.LogRecord | tuple[str, str]]
     """In the order made: every log record it emitted (its message formatted, its
     traceback as text) and what it wrote to ``sys.stdout`` or ``sys.stderr`` (``print``:
@@ -110,6 +113,7 @@ class PlaybillsAhead:
             for slug in rendered.links:
                 links.index.add(src, slug)
             links.already_reported(rendered.warned)
+        theater.production.fields().over_budget.update(rendered.over_budget)
         for record in rendered.logs:  # the problems' own lines among them
             if isinstance(record, tuple):
                 stream, text = record
@@ -172,6 +176,7 @@ class PlaybillsAhead:
             links.index.start(src)  # as the build does when it converts the page
         fields = theater.production.fields()
         passes = fields.solo_passes
+        over_budget = set(fields.over_budget)
         rendered, problems = theater.render_recorded(src, self._files)
         if rendered is None or self._python_warning:
             return None
@@ -184,6 +189,7 @@ class PlaybillsAhead:
             body, sections, problems,
             list(links.index.pages.get(src, ())) if links is not None else [],
             sorted(links.warned - warned) if links is not None else [],
+            sorted(fields.over_budget - over_budget),
             list(self._logs))
 
 

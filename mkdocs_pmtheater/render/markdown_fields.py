@@ -362,10 +362,10 @@ class MarkdownFields:
         self.plain_fast_path = all(_leaves_plain_text_alone(e) for e in kept)
         """False when an extension might change plain words (abbr, or one we don't know)."""
         self._solo_passes = 0
+        """Counts passes of their own, whose ids get a prefix of their own (pmt-user-2-...)."""
         self._over_budget: set[tuple[str, bool]] = set()
         """Fields shown as plain text on their playbill for :data:`MAX_FIELDS_INLINE_WORK`:
         shown so wherever else they appear (citations on the hall of fame), at no cost."""
-        """Counts passes of their own, whose ids get a prefix of their own (pmt-user-2-...)."""
 
     def _convert(self, text: str) -> str:
         self.md.reset()
@@ -376,6 +376,13 @@ class MarkdownFields:
         """Passes of their own so far: the ids each makes are numbered by this count, so
         by every such pass of the build before it."""
         return self._solo_passes
+
+    @property
+    def over_budget(self) -> set[tuple[str, bool]]:
+        """``(text, inline)`` of the fields shown as plain text on their playbill because
+        their incident's fields together had too much markup (the set itself: rendering a
+        playbill elsewhere adds what it found here, see ``plugin/ahead.py``)."""
+        return self._over_budget
 
     def _solo_prefix(self) -> str:
         self._solo_passes += 1
