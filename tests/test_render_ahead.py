@@ -117,6 +117,20 @@ def test_closing_early_leaves_no_child_and_no_descriptor(forking: list[int]) -> 
     assert_reaped(forking)
 
 
+def count_taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many playbills each build took from its child (one count per child, as it is
+    closed)."""
+    taken: list[int] = []
+    close = ahead_module.PlaybillsAhead.close
+
+    def counting(self: ahead_module.PlaybillsAhead) -> None:
+        taken.append(self.taken)
+        close(self)
+
+    monkeypatch.setattr(ahead_module.PlaybillsAhead, "close", counting)
+    return taken
+
+
 def _links_among_the_last(root: Path, count: int) -> tuple[list[Path], str]:
     """Links in the Markdown of the last ``count`` incidents (those the child renders):
     to the first incident, to one that does not exist, and to a runbook; and a runbook
@@ -147,14 +161,7 @@ def test_a_generated_site_is_the_same_rendered_ahead(
     config.write_text(config.read_text().replace("  - pmtheater\n",
                                                  "  - pmtheater:\n      pagefind: false\n"))
     changed, first_id = _links_among_the_last(root, 30)
-    taken: list[int] = []
-    close = ahead_module.PlaybillsAhead.close
-
-    def counting(self: ahead_module.PlaybillsAhead) -> None:
-        taken.append(self.taken)
-        close(self)
-
-    monkeypatch.setattr(ahead_module.PlaybillsAhead, "close", counting)
+    taken = count_taken(monkeypatch)
     capfd.readouterr()
     two = build_site(root, site_dir=tmp_path / "two")
     two_err = capfd.readouterr().err

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_reaped, build_site
 from test_build_speed import _site_files, write_site
+from test_render_ahead import count_taken
 
 from mkdocs_pmtheater.load import parallel
 
@@ -290,7 +291,6 @@ def test_a_warning_the_filters_ignore_leaves_the_pages_to_the_child(
     default filters ignore, is shown by neither process: the child still renders ahead."""
     import warnings
 
-    from mkdocs_pmtheater.plugin import ahead as ahead_module
     from mkdocs_pmtheater.publish import production
 
     root, _files = _hostile_site(tmp_path / "site", "ignored warnings")
@@ -300,15 +300,8 @@ def test_a_warning_the_filters_ignore_leaves_the_pages_to_the_child(
         warnings.warn("an old call", DeprecationWarning, stacklevel=1)
         return playbill(self, page, *args, **kwargs)
 
-    taken: list[int] = []
-    close = ahead_module.PlaybillsAhead.close
-
-    def counting(self: ahead_module.PlaybillsAhead) -> None:
-        taken.append(self.taken)
-        close(self)
-
+    taken = count_taken(monkeypatch)
     monkeypatch.setattr(production.Production, "playbill", deprecated)
-    monkeypatch.setattr(ahead_module.PlaybillsAhead, "close", counting)
     with warnings.catch_warnings():
         warnings.resetwarnings()
         warnings.simplefilter("ignore", DeprecationWarning)
