@@ -41,7 +41,7 @@ from .theater import Theater
 
 
 @dataclass
-class Rendered:
+class RenderedAhead:
     """One playbill rendered by the child, with what rendering it did besides."""
 
     body: str
@@ -72,7 +72,7 @@ class PlaybillsAhead:
         self._links = links
         self._files = files
         self._logs: list[logging.LogRecord | tuple[str, str]] = []
-        self._child: AheadInChild[str, Rendered] | None = None
+        self._child: AheadInChild[str, RenderedAhead] | None = None
         self._python_warning = False
         """In the child: the page being rendered raised a Python warning."""
 
@@ -167,7 +167,7 @@ class PlaybillsAhead:
         sys.stdout = _Printed("stdout", sys.stdout, logs)
         sys.stderr = _Printed("stderr", sys.stderr, logs)
 
-    def _render(self, src: str) -> Rendered | None:
+    def _render(self, src: str) -> RenderedAhead | None:
         theater, links = self._theater, self._links
         self._logs.clear()
         self._python_warning = False
@@ -185,7 +185,7 @@ class PlaybillsAhead:
             # it in the build's order (pmt-user-N-): only the build can render it.
             return None
         body, sections = rendered
-        return Rendered(
+        return RenderedAhead(
             body, sections, problems,
             list(links.index.pages.get(src, ())) if links is not None else [],
             sorted(links.warned - warned) if links is not None else [],
