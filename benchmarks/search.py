@@ -173,6 +173,8 @@ def kind_of(url: str) -> str:
     path = url.split("?", 1)[0]
     if "/pagefind/" in path:
         name = path.rsplit("/pagefind/", 1)[-1]
+        if name.startswith("shard-") and "/" in name:  # a part after the first (shards.py)
+            name = name.split("/", 1)[1]
         for folder, kind in (("index/", "index"), ("filter/", "filter"),
                              ("fragment/", "fragment")):
             if name.startswith(folder):
@@ -346,9 +348,11 @@ def measure(out: Path, count: int, seed: int, reuse: bool = False,
         build = run_build(root, site_dir)
     if not (site_dir / "pagefind" / "pagefind.js").is_file():
         raise SystemExit("the build wrote no Pagefind bundle: is pagefind[bin] installed?")
-    fragments = site_dir / "pagefind" / "fragment"
+    from mkdocs_pmtheater.publish.shards import count_pages, read_shard_list
+
     seconds, pages = (pagefind_index_seconds(site_dir) if index_time
-                      else (float("nan"), sum(1 for _ in fragments.iterdir())))
+                      else (float("nan"), count_pages(site_dir / "pagefind")))
+    parts = 1 + len(read_shard_list(site_dir / "pagefind"))
     bundle = sum(p.stat().st_size for p in (site_dir / "pagefind").rglob("*") if p.is_file())
     load_before = os.getloadavg()
     browser = browser_figures(site_dir)
@@ -356,7 +360,8 @@ def measure(out: Path, count: int, seed: int, reuse: bool = False,
             "build_cpu_seconds": build.get("cpu_seconds"),
             "material": material_figures(site_dir, count),
             "load_average": [load_before, os.getloadavg()],
-            "pagefind": {"index_seconds": seconds, "pages": pages, "bundle_bytes": bundle,
+            "pagefind": {"index_seconds": seconds, "pages": pages, "parts": parts,
+                         "bundle_bytes": bundle,
                          **browser}}
 
 
@@ -371,7 +376,7 @@ def kib(n: float) -> str:
 def report(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| incidents | Material index B/incident (file B/incident) | index gzip KiB "
-        "| Pagefind index s | bundle MiB | query KiB with start-up, median / max "
+        "| Pagefind index s | bundle MiB (parts) | query KiB with start-up, median / max "
         "(max, scripts gzipped) | query KiB without start-up, max "
         "| first results ms, median: settled, 0.5 s after focus / typed at once after load "
         "/ next query |",
@@ -382,7 +387,7 @@ def report(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['incidents']:,} | {m['bytes_per_incident']:.0f} "
             f"({m['file_bytes_per_incident']:.0f}) | {kib(m['gzip_bytes'])} "
-            f"| {p['index_seconds']:.1f} | {p['bundle_bytes'] / 2**20:.1f} "
+            f"| {p['index_seconds']:.1f} | {p['bundle_bytes'] / 2**20:.1f} ({p['parts']}) "
             f"| {kib(p['bytes_median'])} / {kib(p['bytes_max'])} ({kib(p['bytes_gzip_max'])}) "
             f"| {kib(p['bytes_query_only_max'])} "
             f"| {p['focused_ms_median']:.0f} / {p['cold_ms_median']:.0f} "

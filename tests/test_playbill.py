@@ -335,12 +335,20 @@ def test_plain_mkdocs_theme(site: SiteFactory) -> None:
     assert "Awards Ceremony" in page.get_text()
 
 
-def test_build_is_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("parts", [False, True], ids=["one-index", "index-in-parts"])
+def test_build_is_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               parts: bool) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
     sites = []
     for name in ("one", "two"):
         root = tmp_path / name / "example-site"
         shutil.copytree(EXAMPLE_SITE, root, ignore=shutil.ignore_patterns("site"))
+        if parts:  # Pagefind run on three playbills at a time
+            config = root / "mkdocs.yml"
+            text = config.read_text(encoding="utf-8")
+            assert text.count("\n  - pmtheater\n") == 1
+            config.write_text(text.replace("\n  - pmtheater\n", "\n  - pmtheater:\n"
+                                           "      pagefind_shard_size: 3\n"), encoding="utf-8")
         sites.append(build_site(root, strict=True))
     first, second = (s.site_dir for s in sites)
     pages = sorted(p.relative_to(first) for p in first.rglob("*.html"))
@@ -350,6 +358,7 @@ def test_build_is_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     assert any(p.suffix == ".pf_filter" for p in files)
+    assert any(p.parts[:2] == ("pagefind", "shard-2") for p in files) == parts
     different = [p for p in files if not filecmp.cmp(first / p, second / p, shallow=False)]
     assert different == []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,13 +70,20 @@ tags: [latency]
 """
 
 
-def fragments(site_dir: Path) -> list[dict]:
-    """Every page Pagefind indexed, decoded from ``pagefind/fragment/``."""
+def fragments(site_dir: Path, part: str = "") -> list[dict]:
+    """Every page Pagefind indexed, decoded from ``pagefind/fragment/`` (or from that of
+    the part ``pagefind/<part>/``)."""
     pages = []
-    for path in sorted((site_dir / "pagefind" / "fragment").iterdir()):
+    for path in sorted((site_dir / "pagefind" / part / "fragment").iterdir()):
         raw = gzip.decompress(path.read_bytes())
         pages.append(json.loads(raw[raw.index(b"{"):]))
     return pages
+
+
+def index_words(bundle: Path) -> set[str]:
+    """Every word of a bundle's (or a part's) word index."""
+    return {word[0] for path in (bundle / "index").iterdir()
+            for word in pagefind_file(path)[0]}
 
 
 def material_index(site_dir: Path) -> dict:
@@ -253,6 +261,7 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     docs.mkdir(parents=True)
     (root / "docs" / "index.md").write_text("# Home\n")
     (docs / "checkout.yaml").write_text(INCIDENT.format(word=SCENE_WORD).lstrip())
+    (docs / "payments.yaml").write_text(OTHER.lstrip())
     (root / "zensical.toml").write_text(
         '[project]\nsite_name = "Z"\n'
         'extra_css = ["assets/pmtheater/pmtheater.css"]\n'
@@ -264,8 +273,9 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, *command], cwd=root, capture_output=True,
                               text=True, timeout=300, check=False)
         assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
-    (page,) = fragments(root / "site")
-    assert page["meta"]["id"] == "INC-2024-031"
+    pages = {page["meta"]["id"]: page for page in fragments(root / "site")}
+    assert set(pages) == {"INC-2024-031", "INC-2025-002"}
+    page = pages["INC-2024-031"]
     assert SCENE_WORD in page["content"].lower()
     assert page["filters"]["severity"] == ["SEV2"]
     search = json.loads((root / "site" / "search.json").read_text(encoding="utf-8"))
@@ -275,9 +285,26 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site"],
                           cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "Pagefind indexed 1 playbill into" in done.stdout
-    (page,) = fragments(root / "site")
-    assert page["meta"]["id"] == "INC-2024-031"
+    assert "Pagefind indexed 2 playbills into" in done.stdout
+    assert {page["meta"]["id"] for page in fragments(root / "site")} == set(pages)
+    assert json.loads((root / "site" / "pagefind" / "pmtheater-shards.json").read_text()) == {
+        "shards": []}
+    # In parts, as the plugin's 'pagefind_shard_size' does; a part's links are not left
+    # beside the site.
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site",
+                           "--shard-size", "1"], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Pagefind indexed 2 playbills into" in done.stdout
+    assert [p["meta"]["id"] for p in fragments(root / "site")] == ["INC-2024-031"]
+    assert [p["meta"]["id"] for p in fragments(root / "site", "shard-2")] == ["INC-2025-002"]
+    assert json.loads((root / "site" / "pagefind" / "pmtheater-shards.json").read_text()) == {
+        "shards": ["shard-2/"]}
+    assert not [p for p in root.iterdir() if "shards" in p.name]
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site",
+                           "--shard-size", "0"], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 2 and "--shard-size must be at least 1" in done.stderr
     done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext",
                            "no-such-site"], cwd=root, capture_output=True, text=True,
                           timeout=300, check=False)
@@ -340,3 +367,118 @@ def test_order_filters_leaves_another_format_alone(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     assert order_filters(bundle) == 0
     assert {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+
+
+EARLY = """
+id: INC-2023-001
+title: Checkout timeouts during the spring sale
+severity: SEV1
+started_at: 2023-04-02T10:00:00Z
+summary: Checkout waited on a saturated connection pool.
+"""
+
+
+def test_an_index_in_parts_holds_each_playbill_once(site: SiteFactory) -> None:
+    """``pagefind_shard_size: 2`` on three playbills: Pagefind runs twice, one after the
+    other; the first part is the usual bundle, the second ``pagefind/shard-2/`` with only
+    its data (the page merges it with the first's scripts and WebAssembly), listed in
+    ``pmtheater-shards.json``. Each playbill is in exactly one part, in path order, and
+    its words only in its part's index."""
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 2}}]
+    site.incident("2023/early.yaml", EARLY)
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    assert built.warnings == []
+    bundle = built.site_dir / "pagefind"
+    assert json.loads((bundle / "pmtheater-shards.json").read_text()) == {
+        "shards": ["shard-2/"]}
+    first = [page["meta"]["id"] for page in fragments(built.site_dir)]
+    second = [page["meta"]["id"] for page in fragments(built.site_dir, "shard-2")]
+    assert first == ["INC-2023-001"]  # parts as even as can be, the bigger ones last
+    assert sorted(second) == ["INC-2024-031", "INC-2025-002"]
+    assert "pool" in index_words(bundle)
+    assert "pool" not in index_words(bundle / "shard-2")
+    assert SCENE_WORD in index_words(bundle / "shard-2")
+    assert SCENE_WORD not in index_words(bundle)
+    assert (bundle / "pagefind.js").is_file() and (bundle / "wasm.en.pagefind").is_file()
+    kept = sorted(p.name for p in (bundle / "shard-2").iterdir())
+    assert kept[:4] == ["filter", "fragment", "index", "pagefind-entry.json"]
+    assert len(kept) == 5 and kept[4].endswith(".pf_meta"), kept
+    # Each part's filters and metadata are already in the fixed order and named by
+    # content, its chunk bounds exact: doing it again changes no file.
+    from mkdocs_pmtheater.publish.fulltext import order_filters, tighten_chunk_bounds
+
+    def snapshot() -> dict[str, bytes]:
+        part = bundle / "shard-2"
+        return {p.relative_to(part).as_posix(): p.read_bytes()
+                for p in part.rglob("*") if p.is_file()}
+
+    before = snapshot()
+    assert order_filters(bundle / "shard-2") > 0
+    tighten_chunk_bounds(bundle / "shard-2")
+    assert snapshot() == before
+    entry = json.loads((bundle / "shard-2" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["en"]["page_count"] == 2
+
+
+def test_a_site_that_fits_one_part_lists_no_other_part(site: SiteFactory) -> None:
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 2}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    bundle = built.site_dir / "pagefind"
+    assert len(fragments(built.site_dir)) == 2
+    assert json.loads((bundle / "pmtheater-shards.json").read_text()) == {"shards": []}
+    assert not list(bundle.glob("shard-*"))
+
+
+@pytest.mark.parametrize("size", [0, -3, True])
+def test_a_shard_size_that_is_not_a_number_of_playbills_stops_the_build(
+        site: SiteFactory, size: object) -> None:
+    from mkdocs.exceptions import Abort
+
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": size}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    with pytest.raises(Abort) as caught:
+        site.build()
+    assert re.search(r"pagefind_shard_size: .* give 1 or more", str(caught.value.__context__))
+
+
+def test_a_pagefind_that_fails_on_a_later_part_is_a_warning(
+        site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind fails on its second run (a binary that works once, then exits 3): the
+    build warns as for any failing Pagefind, and the site is still built."""
+    from pagefind.service import get_executable
+
+    real = get_executable()
+    counter = tmp_path / "runs"
+    flaky = tmp_path / "pagefind-flaky"
+    flaky.write_text(f"#!/bin/sh\necho x >> {counter}\n"
+                     f"if [ $(wc -l < {counter}) -gt 1 ]; then echo 'second run' >&2; exit 3; fi\n"
+                     f'exec {real} "$@"\n')
+    flaky.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(flaky))
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build()
+    (warning,) = built.warnings_about("Pagefind")
+    assert "could not index the site" in warning and "second run" in warning
+    assert built.exists("incidents/inc-2024-031/")
+    assert not (built.site_dir / "pagefind" / "pmtheater-shards.json").exists()
+
+
+def test_parts_are_consecutive_and_as_even_as_can_be() -> None:
+    from mkdocs_pmtheater.publish.shards import shard_size, split
+
+    names = [f"p{i:04}" for i in range(1000)]
+    parts = split(names, 400)
+    assert [len(p) for p in parts] == [333, 333, 334]
+    assert [n for p in parts for n in p] == names
+    assert split(names[:3], 1) == [["p0000"], ["p0001"], ["p0002"]]
+    assert split([], 5) == []
+    assert split(names[:5], 10) == [names[:5]]
+    assert shard_size(100) == 400 and shard_size(2000) == 400
+    assert shard_size(10000) == 2000 and shard_size(10001) == 2001
+    assert shard_size(10000, 250) == 250

@@ -215,3 +215,59 @@ def test_chunks_with_exact_bounds_still_find_their_words(tmp_path, chromium) -> 
             assert any(f"/pagefind/index/{chunk}.pf_index" in r for r in requests), (
                 word, requests)
         assert errors == []
+
+
+EARLY = """
+id: INC-2023-001
+title: Checkout timeouts during the spring sale
+severity: SEV1
+started_at: 2023-04-02T10:00:00Z
+summary: Checkout waited on a saturated connection pool.
+services: [checkout-api]
+tags: [capacity]
+"""
+
+
+def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> None:
+    """With one playbill per Pagefind run (``pagefind_shard_size: 1``) the bundle is in
+    three parts; the page merges them: a word of the second part's scene is found and
+    linked to its scene, a word of two parts gives both playbills in one count, the
+    facets apply to every part, and only the first part's WebAssembly is fetched."""
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
+    site.config["theme"]["font"] = False
+    site.incident("2023/early.yaml", EARLY)
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    assert built.warnings == []
+    bundle = built.site_dir / "pagefind"
+    assert (bundle / "pmtheater-shards.json").read_text() == (
+        '{"shards":["shard-2/","shard-3/"]}\n')
+    with serve_directory(built.site_dir) as url:
+        page, errors, outside = open_page(chromium, url + "incidents/")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.fill("#pmt-ft", SCENE_WORD)
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for()
+        assert results.count() == 1
+        assert results.first.locator("a").get_attribute("href") == (
+            "/incidents/inc-2024-031/#scene-2")
+        assert any("/pagefind/shard-2/pagefind-entry.json" in r for r in requests)
+        assert any("/pagefind/shard-3/pagefind-entry.json" in r for r in requests)
+        wasm = [r for r in requests if "wasm." in r]
+        assert wasm and all("/pagefind/wasm." in r for r in wasm), wasm
+
+        page.fill("#pmt-ft", "checkout")
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent === '2 post-mortems'")
+        hrefs = sorted(a.get_attribute("href").split("#")[0]
+                       for a in page.locator(".pmt-ft-results li a").all())
+        assert hrefs == ["/incidents/inc-2023-001/", "/incidents/inc-2024-031/"]
+
+        page.check('input[name="severity"][value="SEV1"]')
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent === '1 post-mortem'")
+        assert page.locator(".pmt-ft-results li a").first.get_attribute("href").startswith(
+            "/incidents/inc-2023-001/")
+        assert errors == [] and outside == [], (errors, outside)

@@ -766,12 +766,35 @@
         // on the page's own thread (its noWorker option) froze the page that long
         // (benchmarks/search.py: main thread busy 27 to 116 ms per query with the worker).
         return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
-          return pagefind.init ? pagefind.init() : null;
+          return Promise.all([pagefind.init ? pagefind.init() : null,
+                              mergeParts(pagefind, url, root)]);
         }).then(function () { return pagefind; });
       });
       pagefinds[url].catch(function () { delete pagefinds[url]; });
     }
     return pagefinds[url];
+  }
+
+  // A big site's index is written in parts (Pagefind's memory grows with the playbills
+  // of one run): pagefind/ holds the first, pmtheater-shards.json lists the others
+  // (pagefind/shard-2/, ...), which Pagefind's own multisite search merges; they share
+  // the first part's WebAssembly. The build always writes the list (empty: one part);
+  // no list (404: a bundle made by Pagefind's own command) is one part too. A list that
+  // cannot be read fails the search, which then says full-text search is not
+  // available, rather than finding only some of the playbills.
+  function mergeParts(pagefind, url, root) {
+    var list = new URL("pmtheater-shards.json", url).href;
+    return fetch(list).then(function (response) {
+      if (response.status === 404) return { shards: [] };
+      if (!response.ok) throw new Error("pmtheater-shards.json: " + response.status);
+      return response.json();
+    }).then(function (listed) {
+      var names = (listed && Array.isArray(listed.shards) ? listed.shards : [])
+        .filter(function (name) { return /^shard-[0-9]+\/$/.test(name); });
+      return Promise.all(names.map(function (name) {
+        return pagefind.mergeIndex(new URL(name, url).href, { baseUrl: root });
+      }));
+    });
   }
 
   // Where in the playbill the first hit is: the scene (#scene-3), action item (#ai-2)

@@ -66,6 +66,12 @@ class PmTheaterConfig(Config):
     ``pagefind[bin]`` is installed (``mkdocs-pmtheater[search]``), else off with a note;
     ``true`` without it is a warning. Not run under ``mkdocs serve``."""
 
+    pagefind_shard_size = c.Optional(c.Type(int))
+    """Playbills per Pagefind run, at least 1: a bigger site is indexed in parts, one
+    after another, which the index page's search merges (Pagefind's peak memory is about
+    0.32 MiB per playbill of a part). Unset: automatic, at most five parts of at least
+    400 playbills (one part up to 400)."""
+
     labels = c.DictOfItems(c.Type(str), default={})
     """Replace any label the plugin writes, keyed by its English text (the message
     catalogue's msgid): ``{"Call Sheet": "Follow-ups"}``. Wins over the translation of the

@@ -165,6 +165,10 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         severities = tuple(self.config.severities)
         if not severities:
             raise PluginError("pmtheater: severities: list at least one severity level")
+        shard = self.config.pagefind_shard_size
+        if shard is not None and (isinstance(shard, bool) or shard < 1):
+            raise PluginError(f"pmtheater: pagefind_shard_size: {shard!r} is not a number of "
+                              "playbills; give 1 or more, or leave it unset (automatic)")
         # Keep the loader (and its content cache) across `mkdocs serve` rebuilds.
         if self._loader is None or (self._loader.severities, self._loader.zone) != (
             severities, zone
@@ -201,7 +205,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         self._stream = (StreamedCopies(f"{config.site_dir}/{BUNDLE_DIR}",
                                        theme_language(config.theme),
                                        cut=not (self.config.allow_html
-                                                or playbill_templates_overridden(config)))
+                                                or playbill_templates_overridden(config)),
+                                       shard=self.config.pagefind_shard_size)
                         if self._pagefind else None)
         self._slim_search = (uses_materials_search_only(config)
                              and only_search_reads_slim_pages(config, self))
@@ -644,7 +649,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if self._stream is not None and not (final and self._stream.seal(final)):
             self._stream.cancel()
             self._stream = None
-        return PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies) if bodies else None
+        return (PlaybillCopies(f"{config.site_dir}/{BUNDLE_DIR}", bodies,
+                               shard=self.config.pagefind_shard_size) if bodies else None)
 
     def _stop_ahead(self) -> None:
         theater = self.theater
@@ -681,7 +687,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
             else:
                 report = copies.finish() if copies is not None else None
             if report is None:  # no copies, or they might not index as the site does
-                report = index_site(config.site_dir, prefix=theater.production.prefix)
+                report = index_site(config.site_dir, prefix=theater.production.prefix,
+                                    shard=self.config.pagefind_shard_size)
             if report.error:
                 log.warning(f"{report.error}; the post-mortem index has no full-text search. "
                             "Set 'pagefind: false' to build without it.")

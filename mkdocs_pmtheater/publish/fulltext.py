@@ -53,6 +53,16 @@ from ..render.searchslim import (
     _element_end,
     tag_attributes,
 )
+from .shards import (
+    count_files,
+    count_pages,
+    link_or_copy,
+    playbill_files,
+    prune_part,
+    shard_size,
+    split,
+    write_shard_list,
+)
 
 BUNDLE_DIR = "pagefind"
 """Where the index goes, under the site's root: ``pagefind/pagefind.js`` and its chunks."""
@@ -167,17 +177,19 @@ class PagefindRun:
                                      f"{self._process.returncode}: {said})")
         # The child made the chunk bounds exact (index_then_tighten).
         # Pagefind's own count is of the files it read (the catalogue pages under the
-        # prefix too); the fragments are the pages it kept.
-        fragments = self.output / "fragment"
-        return IndexReport(pages=sum(1 for _ in fragments.iterdir())
-                           if fragments.is_dir() else 0)
+        # prefix too); the fragments, in every part, are the pages it kept.
+        return IndexReport(pages=count_pages(self.output))
 
 
 def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*.html",
                 cleanup: bool = False, copies: tuple[Path, Path] | None = None,
-                stream: tuple[Path, str] | None = None) -> PagefindRun:
+                stream: tuple[Path, str] | None = None,
+                shard: int | None = None) -> PagefindRun:
     """Start Pagefind on the HTML files of ``source_dir`` matching ``glob``, writing the
     bundle to ``output`` (replacing an earlier one), and return at once.
+
+    ``shard``: playbills per Pagefind run (see :mod:`.shards`); ``None``: automatic
+    (:func:`.shards.shard_size`).
 
     ``cleanup``: ``source_dir`` is a temporary copy, removed once Pagefind is done.
     ``copies``: (a file of copies, where their digests go): the child first writes the
@@ -208,9 +220,11 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # of the bundle (0.5 s at 2,000 playbills) is then done on the other core, while
         # the build still writes pages, instead of at its end.
         here = str(Path(__file__).resolve().parents[2])
-        first = ["--pmt-copies", str(copies[0]), str(copies[1])] if copies else []
+        first = ["--pmt-shard-size", str(shard if shard is not None and shard > 0 else 0)]
+        if copies:
+            first += ["--pmt-copies", str(copies[0]), str(copies[1])]
         if stream is not None:
-            first = ["--pmt-stream", str(stream[0]), stream[1]]
+            first += ["--pmt-stream", str(stream[0]), stream[1]]
         process = subprocess.Popen(
             [sys.executable, "-c", _CHILD, here, *first, "--site", str(source),
              "--glob", glob, "--output-path", str(output)],
@@ -239,12 +253,18 @@ sys.exit(index_then_tighten(sys.argv[2:]))
 
 
 def index_then_tighten(arguments: list[str]) -> int:
-    """Run Pagefind's command (``python -m pagefind`` with ``arguments``, which name the
-    bundle with ``--output-path``), then :func:`tighten_chunk_bounds` on that bundle once
-    Pagefind succeeded. Returns Pagefind's exit status. What :func:`start_index` runs in
-    a process of its own. Arguments that start ``--pmt-copies FILE DIGESTS`` first have
-    :func:`write_copies` write the copies Pagefind is to read; ``--pmt-stream DIGESTS
-    LANGUAGE``, :func:`receive_copies` (from standard input)."""
+    """Run Pagefind's command (``python -m pagefind`` with ``arguments``: ``--site``,
+    ``--glob`` and ``--output-path``, the bundle), in parts of bounded size
+    (:func:`index_in_parts`), then :func:`tighten_chunk_bounds` and :func:`order_filters`
+    on each part once Pagefind succeeded. Returns Pagefind's exit status. What
+    :func:`start_index` runs in a process of its own. Arguments may start with
+    ``--pmt-shard-size N`` (playbills per run; 0: automatic); then ``--pmt-copies FILE
+    DIGESTS`` has :func:`write_copies` write the copies Pagefind is to read first;
+    ``--pmt-stream DIGESTS LANGUAGE``, :func:`receive_copies` (from standard input)."""
+    chosen: int | None = None
+    if arguments[:1] == ["--pmt-shard-size"]:
+        chosen = int(arguments[1]) or None
+        arguments = arguments[2:]
     if arguments[:1] == ["--pmt-copies"]:
         write_copies(Path(arguments[1]), Path(arguments[2]))
         arguments = arguments[3:]
@@ -256,13 +276,63 @@ def index_then_tighten(arguments: list[str]) -> int:
             shutil.rmtree(site, ignore_errors=True)
             return 3
         arguments = arguments[3:]
-    status = subprocess.call([sys.executable, "-m", "pagefind", *arguments],
+    return index_in_parts(Path(arguments[arguments.index("--site") + 1]),
+                          arguments[arguments.index("--glob") + 1],
+                          Path(arguments[arguments.index("--output-path") + 1]), chosen)
+
+
+def _pagefind(site: Path, glob: str, bundle: Path) -> int:
+    """Pagefind's command on ``site``'s files matching ``glob``, into ``bundle``; then, if
+    it succeeded, exact chunk bounds and filters in a fixed order. Its exit status."""
+    status = subprocess.call([sys.executable, "-m", "pagefind", "--site", str(site),
+                              "--glob", glob, "--output-path", str(bundle)],
                              stdin=subprocess.DEVNULL)
     if status == 0:
-        bundle = arguments[arguments.index("--output-path") + 1]
         tighten_chunk_bounds(bundle)
         order_filters(bundle)
     return status
+
+
+def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = None) -> int:
+    """Index the playbills among ``site``'s files matching ``glob`` into ``bundle``, at
+    most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
+    one run after another: the first part in ``bundle``, the others in
+    ``bundle/shard-N/``, listed in :data:`.shards.SHARDS_FILE` (see :mod:`.shards`).
+    A site that fits one part is indexed as it always was, with an empty list. Returns the first failing
+    run's exit status, else 0. Raises OSError when a part's folder cannot be made."""
+    parts = None
+    if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
+        names = playbill_files(site, glob)
+        parts = split(names, shard_size(len(names), chosen))
+    if parts is None or len(parts) <= 1:
+        status = _pagefind(site, glob, bundle)
+        if status == 0:  # the page asks for the list: an empty one, not a missing file
+            write_shard_list(bundle, [])
+        return status
+    # Each part's files are hard links in a folder of their own, beside the site (the
+    # same file system, so no copies), so that the part's URLs are the pages' own.
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-", dir=site.parent))
+    except OSError:  # a folder that cannot be written: copies in the system's
+        work = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
+    try:
+        listed = []
+        for number, part in enumerate(parts, start=1):
+            folder = work / str(number)
+            for name in part:
+                link_or_copy(site / name, folder / name)
+            target = bundle if number == 1 else bundle / f"shard-{number}"
+            status = _pagefind(folder, "**/*.html", target)
+            shutil.rmtree(folder, ignore_errors=True)
+            if status != 0:
+                return status
+            if number > 1:
+                prune_part(target)
+                listed.append(f"shard-{number}/")
+        write_shard_list(bundle, listed)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 Parts = tuple[bytes | str, ...]
@@ -446,16 +516,19 @@ def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str
     return True
 
 
-def index_site(site_dir: str | Path, *, prefix: str = "incidents") -> IndexReport:
+def index_site(site_dir: str | Path, *, prefix: str = "incidents",
+               shard: int | None = None) -> IndexReport:
     """Index the built site in ``site_dir`` with Pagefind and write the bundle to
     ``site_dir/pagefind/`` (replacing an earlier one). Reads only the HTML files under
-    ``prefix``; only pages with ``data-pagefind-body`` (playbills) are indexed.
+    ``prefix``; only pages with ``data-pagefind-body`` (playbills) are indexed, at most
+    ``shard`` per Pagefind run (``None``: automatic; see :mod:`.shards`).
 
     Never raises: a missing package or binary, or a failure of the Pagefind service,
     is returned as :attr:`IndexReport.error` (a sentence for the build's log).
     """
     site = Path(site_dir).resolve()
-    return start_index(site, site / BUNDLE_DIR, glob=playbill_glob(prefix)).wait()
+    return start_index(site, site / BUNDLE_DIR, glob=playbill_glob(prefix),
+                       shard=shard).wait()
 
 
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
@@ -534,12 +607,14 @@ class PlaybillCopies:
     """
 
     def __init__(self, output: str | Path,
-                 bodies: dict[str, tuple[str, Callable[[], Parts]]]) -> None:
+                 bodies: dict[str, tuple[str, Callable[[], Parts]]], *,
+                 shard: int | None = None) -> None:
         """``bodies``: source URI -> (the page's path under the site, a function giving its
         body as :data:`Parts`, compressed as the build holds it), for every playbill;
         ``output``: where the bundle goes (``site/pagefind``). Each function is called
         once, in :meth:`start`, and must give a value that nothing changes any more."""
         self.output = Path(output)
+        self.shard = shard
         self._pending: dict[str, tuple[str, Callable[[], Parts]]] | None = bodies
         self._expected: set[str] = set(bodies)
         self._digests_file: Path | None = None
@@ -590,7 +665,7 @@ class PlaybillCopies:
                                    error=f"Pagefind could not index the site: {exc}")
             return
         self.run = start_index(folder, self.output, cleanup=True,
-                               copies=(copies, self._digests_file))
+                               copies=(copies, self._digests_file), shard=self.shard)
 
     @property
     def started(self) -> bool:
@@ -691,12 +766,14 @@ class StreamedCopies:
     anyway, and a digest per playbill.
     """
 
-    def __init__(self, output: str | Path, language: str, *, cut: bool = False) -> None:
+    def __init__(self, output: str | Path, language: str, *, cut: bool = False,
+                 shard: int | None = None) -> None:
         """``output``: where the bundle goes (``site/pagefind``); ``language``: the
         theme's, which the pages' ``<html lang>`` is expected to be; ``cut``: the bodies
         are the packaged templates' well-formed markup, so the copies may leave out what
         Pagefind ignores whole (:func:`pagefind_cut`)."""
         self.output = Path(output)
+        self.shard = shard
         self.language = language
         self.cut = cut
         self.exact = True
@@ -721,7 +798,7 @@ class StreamedCopies:
             self.exact = False
             return
         self.run = start_index(folder, self.output, cleanup=True,
-                               stream=(self._digests_file, self.language))
+                               stream=(self._digests_file, self.language), shard=self.shard)
         stdin = self.run.stdin
         if stdin is None:  # Pagefind missing, or the child did not start
             self.exact = False
@@ -1039,8 +1116,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="incidents",
                         help="the playbills' URL folder (the plugin's 'prefix'; default: "
                              "incidents)")
+    parser.add_argument("--shard-size", type=int, default=None, metavar="N",
+                        help="playbills per Pagefind run (the plugin's "
+                             "'pagefind_shard_size'; default: automatic)")
     args = parser.parse_args(argv)
-    report = index_site(args.site, prefix=args.prefix)
+    if args.shard_size is not None and args.shard_size < 1:
+        parser.error("--shard-size must be at least 1")
+    report = index_site(args.site, prefix=args.prefix, shard=args.shard_size)
     if report.error:
         print(report.error, file=sys.stderr)
         return 1
