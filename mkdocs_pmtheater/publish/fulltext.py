@@ -298,8 +298,9 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
     one run after another: the first part in ``bundle``, the others in
     ``bundle/shard-N/``, listed in :data:`.shards.SHARDS_FILE` (see :mod:`.shards`).
-    A site that fits one part is indexed as it always was, with an empty list. Returns the first failing
-    run's exit status, else 0. Raises OSError when a part's folder cannot be made."""
+    A site that fits one part is indexed as it always was, with an empty list. Returns
+    the first failing run's exit status, else 0. Raises OSError when a part's folder
+    cannot be made."""
     parts = None
     if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
         names = playbill_files(site, glob)
