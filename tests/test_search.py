@@ -482,3 +482,85 @@ def test_parts_are_consecutive_and_as_even_as_can_be() -> None:
     assert shard_size(100) == 400 and shard_size(2000) == 400
     assert shard_size(10000) == 2000 and shard_size(10001) == 2001
     assert shard_size(10000, 250) == 250
+
+
+def all_words(bundle: Path) -> list:
+    """Every word entry of a bundle's index, in the order of its chunks."""
+    [meta_path] = bundle.glob("pagefind.*.pf_meta")
+    return [word for _, _, name in pagefind_file(meta_path)[2]
+            for word in pagefind_file(bundle / "index" / f"{name}.pf_index")[0]]
+
+
+def test_index_chunks_hold_a_common_word_alone_and_lose_no_word(tmp_path: Path) -> None:
+    """``split_index_chunks`` on a generated 200-incident site: Pagefind's own command on
+    the same playbills gives the same word entries, in the same order; no chunk of
+    several words goes over :data:`INDEX_CHUNK_BYTES`, and every word is fetched through
+    exactly one chunk, its own. Where Pagefind put a common word in a chunk with the
+    words before it, a word over the target is alone in its chunk."""
+    import cbor2
+    from conftest import build_site
+
+    from mkdocs_pmtheater.publish.fulltext import INDEX_CHUNK_BYTES, split_index_chunks
+
+    built = build_site(write_site(tmp_path / "generated", 200))
+    bundle = built.site_dir / "pagefind"
+    raw = tmp_path / "raw"
+    done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(built.site_dir),
+                           "--glob", "incidents/**/*.html", "--output-path", str(raw)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all_words(bundle) == all_words(raw)
+
+    [meta_path] = bundle.glob("pagefind.*.pf_meta")
+    chunks = pagefind_file(meta_path)[2]
+    [raw_meta] = raw.glob("pagefind.*.pf_meta")
+    raw_chunks = pagefind_file(raw_meta)[2]
+    assert len(chunks) > len(raw_chunks)
+    for _, _, name in chunks:
+        words = pagefind_file(bundle / "index" / f"{name}.pf_index")[0]
+        size = sum(len(cbor2.dumps(word)) for word in words)
+        assert len(words) == 1 or size <= INDEX_CHUNK_BYTES, (name, len(words), size)
+        for word in words:
+            assert chunks_for(word[0], chunks) == {name}, word[0]
+    # Pagefind's own chunks put its biggest word with others; cut with a target this
+    # site's words outgrow (its biggest, "the", is 15 KB of CBOR on 200 playbills and 150
+    # KB on 2,000), Pagefind's bundle gets that word alone: the bytes a query saves.
+    biggest = max(all_words(raw), key=lambda word: len(cbor2.dumps(word)))
+    [raw_name] = chunks_for(biggest[0], raw_chunks)
+    assert len(pagefind_file(raw / "index" / f"{raw_name}.pf_index")[0]) > 1
+    target = len(cbor2.dumps(biggest)) - 1
+    assert split_index_chunks(raw, target) > 0
+    assert all_words(raw) == all_words(bundle)
+    [raw_meta] = raw.glob("pagefind.*.pf_meta")
+    raw_chunks = pagefind_file(raw_meta)[2]
+    [raw_name] = chunks_for(biggest[0], raw_chunks)
+    assert pagefind_file(raw / "index" / f"{raw_name}.pf_index")[0] == [biggest]
+    # Done already: a second run changes nothing.
+    files = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    assert split_index_chunks(bundle) == 0
+    assert {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == files
+
+
+def test_split_index_chunks_leaves_another_format_alone(tmp_path: Path) -> None:
+    from mkdocs_pmtheater.publish.fulltext import split_index_chunks
+
+    bundle = tmp_path / "b"
+    _write_bundle(bundle, [1, 0, 2])
+    # A chunk list naming a file that is not a chunk of words: left as it is.
+    meta_path = next(bundle.glob("pagefind.*.pf_meta"))
+    meta = pagefind_file(meta_path)
+    meta[2] = [["a", "b", "en_0000001"], ["c", "d", "en_0000002"]]
+    (bundle / "index").mkdir()
+    for name in ("en_0000001", "en_0000002"):
+        (bundle / "index" / f"{name}.pf_index").write_bytes(
+            gzip.compress(b"pagefind_dcd" + b"\xa1\x61a\x01"))  # a map, not [[words]]
+    import cbor2
+
+    meta_path.write_bytes(gzip.compress(b"pagefind_dcd" + cbor2.dumps(meta)))
+    before = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    assert split_index_chunks(bundle) == 0
+    entry = bundle / "pagefind-entry.json"
+    entry.write_text(entry.read_text().replace('"1.5.2"', '"2.0.0"'))
+    before = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    assert split_index_chunks(bundle) == 0
+    assert {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before

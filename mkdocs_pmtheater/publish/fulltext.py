@@ -288,6 +288,7 @@ def _pagefind(site: Path, glob: str, bundle: Path) -> int:
                               "--glob", glob, "--output-path", str(bundle)],
                              stdin=subprocess.DEVNULL)
     if status == 0:
+        split_index_chunks(bundle)
         tighten_chunk_bounds(bundle)
         order_filters(bundle)
     return status
@@ -921,6 +922,169 @@ SIGNATURE = b"pagefind_dcd"
 """What every Pagefind 1.x data file starts with, once gunzipped, before its CBOR."""
 
 
+INDEX_CHUNK_BYTES = 16_000
+"""What an index chunk holds at most, in bytes of its words' CBOR, unless one word alone
+is bigger (then that word is a chunk of its own): see :func:`split_index_chunks`."""
+
+
+def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> int:
+    """Cut Pagefind's word index into chunks of at most ``target`` bytes, a word bigger
+    than that in a chunk of its own, so that a query fetches little more than its words.
+    Returns how many chunk files were written (0 when nothing changed, or when the
+    bundle is not the Pagefind 1.x format this reads: it is then left as it is). Never
+    raises.
+
+    Why: Pagefind 1.x closes a chunk once it holds 20,000 word positions, after the word
+    that brought it there; a word found on most playbills then shares its chunk with the
+    words before it, which a query for it fetches too. On the benchmark's 10,000
+    playbills, a common word was 35 to 43 % of the chunk fetched for it; with the index
+    in five parts (:mod:`.shards`), each part's chunk was fetched, and a query of two
+    common words fetched 301 KiB of chunks. Here each chunk closes before the word that
+    would take it over ``target``.
+
+    The words, and each word's bytes (its pages and positions), are kept as Pagefind
+    wrote them, in the same order; only the files they are in change. Each chunk's
+    bounds in the metadata are made as Pagefind makes them (the first and last word,
+    then, between neighbours, the shortest prefixes that tell them apart); the files are
+    named by their language and the first 7 hex digits of the SHA-256 of their CBOR, as
+    :func:`order_filters` names filters. Run before :func:`tighten_chunk_bounds`.
+    """
+    try:
+        import cbor2  # noqa: F401 - comes with the "search" extra
+    except ImportError:  # without it, Pagefind's bundle as it is
+        return 0
+    bundle = Path(bundle)
+    written = 0
+    try:
+        found = _metadata(bundle)
+        for _language, path, meta in found[1] if found else ():
+            chunks = meta[2] if isinstance(meta, list) and len(meta) > 2 else None
+            if not (isinstance(chunks, list) and chunks and all(
+                    isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
+                    for c in chunks)):
+                continue
+            entries: list[tuple[str, bytes]] = []
+            lasts = []
+            for chunk in chunks:
+                words = _chunk_words(bundle / "index" / f"{chunk[2]}.pf_index")
+                if not words:
+                    break
+                entries.extend(words)
+                lasts.append(words[-1][0])
+            else:
+                if not all(a[0] < b[0] for a, b in itertools.pairwise(entries)):
+                    continue  # not in the order Pagefind's lookup needs: left alone
+                groups: list[list[tuple[str, bytes]]] = []
+                size = 0
+                for entry in entries:
+                    if groups and groups[-1] and size + len(entry[1]) <= target:
+                        groups[-1].append(entry)
+                        size += len(entry[1])
+                    else:
+                        groups.append([entry])
+                        size = len(entry[1])
+                if [g[-1][0] for g in groups] == lasts:
+                    continue  # Pagefind's chunks already are these
+                written += _write_index_chunks(bundle, path, meta, groups, chunks[0][2])
+    except Exception:  # an unexpected bundle is left as it is, or as far as it was done
+        return written
+    return written
+
+
+def _chunk_words(path: Path) -> list[tuple[str, bytes]] | None:
+    """The words of one index chunk (``[[word entry, ...]]``, each entry ``[word, pages]``)
+    with the CBOR bytes of each entry as written; None if it is not laid out so."""
+    import io
+
+    import cbor2
+
+    raw = gzip.decompress(path.read_bytes())
+    if not raw.startswith(SIGNATURE):
+        return None
+    body = memoryview(raw)[len(SIGNATURE):]
+    major, count, at = _cbor_head(body, 0)
+    if (major, count) != (4, 1):
+        return None
+    major, count, at = _cbor_head(body, at)
+    if major != 4:
+        return None
+    stream = io.BytesIO(body)
+    decoder = cbor2.CBORDecoder(stream)
+    words = []
+    for _ in range(count):
+        start = at
+        major, length, first = _cbor_head(body, start)
+        if major != 4 or length < 1:
+            return None
+        stream.seek(first)
+        word = decoder.decode()
+        stream.seek(start)
+        decoder.decode()  # the whole entry, to know where it ends
+        at = stream.tell()
+        if not isinstance(word, str):
+            return None
+        words.append((word, bytes(body[start:at])))
+    return words if at == len(body) else None
+
+
+def _cbor_head(body: memoryview, at: int) -> tuple[int, int, int]:
+    """A CBOR data item's head at ``body[at]`` (RFC 8949, section 3): its major type, its
+    argument (a length, for an array), and where what follows the head starts. Raises
+    ValueError on an indefinite length, which Pagefind does not write."""
+    first = body[at]
+    major, info = first >> 5, first & 31
+    if info < 24:
+        return major, info, at + 1
+    if info > 27:
+        raise ValueError("not a definite-length CBOR head")
+    size = 1 << (info - 24)
+    return major, int.from_bytes(body[at + 1:at + 1 + size], "big"), at + 1 + size
+
+
+def _cbor_array_head(count: int) -> bytes:
+    """The head of a CBOR array of ``count`` items (RFC 8949, section 3.1, major type 4)."""
+    if count < 24:
+        return bytes([0x80 | count])
+    for info, size in ((24, 1), (25, 2), (26, 4)):
+        if count < 1 << (8 * size):
+            return bytes([0x80 | info]) + count.to_bytes(size, "big")
+    return bytes([0x9B]) + count.to_bytes(8, "big")
+
+
+def _shortest_prefixes(last: str, first: str) -> tuple[str, str]:
+    """The bounds between two neighbouring chunks, as Pagefind 1.x computes them: each
+    word cut one character after their common prefix."""
+    common = 0
+    for a, b in zip(first, last, strict=False):
+        if a != b:
+            break
+        common += 1
+    return last[:common + 1], first[:common + 1]
+
+
+def _write_index_chunks(bundle: Path, path: Path, meta: list[Any],
+                        groups: list[list[tuple[str, bytes]]], sample: str) -> int:
+    """Write ``groups`` as the index's chunk files and the metadata naming them (at
+    ``path``); remove the chunk files no longer named. Returns the files written."""
+    bounds = [[group[0][0], group[-1][0], ""] for group in groups]
+    for before, after in itertools.pairwise(bounds):
+        before[1], after[0] = _shortest_prefixes(before[1], after[0])
+    old = {bundle / "index" / f"{chunk[2]}.pf_index" for chunk in meta[2]}
+    new = set()
+    for bound, group in zip(bounds, groups, strict=True):
+        data = _cbor_array_head(1) + _cbor_array_head(len(group)) + b"".join(
+            raw for _, raw in group)
+        bound[2] = _name_for(sample, data)
+        target = bundle / "index" / f"{bound[2]}.pf_index"
+        _replace(target, gzip.compress(SIGNATURE + data, compresslevel=6, mtime=0))
+        new.add(target)
+    meta[2] = bounds
+    _replace(path, _packed(meta))
+    for stale in old - new:
+        stale.unlink(missing_ok=True)
+    return len(new)
+
+
 def tighten_chunk_bounds(bundle: str | Path) -> int:
     """Make each index chunk's upper bound in Pagefind's metadata exact where Pagefind
     wrote it loosely, so that the browser stops fetching chunks that cannot hold a word
@@ -1076,8 +1240,13 @@ def _content_name(pagefind_name: str, value: Any) -> str:
     gave it (``en_<digits>``) had."""
     import cbor2
 
+    return _name_for(pagefind_name, cbor2.dumps(value))
+
+
+def _name_for(pagefind_name: str, data: bytes) -> str:
+    """What :func:`_content_name` gives for the CBOR bytes ``data``."""
     language, _, digits = pagefind_name.rpartition("_")
-    digest = hashlib.sha256(cbor2.dumps(value)).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
     return f"{language}_{digest[:max(len(digits), 7)]}"
 
 
