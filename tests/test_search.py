@@ -186,6 +186,17 @@ def test_a_pagefind_that_fails_is_a_warning_and_the_site_is_still_built(
         site.build(strict=True)
 
 
+def test_a_pagefind_binary_that_cannot_run_is_a_warning(
+        site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    built = site.build()
+    (warning,) = built.warnings_about("Pagefind")
+    assert "binary could not run" in warning and "no-such-pagefind" in warning
+    assert "Traceback" not in warning
+    assert built.exists("incidents/inc-2024-031/")
+
+
 def test_materials_index_stays_under_1_5_kb_per_incident(tmp_path: Path) -> None:
     """The issue's target, on a generated 200-incident site (the benchmark's generator:
     about 15 scenes, 6 action items and 2 awards each)."""

@@ -281,12 +281,31 @@ def index_then_tighten(arguments: list[str]) -> int:
                           Path(arguments[arguments.index("--output-path") + 1]), chosen)
 
 
+@lru_cache(maxsize=1)
+def _pagefind_command() -> tuple[str, ...]:
+    """How to run Pagefind: its binary, as ``python -m pagefind`` finds it (which then
+    only replaces itself with the binary: a Python start-up saved per part), or that
+    command when the binary cannot be named here."""
+    try:
+        from pagefind.service import get_executable
+
+        found = get_executable()
+    except Exception:  # the package's own command then says what is wrong
+        found = None
+    return (str(found),) if found is not None else (sys.executable, "-m", "pagefind")
+
+
 def _pagefind(site: Path, glob: str, bundle: Path) -> int:
     """Pagefind's command on ``site``'s files matching ``glob``, into ``bundle``; then, if
-    it succeeded, exact chunk bounds and filters in a fixed order. Its exit status."""
-    status = subprocess.call([sys.executable, "-m", "pagefind", "--site", str(site),
-                              "--glob", glob, "--output-path", str(bundle)],
-                             stdin=subprocess.DEVNULL)
+    it succeeded, index chunks cut to size, exact chunk bounds and filters in a fixed
+    order. Its exit status."""
+    try:
+        status = subprocess.call([*_pagefind_command(), "--site", str(site),
+                                  "--glob", glob, "--output-path", str(bundle)],
+                                 stdin=subprocess.DEVNULL)
+    except OSError as exc:  # a binary that cannot run: said in the build's warning
+        print(f"Pagefind's binary could not run: {exc}", file=sys.stderr)
+        return 127
     if status == 0:
         split_index_chunks(bundle)
         tighten_chunk_bounds(bundle)
