@@ -12,9 +12,10 @@ date as ``data-pagefind-meta``.
 Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
 which brings ``pagefind[bin]``: a prebuilt binary for the platform, run as
 ``python -m pagefind``). The build runs that command in a process of its own
-(a Python child that then makes the index's chunk bounds exact, see
-:func:`index_then_tighten`), with a time limit, so a failing binary is a warning
-and never a stalled build; nothing is downloaded at build time.
+(a Python child that runs it on at most a part of the playbills at a time, see
+:mod:`.shards`, then cuts each part's index chunks to size and makes their bounds
+exact, see :func:`index_then_tighten`), with a time limit, so a failing binary is a
+warning and never a stalled build; nothing is downloaded at build time.
 """
 
 from __future__ import annotations
@@ -265,6 +266,7 @@ def index_then_tighten(arguments: list[str]) -> int:
     if arguments[:1] == ["--pmt-shard-size"]:
         chosen = int(arguments[1]) or None
         arguments = arguments[2:]
+    ours = arguments[:1] in (["--pmt-copies"], ["--pmt-stream"])  # a folder of copies
     if arguments[:1] == ["--pmt-copies"]:
         write_copies(Path(arguments[1]), Path(arguments[2]))
         arguments = arguments[3:]
@@ -278,7 +280,8 @@ def index_then_tighten(arguments: list[str]) -> int:
         arguments = arguments[3:]
     return index_in_parts(Path(arguments[arguments.index("--site") + 1]),
                           arguments[arguments.index("--glob") + 1],
-                          Path(arguments[arguments.index("--output-path") + 1]), chosen)
+                          Path(arguments[arguments.index("--output-path") + 1]), chosen,
+                          copies=ours)
 
 
 @lru_cache(maxsize=1)
@@ -313,14 +316,17 @@ def _pagefind(site: Path, glob: str, bundle: Path) -> int:
     return status
 
 
-def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = None) -> int:
+def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = None, *,
+                   copies: bool = False) -> int:
     """Index the playbills among ``site``'s files matching ``glob`` into ``bundle``, at
     most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
     one run after another: the first part in ``bundle``, the others in
     ``bundle/shard-N/``, listed in :data:`.shards.SHARDS_FILE` (see :mod:`.shards`).
     A site that fits one part is indexed as it always was, with an empty list. Returns
-    the first failing run's exit status, else 0. Raises OSError when a part's folder
-    cannot be made."""
+    the first failing run's exit status (then no bundle is left: a part missing would
+    leave some playbills unfindable without a word), else 0. ``copies``: ``site`` is a
+    temporary folder of copies, removed with everything in it when the run is stopped.
+    Raises OSError when a part's folder cannot be made."""
     parts = None
     if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
         names = playbill_files(site, glob)
@@ -330,10 +336,13 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
         if status == 0:  # the page asks for the list: an empty one, not a missing file
             write_shard_list(bundle, [])
         return status
-    # Each part's files are hard links in a folder of their own, beside the site (the
-    # same file system, so no copies), so that the part's URLs are the pages' own.
+    # Each part's files are hard links in a folder of their own, on the site's file
+    # system (so no copies), so that the part's URLs are the pages' own: inside a folder
+    # of copies (removed whole if the build stops this process), else beside the site
+    # (never in it: a stopped run would leave the folder in what is published).
     try:
-        work = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-", dir=site.parent))
+        work = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-",
+                                     dir=site if copies else site.parent))
     except OSError:  # a folder that cannot be written: copies in the system's
         work = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
     try:
@@ -346,6 +355,7 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
             status = _pagefind(folder, "**/*.html", target)
             shutil.rmtree(folder, ignore_errors=True)
             if status != 0:
+                shutil.rmtree(bundle, ignore_errors=True)
                 return status
             if number > 1:
                 prune_part(target)
@@ -1291,8 +1301,9 @@ def _last_word(path: Path) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m mkdocs_pmtheater.publish.fulltext SITE [--prefix incidents]``: index a
-    built site's playbills as the MkDocs build does (Pagefind, then exact chunk bounds),
+    """``python -m mkdocs_pmtheater.publish.fulltext SITE [--prefix incidents]
+    [--shard-size N]``: index a built site's playbills as the MkDocs build does
+    (Pagefind, in parts on a big site, then index chunks cut to size and exact bounds),
     for sites built by another tool, such as Zensical after ``pmtheater render``. Prints
     how many playbills were indexed; exit status 1, with the reason, when it could not."""
     import argparse
