@@ -243,14 +243,13 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
 
 
 _CHILD = """import sys
-try:
-    from mkdocs_pmtheater.publish.fulltext import index_then_tighten
-except ImportError:  # not on the child's path (a parent started oddly): where it was found
-    sys.path.append(sys.argv[1])
-    from mkdocs_pmtheater.publish.fulltext import index_then_tighten
+sys.path.insert(0, sys.argv[1])
+from mkdocs_pmtheater.publish.fulltext import index_then_tighten
 sys.exit(index_then_tighten(sys.argv[2:]))
 """
-"""The Pagefind child's program: its first argument is the folder this package is in."""
+"""The Pagefind child's program: its first argument is the folder this package is in,
+put first on the child's path, so that the child runs the parent's own copy of the
+package (not another one installed, which might not know the parent's arguments)."""
 
 
 def index_then_tighten(arguments: list[str]) -> int:
