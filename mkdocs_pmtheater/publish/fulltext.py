@@ -165,6 +165,9 @@ class PagefindRun:
             self._process.wait(timeout=left)
         except subprocess.TimeoutExpired:
             self._kill()
+            # The parts written so far, without their list, would be read as the whole
+            # index: the page would find only some playbills, and say nothing.
+            shutil.rmtree(self.output, ignore_errors=True)
             return IndexReport(error=f"Pagefind could not index the site within "
                                      f"{INDEX_TIMEOUT} s")
         except Exception as exc:  # the service is another process: any failure is a message
@@ -193,6 +196,9 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
     (:func:`.shards.shard_size`).
 
     ``cleanup``: ``source_dir`` is a temporary copy, removed once Pagefind is done.
+    Else the folder where a big site's parts are linked (:func:`index_in_parts`) is made
+    here, beside ``source_dir``, and removed once Pagefind is done or stopped: a child
+    stopped at the time limit cannot remove it itself.
     ``copies``: (a file of copies, where their digests go): the child first writes the
     copies into ``source_dir`` (:func:`write_copies`), then runs Pagefind on them.
     ``stream``: (where the digests go, the pages' language): the child reads the copies
@@ -214,6 +220,14 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # What Pagefind says goes to a file, not a pipe: nobody reads a pipe while the
         # build goes on, and a full one would stall Pagefind.
         log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by PagefindRun.wait
+        work = []
+        if folder is None:  # the parts' folder: on the site's file system, not in the site
+            try:
+                folder = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-",
+                                               dir=source.parent))
+            except OSError:  # a folder that cannot be written: the system's
+                folder = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
+            work = ["--pmt-work", str(folder)]
         # Pagefind's own command in a process of its own, with a time limit: its Python
         # API waits forever on a binary that exits early, and shares the caller's asyncio
         # machinery (a build run beside a browser driver, say). A Python child runs it,
@@ -221,7 +235,8 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         # of the bundle (0.5 s at 2,000 playbills) is then done on the other core, while
         # the build still writes pages, instead of at its end.
         here = str(Path(__file__).resolve().parents[2])
-        first = ["--pmt-shard-size", str(shard if shard is not None and shard > 0 else 0)]
+        first = ["--pmt-shard-size", str(shard if shard is not None and shard > 0 else 0),
+                 *work]
         if copies:
             first += ["--pmt-copies", str(copies[0]), str(copies[1])]
         if stream is not None:
@@ -265,6 +280,10 @@ def index_then_tighten(arguments: list[str]) -> int:
     if arguments[:1] == ["--pmt-shard-size"]:
         chosen = int(arguments[1]) or None
         arguments = arguments[2:]
+    work = None
+    if arguments[:1] == ["--pmt-work"]:
+        work = Path(arguments[1])
+        arguments = arguments[2:]
     ours = arguments[:1] in (["--pmt-copies"], ["--pmt-stream"])  # a folder of copies
     if arguments[:1] == ["--pmt-copies"]:
         write_copies(Path(arguments[1]), Path(arguments[2]))
@@ -280,7 +299,7 @@ def index_then_tighten(arguments: list[str]) -> int:
     return index_in_parts(Path(arguments[arguments.index("--site") + 1]),
                           arguments[arguments.index("--glob") + 1],
                           Path(arguments[arguments.index("--output-path") + 1]), chosen,
-                          copies=ours)
+                          copies=ours, work=work)
 
 
 @lru_cache(maxsize=1)
@@ -316,7 +335,7 @@ def _pagefind(site: Path, glob: str, bundle: Path) -> int:
 
 
 def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = None, *,
-                   copies: bool = False) -> int:
+                   copies: bool = False, work: Path | None = None) -> int:
     """Index the playbills among ``site``'s files matching ``glob`` into ``bundle``, at
     most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
     one run after another: the first part in ``bundle``, the others in
@@ -325,7 +344,9 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     the first failing run's exit status (then no bundle is left: a part missing would
     leave some playbills unfindable without a word), else 0. ``copies``: ``site`` is a
     temporary folder of copies, removed with everything in it when the run is stopped.
-    Raises OSError when a part's folder cannot be made."""
+    ``work``: an empty folder for the parts' links, made (and removed, even when this
+    process is stopped) by the caller (:func:`start_index`). Raises OSError when a
+    part's folder cannot be made."""
     parts = None
     if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
         names = playbill_files(site, glob)
@@ -339,11 +360,12 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     # system (so no copies), so that the part's URLs are the pages' own: inside a folder
     # of copies (removed whole if the build stops this process), else beside the site
     # (never in it: a stopped run would leave the folder in what is published).
-    try:
-        work = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-",
-                                     dir=site if copies else site.parent))
-    except OSError:  # a folder that cannot be written: copies in the system's
-        work = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
+    if work is None:
+        try:
+            work = Path(tempfile.mkdtemp(prefix=".pmtheater-shards-",
+                                         dir=site if copies else site.parent))
+        except OSError:  # a folder that cannot be written: copies in the system's
+            work = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
     try:
         listed = []
         for number, part in enumerate(parts, start=1):

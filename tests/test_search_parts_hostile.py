@@ -1,0 +1,73 @@
+"""Pagefind in parts, attacked: reruns over an earlier bundle, runs stopped half way.
+
+Real builds (the ``site`` fixture) and real bundles, read as the browser gets them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SiteFactory
+from test_search import INCIDENT, OTHER, SCENE_WORD, fragments
+
+EARLY = """
+id: INC-2023-001
+title: Checkout queue stalled on a full disk
+severity: SEV1
+started_at: 2023-06-02T08:00:00Z
+summary: The checkout queue stopped when its disk filled.
+services: [checkout-api]
+"""
+
+
+def test_a_rerun_in_fewer_parts_leaves_no_earlier_part(site: SiteFactory) -> None:
+    """The Zensical route indexes a built site again (a later run of ``python -m
+    mkdocs_pmtheater.publish.fulltext SITE``, here in one part): the parts of the earlier
+    run in three parts must not stay published beside the new bundle (they hold the text
+    of playbills as they were, a removed one's too), and no fragment is counted twice."""
+    from mkdocs_pmtheater.publish.fulltext import index_site
+
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
+    site.incident("2023/early.yaml", EARLY)
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    bundle = built.site_dir / "pagefind"
+    assert (bundle / "shard-3").is_dir()
+    report = index_site(built.site_dir, shard=10)
+    assert report.error is None and report.pages == 3
+    assert json.loads((bundle / "pmtheater-shards.json").read_text()) == {"shards": []}
+    assert not list(bundle.glob("shard-*"))
+    assert len(fragments(built.site_dir)) == 3
+
+
+def test_a_pagefind_stopped_on_a_later_part_leaves_no_part(
+        site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind stalls on its second run and is stopped at the time limit: the build
+    warns, and no bundle is left (part 1 alone, without its list, would be read as the
+    whole index by the page, which would then find only some playbills), nor any folder
+    of parts beside the site."""
+    from pagefind.service import get_executable
+
+    from mkdocs_pmtheater.publish import fulltext
+
+    real = get_executable()
+    counter = tmp_path / "runs"
+    stall = tmp_path / "pagefind-stall"
+    stall.write_text(f"#!/bin/sh\necho x >> {counter}\n"
+                     f"if [ $(wc -l < {counter}) -gt 1 ]; then sleep 60; fi\n"
+                     f'exec {real} "$@"\n')
+    stall.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(stall))
+    monkeypatch.setattr(fulltext, "INDEX_TIMEOUT", 6)
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build()
+    (warning,) = built.warnings_about("Pagefind")
+    assert "within 6 s" in warning
+    assert built.exists("incidents/inc-2024-031/")
+    assert not (built.site_dir / "pagefind").exists()
+    assert not list(built.site_dir.parent.glob(".pmtheater-shards-*"))
