@@ -80,6 +80,11 @@ def fragments(site_dir: Path, part: str = "") -> list[dict]:
     return pages
 
 
+def entry_of(bundle: Path) -> dict:
+    """A bundle's ``pagefind-entry.json``."""
+    return json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+
+
 def index_words(bundle: Path) -> set[str]:
     """Every word of a bundle's (or a part's) word index."""
     return {word[0] for path in (bundle / "index").iterdir()
@@ -298,8 +303,7 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Pagefind indexed 2 playbills into" in done.stdout
     assert {page["meta"]["id"] for page in fragments(root / "site")} == set(pages)
-    assert json.loads((root / "site" / "pagefind" / "pmtheater-shards.json").read_text()) == {
-        "shards": []}
+    assert "pmtheater_parts" not in entry_of(root / "site" / "pagefind")
     # In parts, as the plugin's 'pagefind_shard_size' does; a part's links are not left
     # beside the site.
     done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site",
@@ -309,8 +313,7 @@ def test_zensical_route_indexes_with_python_m_pagefind(tmp_path: Path) -> None:
     assert "Pagefind indexed 2 playbills into" in done.stdout
     assert [p["meta"]["id"] for p in fragments(root / "site")] == ["INC-2024-031"]
     assert [p["meta"]["id"] for p in fragments(root / "site", "shard-2")] == ["INC-2025-002"]
-    assert json.loads((root / "site" / "pagefind" / "pmtheater-shards.json").read_text()) == {
-        "shards": ["shard-2/"]}
+    assert entry_of(root / "site" / "pagefind")["pmtheater_parts"] == ["shard-2/"]
     assert not [p for p in root.iterdir() if "shards" in p.name]
     done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext", "site",
                            "--shard-size", "0"], cwd=root, capture_output=True, text=True,
@@ -393,7 +396,7 @@ def test_an_index_in_parts_holds_each_playbill_once(site: SiteFactory) -> None:
     """``pagefind_shard_size: 2`` on three playbills: Pagefind runs twice, one after the
     other; the first part is the usual bundle, the second ``pagefind/shard-2/`` with only
     its data (the page merges it with the first's scripts and WebAssembly), listed in
-    ``pmtheater-shards.json``. Each playbill is in exactly one part, in path order, and
+    its entry file (``pmtheater_parts``). Each playbill is in exactly one part, in path order, and
     its words only in its part's index."""
     site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 2}}]
     site.incident("2023/early.yaml", EARLY)
@@ -402,8 +405,7 @@ def test_an_index_in_parts_holds_each_playbill_once(site: SiteFactory) -> None:
     built = site.build(strict=True)
     assert built.warnings == []
     bundle = built.site_dir / "pagefind"
-    assert json.loads((bundle / "pmtheater-shards.json").read_text()) == {
-        "shards": ["shard-2/"]}
+    assert entry_of(bundle)["pmtheater_parts"] == ["shard-2/"]
     first = [page["meta"]["id"] for page in fragments(built.site_dir)]
     second = [page["meta"]["id"] for page in fragments(built.site_dir, "shard-2")]
     assert first == ["INC-2023-001"]  # parts as even as can be, the bigger ones last
@@ -440,7 +442,7 @@ def test_a_site_that_fits_one_part_lists_no_other_part(site: SiteFactory) -> Non
     built = site.build(strict=True)
     bundle = built.site_dir / "pagefind"
     assert len(fragments(built.site_dir)) == 2
-    assert json.loads((bundle / "pmtheater-shards.json").read_text()) == {"shards": []}
+    assert "pmtheater_parts" not in entry_of(bundle)
     assert not list(bundle.glob("shard-*"))
 
 

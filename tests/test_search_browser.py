@@ -8,6 +8,8 @@ links to that scene; the facets checked in the filter apply to it; from
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from browsing import open_page, serve_directory
 from conftest import BuiltSite, SiteFactory
@@ -241,8 +243,8 @@ def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> 
     built = site.build(strict=True)
     assert built.warnings == []
     bundle = built.site_dir / "pagefind"
-    assert (bundle / "pmtheater-shards.json").read_text() == (
-        '{"shards":["shard-2/","shard-3/"]}\n')
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
+    assert entry["pmtheater_parts"] == ["shard-2/", "shard-3/"]
     with serve_directory(built.site_dir) as url:
         page, errors, outside = open_page(chromium, url + "incidents/")
         requests: list[str] = []

@@ -776,22 +776,22 @@
   }
 
   // A big site's index is written in parts (Pagefind's memory grows with the playbills
-  // of one run): pagefind/ holds the first, pmtheater-shards.json lists the others
-  // (pagefind/shard-2/, ...), which Pagefind's own multisite search merges; they share
-  // the first part's WebAssembly. The build always writes the list (empty: one part);
-  // no list (404: a bundle made by Pagefind's own command) is one part too. A list that
-  // cannot be read fails the search, which then says full-text search is not
-  // available, rather than finding only some of the playbills.
+  // of one run): pagefind/ holds the first, and its entry file lists the others
+  // ("pmtheater_parts": ["shard-2/", ...]), which Pagefind's own multisite search
+  // merges; they share the first part's WebAssembly. No list: one part (a small site,
+  // or a bundle made by Pagefind's own command). An entry that cannot be read fails the
+  // search, which then says full-text search is not available, rather than finding
+  // only some of the playbills.
   function mergeParts(pagefind, url, root) {
-    var list = new URL("pmtheater-shards.json", url).href;
-    return fetch(list).then(function (response) {
-      if (response.status === 404) return { shards: [] };
-      if (!response.ok) throw new Error("pmtheater-shards.json: " + response.status);
+    // Revalidated, as Pagefind fetches it: a list from an older deploy could miss a part.
+    return fetch(new URL("pagefind-entry.json", url).href, { cache: "no-cache" }).then(function (response) {
+      if (!response.ok) throw new Error("pagefind-entry.json: " + response.status);
       return response.json();
-    }).then(function (listed) {
-      var names = (listed && Array.isArray(listed.shards) ? listed.shards : [])
-        .filter(function (name) { return /^shard-[0-9]+\/$/.test(name); });
-      return Promise.all(names.map(function (name) {
+    }).then(function (entry) {
+      var listed = entry && Array.isArray(entry.pmtheater_parts) ? entry.pmtheater_parts : [];
+      return Promise.all(listed.filter(function (name) {
+        return /^shard-[0-9]+\/$/.test(name);
+      }).map(function (name) {
         return pagefind.mergeIndex(new URL(name, url).href, { baseUrl: root });
       }));
     });

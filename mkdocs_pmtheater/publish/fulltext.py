@@ -339,8 +339,8 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     """Index the playbills among ``site``'s files matching ``glob`` into ``bundle``, at
     most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
     one run after another: the first part in ``bundle``, the others in
-    ``bundle/shard-N/``, listed in :data:`.shards.SHARDS_FILE` (see :mod:`.shards`).
-    A site that fits one part is indexed as it always was, with an empty list. Returns
+    ``bundle/shard-N/``, listed in the first part's entry (:data:`.shards.PARTS_KEY`, see
+    :mod:`.shards`). A site that fits one part is indexed as it always was. Returns
     the first failing run's exit status (then no bundle is left: a part missing would
     leave some playbills unfindable without a word), else 0. ``copies``: ``site`` is a
     temporary folder of copies, removed with everything in it when the run is stopped.
@@ -352,10 +352,7 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
         names = playbill_files(site, glob)
         parts = split(names, shard_size(len(names), chosen))
     if parts is None or len(parts) <= 1:
-        status = _pagefind(site, glob, bundle)
-        if status == 0:  # the page asks for the list: an empty one, not a missing file
-            write_shard_list(bundle, [])
-        return status
+        return _pagefind(site, glob, bundle)
     # Each part's files are hard links in a folder of their own, on the site's file
     # system (so no copies), so that the part's URLs are the pages' own: inside a folder
     # of copies (removed whole if the build stops this process), else beside the site

@@ -11,7 +11,8 @@ one part.
 The first part is the bundle Pagefind always wrote (``site/pagefind/``); the others go
 to ``site/pagefind/shard-2/``, ``shard-3/``… (each Pagefind's own bundle: its entry,
 metadata, word index, fragments and filters; the scripts and WebAssembly, which only
-the first part's are used, are removed), and :data:`SHARDS_FILE` lists them. The page's
+the first part's are used, are removed), and the first part's entry file lists them
+(:data:`PARTS_KEY`). The page's
 script merges them with Pagefind's own multisite search (``mergeIndex``): the extra
 parts share the first part's WebAssembly, each adds its small entry file and its share
 of the metadata, and a query fetches from each part the chunk that holds its words.
@@ -30,9 +31,11 @@ import re
 import shutil
 from pathlib import Path
 
-SHARDS_FILE = "pmtheater-shards.json"
-"""In the first part's folder: ``{"shards": ["shard-2/", ...]}``, the other parts' folders
-relative to it (an empty list, or no file: one part)."""
+PARTS_KEY = "pmtheater_parts"
+"""In the first part's ``pagefind-entry.json`` (which the page's script reads anyway, and
+which every Pagefind bundle has, so that a bundle made by Pagefind's own command costs
+no failed request): ``["shard-2/", ...]``, the other parts' folders relative to it (no
+key: one part). Pagefind's script reads only the keys it knows."""
 
 SHARD_FLOOR = 400
 """Playbills per part that a site never needs to go below: about 150 MiB of Pagefind."""
@@ -42,8 +45,11 @@ SHARDS_AT_MOST = 5
 part, so their number is kept small; at 5, a part is a fifth of the site, and Pagefind's
 peak (0.064 MiB per playbill) stays under the build process's own growth (0.068 MiB)."""
 
-_PLAYBILL_TAG = re.compile(rb"<[A-Za-z][^<>]*?\sdata-pagefind-body(?=[\s/>=])")
-"""An element marked for Pagefind: in a page's markup, not in its text (escaped there)."""
+PLAYBILL_MARK = b"data-pagefind-body"
+"""What every playbill page holds (its article's attribute). A page that holds it only in
+its text is put in a part too, where Pagefind leaves it out (it reads only the marked
+elements of a part that has any, and every part has playbills); a playbill can never be
+missed, whatever its markup."""
 
 _SHARD_NAME = re.compile(r"shard-[0-9]+/")
 
@@ -69,12 +75,13 @@ def split(names: list[str], size: int) -> list[list[str]]:
 
 def playbill_files(site: Path, glob: str) -> list[str]:
     """The files under ``site`` matching ``glob`` (Pagefind's pattern, read with
-    :meth:`pathlib.Path.glob`) that hold an element marked ``data-pagefind-body``: their
-    paths relative to ``site`` (POSIX separators), sorted. The catalogue pages beside
-    the playbills hold none, and Pagefind would leave them out anyway."""
+    :meth:`pathlib.Path.glob`) that hold :data:`PLAYBILL_MARK`: their paths relative to
+    ``site`` (POSIX separators), sorted. The catalogue pages beside the playbills are
+    left out: a part of them alone would have no marked element, and Pagefind would
+    then index their whole text."""
     found = []
     for path in site.glob(glob):
-        if path.is_file() and _PLAYBILL_TAG.search(path.read_bytes()):
+        if path.is_file() and PLAYBILL_MARK in path.read_bytes():
             found.append(path.relative_to(site).as_posix())
     return sorted(found)
 
@@ -105,17 +112,24 @@ def prune_part(bundle: Path) -> None:
 
 
 def write_shard_list(bundle: Path, parts: list[str]) -> None:
-    """Write :data:`SHARDS_FILE` into the first part's folder, listing ``parts``."""
-    (bundle / SHARDS_FILE).write_text(
-        json.dumps({"shards": parts}, separators=(",", ":")) + "\n", encoding="utf-8")
+    """List ``parts`` (``["shard-2/", ...]``) under :data:`PARTS_KEY` in the first part's
+    entry file. Raises OSError, ValueError when that file cannot be read or written."""
+    entry_path = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_path.read_text(encoding="utf-8"))
+    entry[PARTS_KEY] = parts
+    written = entry_path.with_name(entry_path.name + ".tmp")
+    written.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")),
+                       encoding="utf-8")
+    os.replace(written, entry_path)
 
 
 def read_shard_list(bundle: Path) -> list[Path]:
-    """The folders of the parts after the first that :data:`SHARDS_FILE` lists (none when
-    it is missing, or not a list of ``shard-N/`` names)."""
+    """The folders of the parts after the first that the first part's entry lists (none
+    when it lists none, or not as a list of ``shard-N/`` names)."""
     try:
-        listed = json.loads((bundle / SHARDS_FILE).read_text(encoding="utf-8"))["shards"]
-    except (OSError, ValueError, KeyError, TypeError):
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        listed = entry.get(PARTS_KEY, [])
+    except (OSError, ValueError, AttributeError):
         return []
     if not isinstance(listed, list):
         return []
