@@ -12,10 +12,10 @@ The first part is the bundle Pagefind always wrote (``site/pagefind/``); the oth
 to ``site/pagefind/shard-2/``, ``shard-3/``… (each Pagefind's own bundle: its entry,
 metadata, word index, fragments and filters; the scripts and WebAssembly, which only
 the first part's are used, are removed), and the first part's entry file lists them
-(:data:`PARTS_KEY`). The page's
-script merges them with Pagefind's own multisite search (``mergeIndex``): the extra
-parts share the first part's WebAssembly, each adds its small entry file and its share
-of the metadata, and a query fetches from each part the chunk that holds its words.
+(:data:`PARTS_KEY`). The page's script merges them with Pagefind's own multisite search
+(``mergeIndex``): the extra parts share the first part's WebAssembly, each adds its
+small entry file and its share of the metadata, and a query fetches from each part the
+chunk that holds its words.
 Pagefind scores each part's pages against that part's own statistics and sorts the
 merged results by score.
 
