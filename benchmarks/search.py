@@ -344,6 +344,17 @@ def measure(out: Path, count: int, seed: int, reuse: bool = False,
     site_dir = root / "site"
     if reuse and (site_dir / "pagefind" / "pagefind.js").is_file():
         build: dict[str, Any] = {"build_seconds": float("nan"), "cpu_seconds": float("nan")}
+        # The page's script as this checkout has it: a site built by an older one would
+        # read a bundle indexed again since (python -m mkdocs_pmtheater.publish.fulltext)
+        # with its old script, which may not know that bundle's parts.
+        from mkdocs_pmtheater.publish.production import ASSETS_DIR
+
+        current = (ASSETS_DIR / "pmtheater.js").read_bytes()
+        script = site_dir / "assets" / "pmtheater" / "pmtheater.js"
+        if script.is_file() and script.read_bytes() != current:
+            script.write_bytes(current)
+            print(f"  {script} was another version's: replaced with this checkout's",
+                  flush=True)
     else:
         build = run_build(root, site_dir)
     if not (site_dir / "pagefind" / "pagefind.js").is_file():
