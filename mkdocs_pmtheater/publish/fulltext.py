@@ -349,7 +349,10 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     part's folder cannot be made."""
     parts = None
     if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
-        names = playbill_files(site, glob)
+        # Copies are playbills by construction: not read again to know it.
+        names = (sorted(p.relative_to(site).as_posix() for p in site.glob(glob)
+                        if p.is_file())
+                 if copies else playbill_files(site, glob))
         parts = split(names, shard_size(len(names), chosen))
     if parts is None or len(parts) <= 1:
         return _pagefind(site, glob, bundle)
