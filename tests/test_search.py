@@ -389,6 +389,8 @@ title: Checkout timeouts during the spring sale
 severity: SEV1
 started_at: 2023-04-02T10:00:00Z
 summary: Checkout waited on a saturated connection pool.
+services: [checkout-api]
+tags: [capacity]
 """
 
 
@@ -458,20 +460,26 @@ def test_a_shard_size_that_is_not_a_number_of_playbills_stops_the_build(
     assert re.search(r"pagefind_shard_size: .* give 1 or more", str(caught.value.__context__))
 
 
+def pagefind_until_its_second_run(folder: Path, then: str) -> Path:
+    """A Pagefind binary (for ``PAGEFIND_BINARY_PATH``) that runs the real one the first
+    time, and the shell commands ``then`` from its second run on."""
+    from pagefind.service import get_executable
+
+    counter = folder / "runs"
+    binary = folder / "pagefind-then"
+    binary.write_text(f"#!/bin/sh\necho x >> {counter}\n"
+                      f"if [ $(wc -l < {counter}) -gt 1 ]; then {then}; fi\n"
+                      f'exec {get_executable()} "$@"\n')
+    binary.chmod(0o755)
+    return binary
+
+
 def test_a_pagefind_that_fails_on_a_later_part_is_a_warning(
         site: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pagefind fails on its second run (a binary that works once, then exits 3): the
     build warns as for any failing Pagefind, and the site is still built."""
-    from pagefind.service import get_executable
-
-    real = get_executable()
-    counter = tmp_path / "runs"
-    flaky = tmp_path / "pagefind-flaky"
-    flaky.write_text(f"#!/bin/sh\necho x >> {counter}\n"
-                     f"if [ $(wc -l < {counter}) -gt 1 ]; then echo 'second run' >&2; exit 3; fi\n"
-                     f'exec {real} "$@"\n')
-    flaky.chmod(0o755)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(flaky))
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(pagefind_until_its_second_run(
+        tmp_path, "echo 'second run' >&2; exit 3")))
     site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
     site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
     site.incident("2025/payments.yaml", OTHER)

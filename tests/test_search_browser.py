@@ -13,7 +13,7 @@ import json
 import pytest
 from browsing import open_page, serve_directory
 from conftest import BuiltSite, SiteFactory
-from test_search import INCIDENT, OTHER, SCENE_WORD
+from test_search import EARLY, INCIDENT, OTHER, SCENE_WORD
 
 pytestmark = pytest.mark.browser
 
@@ -218,16 +218,6 @@ def test_chunks_with_exact_bounds_still_find_their_words(tmp_path, chromium) -> 
                 word, requests)
         assert errors == []
 
-
-EARLY = """
-id: INC-2023-001
-title: Checkout timeouts during the spring sale
-severity: SEV1
-started_at: 2023-04-02T10:00:00Z
-summary: Checkout waited on a saturated connection pool.
-services: [checkout-api]
-tags: [capacity]
-"""
 
 
 def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> None:

@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pytest
 from conftest import SiteFactory
-from test_search import INCIDENT, OTHER, SCENE_WORD, fragments
-
-EARLY = """
-id: INC-2023-001
-title: Checkout queue stalled on a full disk
-severity: SEV1
-started_at: 2023-06-02T08:00:00Z
-summary: The checkout queue stopped when its disk filled.
-services: [checkout-api]
-"""
+from test_search import (
+    EARLY,
+    INCIDENT,
+    OTHER,
+    SCENE_WORD,
+    fragments,
+    pagefind_until_its_second_run,
+)
 
 
 def test_a_rerun_in_fewer_parts_leaves_no_earlier_part(site: SiteFactory) -> None:
@@ -49,18 +47,10 @@ def test_a_pagefind_stopped_on_a_later_part_leaves_no_part(
     warns, and no bundle is left (part 1 alone, without its list, would be read as the
     whole index by the page, which would then find only some playbills), nor any folder
     of parts beside the site."""
-    from pagefind.service import get_executable
-
     from mkdocs_pmtheater.publish import fulltext
 
-    real = get_executable()
-    counter = tmp_path / "runs"
-    stall = tmp_path / "pagefind-stall"
-    stall.write_text(f"#!/bin/sh\necho x >> {counter}\n"
-                     f"if [ $(wc -l < {counter}) -gt 1 ]; then sleep 60; fi\n"
-                     f'exec {real} "$@"\n')
-    stall.chmod(0o755)
-    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(stall))
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH",
+                       str(pagefind_until_its_second_run(tmp_path, "sleep 60")))
     monkeypatch.setattr(fulltext, "INDEX_TIMEOUT", 6)
     site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
     site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
