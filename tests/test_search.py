@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SiteFactory
+from conftest import REPO, BuiltSite, SiteFactory
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import write_site  # the benchmark's generator
@@ -394,18 +394,25 @@ tags: [capacity]
 """
 
 
+def build_in_parts(site: SiteFactory, size: int) -> BuiltSite:
+    """The site with :data:`EARLY`, :data:`INCIDENT` and :data:`OTHER`, built strictly with
+    at most ``size`` playbills per Pagefind run; no warning."""
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": size}}]
+    site.incident("2023/early.yaml", EARLY)
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    assert built.warnings == []
+    return built
+
+
 def test_an_index_in_parts_holds_each_playbill_once(site: SiteFactory) -> None:
     """``pagefind_shard_size: 2`` on three playbills: Pagefind runs twice, one after the
     other; the first part is the usual bundle, the second ``pagefind/shard-2/`` with only
     its data (the page merges it with the first's scripts and WebAssembly), listed in
     its entry file (``pmtheater_parts``). Each playbill is in exactly one part, in path order, and
     its words only in its part's index."""
-    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 2}}]
-    site.incident("2023/early.yaml", EARLY)
-    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
-    site.incident("2025/payments.yaml", OTHER)
-    built = site.build(strict=True)
-    assert built.warnings == []
+    built = build_in_parts(site, 2)
     bundle = built.site_dir / "pagefind"
     assert entry_of(bundle)["pmtheater_parts"] == ["shard-2/"]
     first = [page["meta"]["id"] for page in fragments(built.site_dir)]

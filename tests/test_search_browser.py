@@ -13,7 +13,7 @@ import json
 import pytest
 from browsing import open_page, serve_directory
 from conftest import BuiltSite, SiteFactory
-from test_search import EARLY, INCIDENT, OTHER, SCENE_WORD
+from test_search import INCIDENT, OTHER, SCENE_WORD, build_in_parts
 
 pytestmark = pytest.mark.browser
 
@@ -225,13 +225,8 @@ def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> 
     three parts; the page merges them: a word of the second part's scene is found and
     linked to its scene, a word of two parts gives both playbills in one count, the
     facets apply to every part, and only the first part's WebAssembly is fetched."""
-    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
     site.config["theme"]["font"] = False
-    site.incident("2023/early.yaml", EARLY)
-    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
-    site.incident("2025/payments.yaml", OTHER)
-    built = site.build(strict=True)
-    assert built.warnings == []
+    built = build_in_parts(site, 1)
     bundle = built.site_dir / "pagefind"
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert entry["pmtheater_parts"] == ["shard-2/", "shard-3/"]

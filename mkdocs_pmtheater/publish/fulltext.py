@@ -999,9 +999,7 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
     named by their language and the first 7 hex digits of the SHA-256 of their CBOR, as
     :func:`order_filters` names filters. Run before :func:`tighten_chunk_bounds`.
     """
-    try:
-        import cbor2  # noqa: F401 - comes with the "search" extra
-    except ImportError:  # without it, Pagefind's bundle as it is
+    if not _reads_bundles():
         return 0
     bundle = Path(bundle)
     written = 0
@@ -1161,9 +1159,7 @@ def tighten_chunk_bounds(bundle: str | Path) -> int:
     (:func:`order_filters`, run next, names it after its content). Never raises: a
     bundle it cannot read is left untouched.
     """
-    try:
-        import cbor2  # noqa: F401 - comes with the "search" extra
-    except ImportError:  # without it, Pagefind's bundle as it is
+    if not _reads_bundles():
         return 0
     changed = 0
     try:
@@ -1205,9 +1201,7 @@ def order_filters(bundle: str | Path) -> int:
     metadata), then ``pagefind-entry.json`` names the metadata. What a search finds is
     unchanged: Pagefind reads a filter's values into a map.
     """
-    try:
-        import cbor2  # noqa: F401 - comes with the "search" extra
-    except ImportError:  # without it, Pagefind's bundle as it is
+    if not _reads_bundles():
         return 0
     bundle = Path(bundle)
     written = 0
@@ -1250,6 +1244,12 @@ def order_filters(bundle: str | Path) -> int:
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
+
+
+def _reads_bundles() -> bool:
+    """Whether ``cbor2`` is installed (it comes with the "search" extra): without it, the
+    bundle stays as Pagefind wrote it."""
+    return importlib.util.find_spec("cbor2") is not None
 
 
 def _metadata(bundle: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Path, Any]]] | None:
