@@ -268,14 +268,16 @@ package (not another one installed, which might not know the parent's arguments)
 
 
 def index_then_tighten(arguments: list[str]) -> int:
-    """Run Pagefind's command (``python -m pagefind`` with ``arguments``: ``--site``,
-    ``--glob`` and ``--output-path``, the bundle), in parts of bounded size
-    (:func:`index_in_parts`), then :func:`tighten_chunk_bounds` and :func:`order_filters`
-    on each part once Pagefind succeeded. Returns Pagefind's exit status. What
-    :func:`start_index` runs in a process of its own. Arguments may start with
-    ``--pmt-shard-size N`` (playbills per run; 0: automatic); then ``--pmt-copies FILE
-    DIGESTS`` has :func:`write_copies` write the copies Pagefind is to read first;
-    ``--pmt-stream DIGESTS LANGUAGE``, :func:`receive_copies` (from standard input)."""
+    """Run Pagefind's command (with ``arguments``: ``--site``, ``--glob`` and
+    ``--output-path``, the bundle), in parts of bounded size (:func:`index_in_parts`),
+    then :func:`split_index_chunks`, :func:`tighten_chunk_bounds` and
+    :func:`order_filters` on each part once Pagefind succeeded. Returns Pagefind's exit
+    status. What :func:`start_index` runs in a process of its own. Arguments may start
+    with ``--pmt-shard-size N`` (playbills per run; 0: automatic), then ``--pmt-work
+    DIR`` (an empty folder for the parts' links, which the parent removes); then
+    ``--pmt-copies FILE DIGESTS`` has :func:`write_copies` write the copies Pagefind is
+    to read first; ``--pmt-stream DIGESTS LANGUAGE``, :func:`receive_copies` (from
+    standard input)."""
     chosen: int | None = None
     if arguments[:1] == ["--pmt-shard-size"]:
         chosen = int(arguments[1]) or None
