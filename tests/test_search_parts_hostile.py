@@ -61,3 +61,29 @@ def test_a_pagefind_stopped_on_a_later_part_leaves_no_part(
     assert built.exists("incidents/inc-2024-031/")
     assert not (built.site_dir / "pagefind").exists()
     assert not list(built.site_dir.parent.glob(".pmtheater-shards-*"))
+
+
+def test_a_part_that_raises_half_way_leaves_no_bundle(site: SiteFactory,
+                                                       tmp_path: Path) -> None:
+    """The second part's folder cannot be made (a file stands in its way) after the
+    first part is written: the error is raised, and the first part is not left as a
+    bundle on its own (without its list the page would read it as the whole index)."""
+    from mkdocs_pmtheater.publish.fulltext import index_in_parts
+
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind": False}}]
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "2").write_text("in the way")
+    bundle = tmp_path / "bundle"
+    with pytest.raises(OSError):
+        index_in_parts(built.site_dir, "incidents/**/*.html", bundle, 1, work=work)
+    assert not bundle.exists()
+    assert not work.exists()  # removed, as by the build when the child is stopped
+    # The same with room for the parts: both playbills, in two parts.
+    work.mkdir()
+    assert index_in_parts(built.site_dir, "incidents/**/*.html", bundle, 1, work=work) == 0
+    assert json.loads((bundle / "pagefind-entry.json").read_text())["pmtheater_parts"] == [
+        "shard-2/"]

@@ -368,8 +368,8 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
                                          dir=site if copies else site.parent))
         except OSError:  # a folder that cannot be written: copies in the system's
             work = Path(tempfile.mkdtemp(prefix="pmtheater-shards-"))
+    status, listed, done = 1, [], False
     try:
-        listed = []
         for number, part in enumerate(parts, start=1):
             folder = work / str(number)
             for name in part:
@@ -378,14 +378,16 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
             status = _pagefind(folder, "**/*.html", target)
             shutil.rmtree(folder, ignore_errors=True)
             if status != 0:
-                shutil.rmtree(bundle, ignore_errors=True)
                 return status
             if number > 1:
                 prune_part(target)
                 listed.append(f"shard-{number}/")
         write_shard_list(bundle, listed)
+        done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if not done:  # a part failed, or something raised on the way: no part is left
+            shutil.rmtree(bundle, ignore_errors=True)
     return 0
 
 
