@@ -784,7 +784,8 @@
   // only some of the playbills.
   function mergeParts(pagefind, url, root) {
     // Revalidated, as Pagefind fetches it: a list from an older deploy could miss a part.
-    return fetch(new URL("pagefind-entry.json", url).href, { cache: "no-cache" }).then(function (response) {
+    var entryUrl = new URL("pagefind-entry.json", url).href;
+    return fetch(entryUrl, { cache: "no-cache" }).then(function (response) {
       if (!response.ok) throw new Error("pagefind-entry.json: " + response.status);
       return response.json();
     }).then(function (entry) {
