@@ -1032,10 +1032,8 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
     try:
         found = _metadata(bundle)
         for _language, path, meta in found[1] if found else ():
-            chunks = meta[2] if isinstance(meta, list) and len(meta) > 2 else None
-            if not (isinstance(chunks, list) and chunks and all(
-                    isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
-                    for c in chunks)):
+            chunks = _chunk_list(meta)
+            if not chunks:
                 continue
             entries: list[tuple[str, bytes]] = []
             lasts = []
@@ -1191,10 +1189,8 @@ def tighten_chunk_bounds(bundle: str | Path) -> int:
     try:
         found = _metadata(Path(bundle))
         for _language, path, meta in found[1] if found else ():
-            chunks = meta[2] if isinstance(meta, list) and len(meta) > 2 else None
-            if not (isinstance(chunks, list) and all(
-                    isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
-                    for c in chunks)):
+            chunks = _chunk_list(meta)
+            if chunks is None:
                 continue
             here = 0
             for chunk, following in itertools.pairwise(chunks):
@@ -1270,6 +1266,17 @@ def order_filters(bundle: str | Path) -> int:
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
+
+
+def _chunk_list(meta: Any) -> list[list[str]] | None:
+    """The index chunks a Pagefind 1.x metadata file lists (``[[from, to, name], ...]``,
+    the third of its fields), or None when it is not laid out so."""
+    chunks = meta[2] if isinstance(meta, list) and len(meta) > 2 else None
+    if isinstance(chunks, list) and all(
+            isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
+            for c in chunks):
+        return chunks
+    return None
 
 
 def _reads_bundles() -> bool:
