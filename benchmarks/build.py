@@ -241,7 +241,8 @@ class TreeMemory(threading.Thread):
     children it forks (reading, rendering ahead) and Pagefind's, sampled every
     :data:`INTERVAL` seconds. Each process counts its proportional set size (``Pss`` in
     ``/proc/PID/smaps_rollup``: a page shared by two processes counts half in each), so
-    the sum is what they hold together. Linux only; elsewhere the peak stays 0."""
+    the sum is what they hold together, with the files the build keeps in memory
+    (tmpfs), which no process's PSS shows. Linux only; elsewhere the peak stays 0."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -257,13 +258,29 @@ class TreeMemory(threading.Thread):
         self.join()
 
     def run(self) -> None:
+        before = _shared_memory_kib()
         while not self._done.wait(INTERVAL):
             parts = {f"{name} {pid}": kib / 1024 for pid, name, kib in _tree_pss(self.pid)}
+            # Files in memory (tmpfs: the plugin's copies for Pagefind in /dev/shm) belong
+            # to no process: counted as what the machine's shared memory grew by.
+            in_memory = (_shared_memory_kib() - before) / 1024
+            if in_memory >= 1:
+                parts["files in memory"] = in_memory
             total = sum(parts.values())
             if total > self.peak_mib:
                 self.peak_mib, self.peak_parts = total, parts
             python = sum(mib for name, mib in parts.items() if not name.startswith("pagefind"))
             self.python_peak_mib = max(self.python_peak_mib, python)
+
+
+def _shared_memory_kib() -> int:
+    """``Shmem`` of ``/proc/meminfo`` (KiB): tmpfs files among it; 0 where unknown."""
+    try:
+        with open("/proc/meminfo") as info:
+            return next((int(line.split()[1]) for line in info
+                         if line.startswith("Shmem:")), 0)
+    except OSError:
+        return 0
 
 
 def _tree_pss(root: int) -> list[tuple[int, str, int]]:

@@ -366,6 +366,7 @@ def _referenced_site_own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     shared one while they run); returns the site's root and the linked ids."""
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # not in memory (copies_home)
     root = tmp_path / "generated"
     return root, _referenced_site(root, plugins or ["search", "pmtheater"], override)
 
@@ -430,6 +431,7 @@ def test_build_dirty_gives_the_bundle_of_the_written_site(
     written = build_site(root, site_dir=tmp_path / "written")
     monkeypatch.undo()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # not in memory (copies_home)
     built = build_site(root, site_dir=tmp_path / "site")
     calls = _count_site_indexing(monkeypatch)
     taken = _paths_taken(monkeypatch)
@@ -523,6 +525,7 @@ def test_hostile_text_gives_the_bundle_of_the_written_site_with_cut_copies(
         '''))
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
+    monkeypatch.setenv("TMPDIR", str(site.root / "tmp"))  # not in memory (copies_home)
     cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()

@@ -209,6 +209,7 @@ def test_cancelling_the_stream_of_copies_stops_its_child_and_leaves_no_files(
     temporary = tmp_path / "own-temp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setenv("TMPDIR", str(temporary))  # not in memory (copies_home)
     stream = StreamedCopies(tmp_path / "bundle", "en")
     stream.add("incidents/a.yaml", "incidents/a/index.html",
                (zlib.compress(b"<article data-pagefind-body>one</article>"),))
@@ -238,8 +239,8 @@ def test_a_build_that_ends_while_streaming_leaves_no_pagefind_child(
     temporary.mkdir()
     sender = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(f"""
-            import tempfile, zlib
-            tempfile.tempdir = {str(temporary)!r}
+            import os, tempfile, zlib
+            tempfile.tempdir = os.environ["TMPDIR"] = {str(temporary)!r}
             from mkdocs_pmtheater.publish.fulltext import StreamedCopies
             stream = StreamedCopies({str(tmp_path / "bundle")!r}, "en")
             stream.add("incidents/a.yaml", "incidents/a/index.html",

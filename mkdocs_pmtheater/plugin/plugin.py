@@ -240,6 +240,8 @@ class PmTheaterPlugin(BasePlugin[PmTheaterConfig]):
         if theater is None:
             return files
         files = theater.collect(files)
+        if self._stream is not None:
+            self._stream.playbills = len(theater.playbills)
         self._link_index.keep_only(f.src_uri for f in files.documentation_pages())
         self.links = IncidentLinks(
             theater.catalog, theater.playbills, incidents_dir=theater.incidents_dir,
