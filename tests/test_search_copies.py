@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SiteFactory
 from test_build_speed import _count_site_indexing, _paths_taken
-from test_search import EARLY, INCIDENT, OTHER, SCENE_WORD, fragments
+from test_search import SCENE_WORD, build_in_parts, fragments
 
 
 @pytest.fixture
@@ -44,12 +44,7 @@ def test_copies_go_to_memory_and_leave_nothing_there(
 
     monkeypatch.setattr(tempfile, "mkdtemp", recording)
     taken, calls = _paths_taken(monkeypatch), _count_site_indexing(monkeypatch)
-    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 2}}]
-    site.incident("2023/early.yaml", EARLY)
-    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
-    site.incident("2025/payments.yaml", OTHER)
-    built = site.build(strict=True)
-    assert built.warnings == []
+    built = build_in_parts(site, 2)
     assert (taken, calls) == ({"stream": 1, "copies": 0}, [])  # the streamed copies
     copies = [path for path in made if path.name.startswith("pmtheater-pagefind-")]
     assert copies and all(path.parent == memory for path in copies)
@@ -122,12 +117,7 @@ def test_each_part_frees_its_copies_once_indexed(
         f'exec {get_executable()} "$@"\n')
     binary.chmod(0o755)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
-    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 1}}]
-    site.incident("2023/early.yaml", EARLY)
-    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
-    site.incident("2025/payments.yaml", OTHER)
-    built = site.build(strict=True)
-    assert built.warnings == []
+    built = build_in_parts(site, 1)
     assert [int(line) for line in seen.read_text().split()] == [3, 2, 1]
     assert len(fragments(built.site_dir, "shard-3")) == 1
     assert list(memory.iterdir()) == []
@@ -150,11 +140,7 @@ def test_copies_that_cannot_be_written_in_memory_leave_search_whole(
 
     monkeypatch.setattr(tempfile, "mkdtemp", blocking)
     taken, calls = _paths_taken(monkeypatch), _count_site_indexing(monkeypatch)
-    site.incident("2023/early.yaml", EARLY)
-    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
-    site.incident("2025/payments.yaml", OTHER)
-    built = site.build(strict=True)
-    assert built.warnings == []
+    built = build_in_parts(site, 10)  # one part
     assert blocked
     # Not the streamed copies: the copies made once the pages are written (on disk), or
     # the written site.
