@@ -355,21 +355,24 @@ def index_then_tighten(arguments: list[str]) -> int:
         work = Path(arguments[1])
         arguments = arguments[2:]
     ours = arguments[:1] in (["--pmt-copies"], ["--pmt-stream"])  # a folder of copies
-    if arguments[:1] == ["--pmt-copies"]:
-        write_copies(Path(arguments[1]), Path(arguments[2]))
-        arguments = arguments[3:]
-    elif arguments[:1] == ["--pmt-stream"]:
-        site = Path(arguments[arguments.index("--site") + 1])
-        if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2]):
-            # The build stopped sending: it failed, fell back, or was interrupted (Ctrl-C
-            # ends it without on_build_error): no Pagefind, and no copies left behind.
+    site = Path(arguments[arguments.index("--site") + 1])
+    try:
+        if arguments[:1] == ["--pmt-copies"]:
+            write_copies(Path(arguments[1]), Path(arguments[2]))
+            arguments = arguments[3:]
+        elif arguments[:1] == ["--pmt-stream"]:
+            if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2]):
+                # The build stopped sending: it failed, fell back, or was interrupted
+                # (Ctrl-C ends it without on_build_error): no Pagefind.
+                return 3
+            arguments = arguments[3:]
+        return index_in_parts(site, arguments[arguments.index("--glob") + 1],
+                              Path(arguments[arguments.index("--output-path") + 1]), chosen,
+                              copies=ours, work=work)
+    finally:
+        if ours:  # read, or never to be: no copies left behind (in memory, copies_home),
+            # even when the build is gone (Ctrl-C once they were sent: no one else removes them)
             shutil.rmtree(site, ignore_errors=True)
-            return 3
-        arguments = arguments[3:]
-    return index_in_parts(Path(arguments[arguments.index("--site") + 1]),
-                          arguments[arguments.index("--glob") + 1],
-                          Path(arguments[arguments.index("--output-path") + 1]), chosen,
-                          copies=ours, work=work)
 
 
 @lru_cache(maxsize=1)

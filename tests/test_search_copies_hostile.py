@@ -1,0 +1,137 @@
+"""Hostile review of the copies for Pagefind in memory (``/dev/shm``, commit 20483ce).
+
+Each test is a defect found, or an attack that must keep failing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, build_site
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def _bundle(site_dir: Path) -> dict[str, bytes]:
+    """Every file of a site's Pagefind bundle: path -> bytes."""
+    bundle = site_dir / "pagefind"
+    return {path.relative_to(bundle).as_posix(): path.read_bytes()
+            for path in sorted(bundle.rglob("*")) if path.is_file()}
+
+
+def _real_memory_folder() -> Path:
+    from mkdocs_pmtheater.publish import fulltext
+
+    folder = fulltext.MEMORY_FOLDER
+    try:
+        room = os.statvfs(folder)
+    except OSError:
+        pytest.skip("no /dev/shm here")
+    if room.f_bavail * room.f_frsize < fulltext.MEMORY_SPARE_BYTES + 2**26:
+        pytest.skip("no room in /dev/shm")
+    with open("/proc/mounts", encoding="utf-8") as mounts:
+        if not any(line.split()[1:3] == [str(folder), "tmpfs"] for line in mounts):
+            pytest.skip("/dev/shm is not a tmpfs here")
+    return folder
+
+
+def test_the_bundle_does_not_depend_on_where_the_copies_were_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same sources, same bytes: a build whose copies went to /dev/shm (room there,
+    TMPDIR unset) and one whose copies went to disk (TMPDIR set, or /dev/shm short of
+    room because another user filled it) must publish the same Pagefind bundle; so must
+    the written site's index (the fallback when the child fails).
+
+    Fails on 20483ce: Pagefind numbers pages in the order it reads the copies' folder,
+    which is the file system's (tmpfs: creation order; ext4: a hash of the names), so
+    every chunk, fragment list and filter, and the entry's hashes, differ. The commit
+    hid this: every test comparing the streamed bundle with the written site's now sets
+    TMPDIR, and test_index_chunks_hold_a_common_word_alone_and_lose_no_word stopped
+    comparing the bytes."""
+    from generate import write_site
+
+    from mkdocs_pmtheater.publish.fulltext import index_site
+
+    _real_memory_folder()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795651200")
+    root = write_site(tmp_path / "generated", 40)
+    monkeypatch.delenv("TMPDIR", raising=False)
+    in_memory = build_site(root, site_dir=tmp_path / "in-memory")
+    on_disk_tmp = tmp_path / "tmp"
+    on_disk_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(on_disk_tmp))
+    on_disk = build_site(root, site_dir=tmp_path / "on-disk")
+    assert in_memory.warnings == on_disk.warnings == []
+    written = _bundle(on_disk.site_dir)
+    assert index_site(on_disk.site_dir, prefix="incidents").error is None
+    assert _bundle(on_disk.site_dir) == written  # the fallback gives the disk's bundle
+    assert _bundle(in_memory.site_dir) == written
+
+
+HOOK = """
+import os
+from mkdocs.plugins import event_priority
+
+
+@event_priority(100)  # before the plugin's: the copies are sealed, Pagefind runs
+def on_post_build(config, **kwargs):
+    raise KeyboardInterrupt  # as Ctrl-C while MkDocs finishes the build
+"""
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_after_the_copies_are_sealed_leaves_nothing_in_memory(
+        tmp_path: Path) -> None:
+    """Ctrl-C (KeyboardInterrupt: MkDocs calls no on_build_error) once every page is
+    converted: the Pagefind child, in a session of its own, goes on; once it is done,
+    no copy may stay in the memory folder (RAM until the machine restarts, or until a
+    build an hour later sweeps it).
+
+    Fails on 20483ce: the child indexes, then exits leaving the whole folder of copies;
+    only the parent's PagefindRun.wait removed it, and the parent is gone."""
+    from generate import write_site
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    root = write_site(tmp_path / "generated", 12)
+    (root / "hooks.py").write_text(HOOK)
+    with (root / "mkdocs.yml").open("a") as config:
+        config.write("hooks:\n  - hooks.py\n")
+    program = textwrap.dedent(f"""
+        import os, sys
+        os.environ.pop("TMPDIR", None)
+        sys.path.insert(0, {str(REPO)!r})
+        from mkdocs_pmtheater.publish import fulltext
+        fulltext.MEMORY_FOLDER = fulltext.Path({str(memory)!r})
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        os.chdir({str(root)!r})
+        build(load_config("mkdocs.yml", site_dir={str(tmp_path / "site")!r}))
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=300, check=False, cwd=tmp_path,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert "KeyboardInterrupt" in done.stderr
+    deadline = time.monotonic() + 120
+    while _processes_mentioning(str(memory)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(memory)) == []
+    assert list(memory.iterdir()) == []
