@@ -135,3 +135,48 @@ def test_ctrl_c_after_the_copies_are_sealed_leaves_nothing_in_memory(
         time.sleep(0.2)
     assert _processes_mentioning(str(memory)) == []
     assert list(memory.iterdir()) == []
+
+
+PLAIN_PYTHON = "/usr/bin/python3"
+"""A Python another user may run (the project's may be in a home folder only its owner reads)."""
+
+
+@pytest.mark.skipif(not Path(PLAIN_PYTHON).exists(), reason="no system Python")
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="plays another user: needs root to become nobody")
+def test_another_users_planted_folders_and_links_are_not_swept(tmp_path: Path) -> None:
+    """Attack that holds: in a shared sticky folder (as /dev/shm), another user plants
+    a symlink named like a folder of copies to one of this user's folders, and a folder
+    of their own, both untouched for hours: the sweep removes neither, nor what the link
+    points to."""
+    import tempfile
+
+    from mkdocs_pmtheater.publish.fulltext import sweep_copies
+
+    shared = Path(tempfile.mkdtemp(prefix="r9-shared-", dir="/tmp"))
+    try:
+        shared.chmod(0o1777)
+        victim = tmp_path / "victim"
+        victim.mkdir()
+        (victim / "keep.txt").write_text("mine")
+        plant = textwrap.dedent(f"""
+            import os, time
+            shared = {str(shared)!r}
+            old = time.time() - 10 * 3600
+            link = os.path.join(shared, "pmtheater-pagefind-link")
+            os.symlink({str(victim)!r}, link)
+            os.utime(link, (old, old), follow_symlinks=False)
+            theirs = os.path.join(shared, "pmtheater-pagefind-theirs")
+            os.mkdir(theirs)
+            open(os.path.join(theirs, "x.html"), "w").close()
+            os.utime(theirs, (old, old))
+        """)
+        subprocess.run([PLAIN_PYTHON, "-c", plant], check=True, user=65534, group=65534,
+                       timeout=60, cwd="/")
+        assert sweep_copies(shared) == 0
+        assert sorted(p.name for p in shared.iterdir()) == [
+            "pmtheater-pagefind-link", "pmtheater-pagefind-theirs"]
+        assert (victim / "keep.txt").read_text() == "mine"
+        assert (shared / "pmtheater-pagefind-theirs" / "x.html").exists()
+    finally:
+        subprocess.run(["rm", "-rf", "--", str(shared)], check=False)
