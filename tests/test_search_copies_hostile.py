@@ -180,3 +180,50 @@ def test_another_users_planted_folders_and_links_are_not_swept(tmp_path: Path) -
         assert (shared / "pmtheater-pagefind-theirs" / "x.html").exists()
     finally:
         subprocess.run(["rm", "-rf", "--", str(shared)], check=False)
+
+
+FAILING_WRITES = """
+import errno, os, pathlib
+_at = int(os.environ.get("R9_FAIL_WRITE_AT", "0"))
+_under = os.environ.get("R9_FAIL_UNDER", "/nowhere/")
+_real = pathlib.Path.write_text
+_count = [0]
+
+
+def _write_text(self, *args, **kwargs):
+    if str(self).startswith(_under):  # the memory folder's writes only
+        _count[0] += 1
+    if _count[0] >= _at and str(self).startswith(_under):  # full from then on
+        raise OSError(errno.ENOSPC, "No space left on device (test)", str(self))
+    return _real(self, *args, **kwargs)
+
+
+pathlib.Path.write_text = _write_text
+"""
+
+
+@pytest.mark.parametrize("at", [1, 3, 6, 7])
+def test_memory_full_at_any_write_of_the_child_leaves_search_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
+    """Attack that holds: the memory folder fills up at the child's ``at``-th write there
+    (6 copies, then the rewritten ones): a strict build still publishes
+    every playbill in the bundle, without a warning, and leaves nothing in memory."""
+    from generate import write_site
+
+    from mkdocs_pmtheater.publish import fulltext
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(fulltext, "MEMORY_FOLDER", memory)
+    monkeypatch.delenv("TMPDIR", raising=False)
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(FAILING_WRITES)  # the child's only
+    monkeypatch.setenv("PYTHONPATH", str(inject))
+    monkeypatch.setenv("R9_FAIL_WRITE_AT", str(at))
+    monkeypatch.setenv("R9_FAIL_UNDER", str(memory) + os.sep)
+    root = write_site(tmp_path / "generated", 6)
+    built = build_site(root, site_dir=tmp_path / "site", strict=True)
+    assert built.warnings == []
+    assert len(list((built.site_dir / "pagefind" / "fragment").iterdir())) == 6
+    assert list(memory.iterdir()) == []
