@@ -189,11 +189,11 @@ FAILING_WRITES = """
 import errno, os, pathlib
 _at = int(os.environ.get("R9_FAIL_WRITE_AT", "0"))
 _under = os.environ.get("R9_FAIL_UNDER", "/nowhere/")
-_real = pathlib.Path.write_text
+_real = pathlib.Path.write_bytes
 _count = [0]
 
 
-def _write_text(self, *args, **kwargs):
+def _write_bytes(self, *args, **kwargs):
     if str(self).startswith(_under):  # the memory folder's writes only
         _count[0] += 1
     if _count[0] >= _at and str(self).startswith(_under):  # full from then on
@@ -201,7 +201,7 @@ def _write_text(self, *args, **kwargs):
     return _real(self, *args, **kwargs)
 
 
-pathlib.Path.write_text = _write_text
+pathlib.Path.write_bytes = _write_bytes
 """
 
 
@@ -230,3 +230,63 @@ def test_memory_full_at_any_write_of_the_child_leaves_search_whole(
     assert built.warnings == []
     assert len(list((built.site_dir / "pagefind" / "fragment").iterdir())) == 6
     assert list(memory.iterdir()) == []
+
+
+def test_copies_in_memory_stay_within_the_room_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """copies_home asks /dev/shm for MEMORY_COPY_BYTES per playbill and keeps
+    MEMORY_SPARE_BYTES free for the machine's other users. A pull request's incident
+    file may hold up to 1 MiB of text (yamlsource.MAX_BYTES), and its copy is then about
+    20 times the room asked: a few hundred such files eat the spare room other users'
+    programs need. The copies in memory must stay within the room asked (or the build
+    must go elsewhere).
+
+    Fails on 20483ce: one 0.85 MB incident gives a copy of over 1 MB in memory, where
+    64 KB was asked."""
+    import random
+
+    import yaml
+    from pagefind.service import get_executable
+
+    from mkdocs_pmtheater.publish import fulltext
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(fulltext, "MEMORY_FOLDER", memory)
+    monkeypatch.delenv("TMPDIR", raising=False)
+    seen = tmp_path / "seen"
+    binary = tmp_path / "pagefind-measuring"
+    binary.write_text(
+        "#!/bin/sh\n"
+        'site=""; previous=""\n'
+        'for argument in "$@"; do [ "$previous" = "--site" ] && site="$argument"; '
+        'previous="$argument"; done\n'
+        f'case "$site" in {memory}/*) du -sb "$site" | cut -f1 >> {seen};; esac\n'
+        f'exec {get_executable()} "$@"\n')
+    binary.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    words = ["cache", "node", "error", "flush", "queue", "retry", "shard", "pool"]
+    rng = random.Random(1)
+    scenes = [{"at": f"2024-03-14T{i // 60 % 24:02d}:{i % 60:02d}:00Z",
+               "character": "On-Call Engineer",
+               "action": " ".join(rng.choice(words) for _ in range(70)),
+               "observation": " ".join(rng.choice(words) for _ in range(60))}
+              for i in range(900)]
+    incident = {"id": "INC-2024-999", "title": "Big", "severity": "SEV2",
+                "started_at": "2024-03-14T00:00:00Z", "resolved_at": "2024-03-15T00:00:00Z",
+                "summary": "Big.", "services": ["a"],
+                "cast": [{"role": "On-Call Engineer", "actor": "@p"}], "timeline": scenes}
+    root = tmp_path / "project"
+    (root / "docs" / "incidents").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n")
+    source = yaml.safe_dump(incident, sort_keys=False)
+    assert len(source.encode()) < 1024 * 1024
+    (root / "docs" / "incidents" / "big.yaml").write_text(source)
+    (root / "mkdocs.yml").write_text("site_name: t\nsite_url: https://x.test/\n"
+                                     "theme:\n  name: material\n"
+                                     "plugins:\n  - search\n  - pmtheater\n")
+    built = build_site(root, strict=True)
+    assert built.warnings == []
+    assert len(list((built.site_dir / "pagefind" / "fragment").iterdir())) == 1
+    in_memory = [int(line) for line in seen.read_text().split()] if seen.exists() else []
+    assert all(size <= fulltext.MEMORY_COPY_BYTES for size in in_memory), in_memory
