@@ -290,3 +290,31 @@ def test_copies_in_memory_stay_within_the_room_asked_for(
     assert len(list((built.site_dir / "pagefind" / "fragment").iterdir())) == 1
     in_memory = [int(line) for line in seen.read_text().split()] if seen.exists() else []
     assert all(size <= fulltext.MEMORY_COPY_BYTES for size in in_memory), in_memory
+
+
+def test_indexing_the_written_site_in_parts_removes_none_of_its_files(
+        tmp_path: Path) -> None:
+    """Attack that holds: the Zensical route (``python -m
+    mkdocs_pmtheater.publish.fulltext SITE``) indexes the written site itself, in parts
+    of one playbill: no file of the site is removed (only copies are freed once read),
+    and every playbill is in the bundle."""
+    from generate import write_site
+
+    root = write_site(tmp_path / "generated", 5)
+    built = build_site(root, site_dir=tmp_path / "site")
+    before = sorted(p.relative_to(built.site_dir).as_posix()
+                    for p in built.site_dir.rglob("*")
+                    if p.is_file() and not p.relative_to(built.site_dir).as_posix()
+                    .startswith("pagefind/"))
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext",
+                           str(built.site_dir), "--shard-size", "1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = sorted(p.relative_to(built.site_dir).as_posix()
+                   for p in built.site_dir.rglob("*")
+                   if p.is_file() and not p.relative_to(built.site_dir).as_posix()
+                   .startswith("pagefind/"))
+    assert after == before
+    assert (built.site_dir / "pagefind" / "shard-5").is_dir()
+    assert [p.name for p in built.site_dir.parent.iterdir()
+            if p.name.startswith(".pmtheater-shards-")] == []
