@@ -255,7 +255,7 @@ class PagefindRun:
 
 def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*.html",
                 cleanup: bool = False, copies: tuple[Path, Path] | None = None,
-                stream: tuple[Path, str] | None = None,
+                stream: tuple[Path, str, int] | None = None,
                 shard: int | None = None) -> PagefindRun:
     """Start Pagefind on the HTML files of ``source_dir`` matching ``glob``, writing the
     bundle to ``output`` (replacing an earlier one), and return at once.
@@ -269,9 +269,10 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
     stopped at the time limit cannot remove it itself.
     ``copies``: (a file of copies, where their digests go): the child first writes the
     copies into ``source_dir`` (:func:`write_copies`), then runs Pagefind on them.
-    ``stream``: (where the digests go, the pages' language): the child reads the copies
-    from its standard input (a pipe, :attr:`PagefindRun.stdin`) as the build converts
-    them (:func:`receive_copies`), then runs Pagefind on them.
+    ``stream``: (where the digests go, the pages' language, the bytes the copies may
+    take, 0: no limit): the child reads the copies from its standard input (a pipe,
+    :attr:`PagefindRun.stdin`) as the build converts them (:func:`receive_copies`), then
+    runs Pagefind on them.
     Never raises: a missing package or binary, or a process that cannot start, is the
     returned run's :attr:`IndexReport.error` (a sentence for the build's log).
     """
@@ -308,7 +309,7 @@ def start_index(source_dir: str | Path, output: str | Path, *, glob: str = "**/*
         if copies:
             first += ["--pmt-copies", str(copies[0]), str(copies[1])]
         if stream is not None:
-            first += ["--pmt-stream", str(stream[0]), stream[1]]
+            first += ["--pmt-stream", str(stream[0]), stream[1], str(stream[2])]
         process = subprocess.Popen(
             [sys.executable, "-c", _CHILD, here, *first, "--site", str(source),
              "--glob", glob, "--output-path", str(output)],
@@ -344,8 +345,8 @@ def index_then_tighten(arguments: list[str]) -> int:
     with ``--pmt-shard-size N`` (playbills per run; 0: automatic), then ``--pmt-work
     DIR`` (an empty folder for the parts' links, which the parent removes); then
     ``--pmt-copies FILE DIGESTS`` has :func:`write_copies` write the copies Pagefind is
-    to read first; ``--pmt-stream DIGESTS LANGUAGE``, :func:`receive_copies` (from
-    standard input)."""
+    to read first; ``--pmt-stream DIGESTS LANGUAGE ROOM``, :func:`receive_copies` (from
+    standard input, the copies taking at most ROOM bytes, 0: no limit)."""
     chosen: int | None = None
     if arguments[:1] == ["--pmt-shard-size"]:
         chosen = int(arguments[1]) or None
@@ -355,21 +356,26 @@ def index_then_tighten(arguments: list[str]) -> int:
         work = Path(arguments[1])
         arguments = arguments[2:]
     ours = arguments[:1] in (["--pmt-copies"], ["--pmt-stream"])  # a folder of copies
-    if arguments[:1] == ["--pmt-copies"]:
-        write_copies(Path(arguments[1]), Path(arguments[2]))
-        arguments = arguments[3:]
-    elif arguments[:1] == ["--pmt-stream"]:
-        site = Path(arguments[arguments.index("--site") + 1])
-        if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2]):
-            # The build stopped sending: it failed, fell back, or was interrupted (Ctrl-C
-            # ends it without on_build_error): no Pagefind, and no copies left behind.
+    site = Path(arguments[arguments.index("--site") + 1])
+    try:
+        if arguments[:1] == ["--pmt-copies"]:
+            write_copies(Path(arguments[1]), Path(arguments[2]))
+            arguments = arguments[3:]
+        elif arguments[:1] == ["--pmt-stream"]:
+            if not receive_copies(sys.stdin.buffer, site, Path(arguments[1]), arguments[2],
+                                  room=int(arguments[3])):
+                # The build stopped sending: it failed, fell back, or was interrupted
+                # (Ctrl-C ends it without on_build_error); or the copies outgrew their
+                # room: no Pagefind.
+                return 3
+            arguments = arguments[4:]
+        return index_in_parts(site, arguments[arguments.index("--glob") + 1],
+                              Path(arguments[arguments.index("--output-path") + 1]), chosen,
+                              copies=ours, work=work)
+    finally:
+        if ours:  # read, or never to be: no copies left behind (in memory, copies_home),
+            # even when the build is gone (Ctrl-C once they were sent: no one else removes them)
             shutil.rmtree(site, ignore_errors=True)
-            return 3
-        arguments = arguments[3:]
-    return index_in_parts(Path(arguments[arguments.index("--site") + 1]),
-                          arguments[arguments.index("--glob") + 1],
-                          Path(arguments[arguments.index("--output-path") + 1]), chosen,
-                          copies=ours, work=work)
 
 
 @lru_cache(maxsize=1)
@@ -600,7 +606,8 @@ def language_tag(language: str) -> str:
     return f'<html lang="{escape(language, quote=True)}">'
 
 
-def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str) -> bool:
+def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str, *,
+                   room: int = 0) -> bool:
     """In the Pagefind child: read the playbills' bodies from ``source`` as the build
     converts them, write each into ``folder`` as a copy (:func:`copy_page`), and, once
     told the set is complete, the digests of the bodies the pages will hold to
@@ -616,8 +623,26 @@ def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str
     the few with a block, or whose slot stays, are written again at the end. Copy and
     page are compared by digest in the build (:meth:`StreamedCopies.finish`). A page
     message may end with ``True``: its copy leaves out what Pagefind ignores whole
-    (:func:`pagefind_cut`; the digest stays the body's)."""
+    (:func:`pagefind_cut`; the digest stays the body's).
+
+    ``room``: the bytes the copies may take together (0: no limit); past it, False, as
+    for a build that stopped sending (the room asked of the memory folder is an
+    estimate, :data:`MEMORY_COPY_BYTES` a copy, and an incident file may make a copy
+    of a megabyte: the spare room is other users')."""
     html_tag = language_tag(language)
+    sizes: dict[str, int] = {}
+    """dest_path -> the bytes of its copy, while ``room`` is counted."""
+    taken = [0]
+
+    def write(dest_path: str, page: str) -> bool:
+        data = page.encode("utf-8", "surrogatepass")
+        (folder / dest_path).write_bytes(data)
+        if room:
+            taken[0] += len(data) - sizes.get(dest_path, 0)
+            sizes[dest_path] = len(data)
+            return taken[0] <= room
+        return True
+
     sent: dict[str, tuple[str, Parts, bytes | None, bool]] = {}
     """src_uri -> (path, parts, digest of the body with its slot emptied, or None when
     the copy holds the body as sent: it has no slot; whether the copy is cut)."""
@@ -636,10 +661,9 @@ def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str
         at = body.find(SLOT)
         if at >= 0:
             body = body[:at] + body[at + len(SLOT):]
-        path = folder / dest_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(copy_page(html_tag, pagefind_cut(body) if cut else body),
-                        encoding="utf-8", errors="surrogatepass")
+        (folder / dest_path).parent.mkdir(parents=True, exist_ok=True)
+        if not write(dest_path, copy_page(html_tag, pagefind_cut(body) if cut else body)):
+            return False
         sent[src_uri] = (dest_path, parts,
                          PlaybillCopies.digest(body) if at >= 0 else None, cut)
     found: dict[str, str] = {}
@@ -654,10 +678,9 @@ def receive_copies(source: IO[bytes], folder: Path, digests: Path, language: str
         body = join_parts(parts)
         if block is not None:
             body = body.replace(SLOT, block, 1)
-        if emptied is not None:  # the copy lacks what the page holds in the slot
-            (folder / dest_path).write_text(
-                copy_page(html_tag, pagefind_cut(body) if cut else body),
-                encoding="utf-8", errors="surrogatepass")
+        if emptied is not None and not write(  # the copy lacks what the slot holds
+                dest_path, copy_page(html_tag, pagefind_cut(body) if cut else body)):
+            return False
         found[src_uri] = PlaybillCopies.digest(body).hex()
     written = digests.with_suffix(".part")
     written.write_text(json.dumps(found), encoding="utf-8")
@@ -941,8 +964,11 @@ class StreamedCopies:
     def _start(self) -> None:
         folder: Path | None = None
         try:
-            folder = Path(tempfile.mkdtemp(prefix=COPIES_PREFIX,
-                                           dir=copies_home(self.playbills)))
+            home = copies_home(self.playbills)
+            # In memory, the copies keep to the room asked (receive_copies): past it, the
+            # child stops and the build goes another way.
+            room = MEMORY_COPY_BYTES * max(1, self.playbills) if home is not None else 0
+            folder = Path(tempfile.mkdtemp(prefix=COPIES_PREFIX, dir=home))
             handle, name = tempfile.mkstemp(prefix=COPIES_PREFIX, suffix=".json")
             os.close(handle)
             os.unlink(name)  # the child makes it whole, or it is missing: never half
@@ -953,7 +979,8 @@ class StreamedCopies:
             self.exact = False
             return
         self.run = start_index(folder, self.output, cleanup=True,
-                               stream=(self._digests_file, self.language), shard=self.shard)
+                               stream=(self._digests_file, self.language, room),
+                               shard=self.shard)
         stdin = self.run.stdin
         if stdin is None:  # Pagefind missing, or the child did not start
             self.exact = False
