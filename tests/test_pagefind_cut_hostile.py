@@ -55,7 +55,6 @@ def test_a_hostile_example_site_gives_the_written_sites_bundle_cut(
         path.write_text(source, encoding="utf-8")
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(tmp_path / "tmp"))
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # not in memory (copies_home)
     cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = build_site(root, site_dir=tmp_path / "streamed")
@@ -85,7 +84,6 @@ def test_a_page_title_that_leaves_text_open_sends_pagefind_to_the_written_site(
         site.config["nav"] = [{"Home": "index.md"}]
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
-    monkeypatch.setenv("TMPDIR", str(site.root / "tmp"))  # not in memory (copies_home)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
     playbill = (streamed.site_dir / "incidents/inc-1/index.html").read_text("utf-8")
@@ -138,7 +136,6 @@ def test_a_hook_after_the_plugin_decides_the_cut(
         '''))
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
-    monkeypatch.setenv("TMPDIR", str(site.root / "tmp"))  # not in memory (copies_home)
     cut = _copies_cut(monkeypatch)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
@@ -168,7 +165,6 @@ def test_an_icon_of_the_sites_own_holding_markup_in_its_title_is_not_cut(
         '''))
     (site.root / "tmp").mkdir()
     monkeypatch.setattr(fulltext.tempfile, "tempdir", str(site.root / "tmp"))
-    monkeypatch.setenv("TMPDIR", str(site.root / "tmp"))  # not in memory (copies_home)
     calls = _count_site_indexing(monkeypatch)
     streamed = site.build()
     assert calls == []

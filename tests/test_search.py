@@ -521,20 +521,22 @@ def all_words(bundle: Path) -> list:
 
 
 def words_by_page(bundle: Path) -> dict[str, list]:
-    """Every word of a bundle's index with the pages it is on, each named by its fragment
-    (not by Pagefind's page number: pages are numbered in the order Pagefind read the
-    files, the file system's, and the build's copies may be on another file system than
-    the written site), with its word positions, in the fragments' order."""
+    """Every word of a bundle's index (and each of its variants, the word with its
+    diacritics) with the pages it is on, each named by its fragment, with its word
+    positions, in the fragments' order: not by page number, which Pagefind's own
+    command gives in the order it read the files (the file system's), and the build in
+    the order of the pages' URLs."""
     [meta_path] = bundle.glob("pagefind.*.pf_meta")
     pages = [page[0] for page in pagefind_file(meta_path)[1]]
-    found = {}
-    for word, postings, *more in all_words(bundle):
-        number, named = 0, []
+    def named(postings: list) -> list:
+        number, found = 0, []
         for delta, *positions in postings:  # page numbers as steps from the one before
             number += delta
-            named.append([pages[number], *positions])
-        found[word] = [sorted(named), *more]
-    return found
+            found.append([pages[number], *positions])
+        return sorted(found)
+
+    return {word: [named(postings), [[variant, named(more)] for variant, more in variants]]
+            for word, postings, variants in all_words(bundle)}
 
 
 def test_index_chunks_hold_a_common_word_alone_and_lose_no_word(tmp_path: Path) -> None:
@@ -581,7 +583,9 @@ def test_index_chunks_hold_a_common_word_alone_and_lose_no_word(tmp_path: Path) 
     [raw_meta] = raw.glob("pagefind.*.pf_meta")
     raw_chunks = pagefind_file(raw_meta)[2]
     [raw_name] = chunks_for(biggest[0], raw_chunks)
-    assert pagefind_file(raw / "index" / f"{raw_name}.pf_index")[0] == [biggest]
+    # That word alone (its pages numbered in URL order now, as in the build's bundle).
+    assert [word[0] for word in pagefind_file(raw / "index" / f"{raw_name}.pf_index")[0]
+            ] == [biggest[0]]
     # Done already: a second run changes nothing.
     files = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     assert split_index_chunks(bundle) == 0

