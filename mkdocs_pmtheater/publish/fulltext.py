@@ -430,7 +430,8 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     most :func:`.shards.shard_size` of them (``chosen``, or automatic) per Pagefind run,
     one run after another: the first part in ``bundle``, the others in
     ``bundle/shard-N/``, listed in the first part's entry (:data:`.shards.PARTS_KEY`, see
-    :mod:`.shards`). A site that fits one part is indexed as it always was. Returns
+    :mod:`.shards`). A site that fits one part is indexed in place (copies: through a
+    folder of links, as the parts are, for the order Pagefind reads them in). Returns
     the first failing run's exit status (then no bundle is left: a part missing would
     leave some playbills unfindable without a word), else 0. ``copies``: ``site`` is a
     temporary folder of copies, removed with everything in it when the run is stopped.
@@ -438,13 +439,15 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
     process is stopped) by the caller (:func:`start_index`). Raises OSError when a
     part's folder cannot be made."""
     parts = None
-    if count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
-        # Copies are playbills by construction: not read again to know it.
-        names = (sorted(p.relative_to(site).as_posix() for p in site.glob(glob)
-                        if p.is_file())
-                 if copies else playbill_files(site, glob))
+    if copies:  # playbills by construction: not read again to know it; linked even in
+        # one part, cheaply, so that Pagefind reads them in URL order (below)
+        names = sorted(p.relative_to(site).as_posix() for p in site.glob(glob)
+                       if p.is_file())
         parts = split(names, shard_size(len(names), chosen))
-    if parts is None or len(parts) <= 1:
+    elif count_files(site, glob) > shard_size(0, chosen):  # else one part holds them all
+        names = playbill_files(site, glob)
+        parts = split(names, shard_size(len(names), chosen))
+    if not parts or (len(parts) == 1 and not copies):
         return _pagefind(site, glob, bundle)
     # Each part's files are hard links in a folder of their own, on the site's file
     # system (so no copies), so that the part's URLs are the pages' own: inside a folder
@@ -464,7 +467,10 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
             finished = []
             for number, part in enumerate(parts, start=1):
                 folder = work / str(number)
-                for name in part:
+                # Made last to first: a folder in memory (tmpfs) lists what it holds
+                # newest first, so Pagefind reads and numbers the pages in URL order, and
+                # split_index_chunks has none to renumber (elsewhere it does).
+                for name in reversed(part):
                     link_or_copy(site / name, folder / name)
                 target = bundle if number == 1 else bundle / f"shard-{number}"
                 status = _run_pagefind(folder, "**/*.html", target)
@@ -481,7 +487,8 @@ def index_in_parts(site: Path, glob: str, bundle: Path, chosen: int | None = Non
                     listed.append(f"shard-{number}/")
             for part_done in finished:
                 part_done.result()
-        write_shard_list(bundle, listed)  # into the entry the first part's finish wrote
+        if len(parts) > 1:  # one part: no list, as in Pagefind's own bundle
+            write_shard_list(bundle, listed)  # into the entry part 1's finish wrote
         done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -1151,23 +1158,30 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
             chunks = _chunk_list(meta)
             if not chunks:
                 continue
-            words: list[list[Any]] = []
+            # Pages already in URL order (Pagefind read a folder of links made for it,
+            # index_in_parts): each word's bytes are kept as Pagefind wrote them, and read
+            # without decoding its pages (a third of the time of decoding them all).
+            order = _page_order(bundle, meta)
+            filters = _renumbered_filters(bundle, meta, order) if order else []
+            if filters is None:
+                continue  # a filter file not laid out as expected: left alone
+            entries: list[tuple[str, bytes]] = []
             lasts = []
             for chunk in chunks:
-                found_words = _chunk_entries(bundle / "index" / f"{chunk[2]}.pf_index")
-                if not found_words:
+                path_of_chunk = bundle / "index" / f"{chunk[2]}.pf_index"
+                if order:
+                    decoded = _chunk_entries(path_of_chunk)
+                    words = decoded and [(word[0], cbor2.dumps(_renumbered(word, order)))
+                                         for word in decoded]
+                else:
+                    words = _chunk_words(path_of_chunk)
+                if not words:
                     break
-                words.extend(found_words)
-                lasts.append(found_words[-1][0])
+                entries.extend(words)
+                lasts.append(words[-1][0])
             else:
-                if not all(a[0] < b[0] for a, b in itertools.pairwise(words)):
+                if not all(a[0] < b[0] for a, b in itertools.pairwise(entries)):
                     continue  # not in the order Pagefind's lookup needs: left alone
-                order = _page_order(bundle, meta)
-                filters = _renumbered_filters(bundle, meta, order) if order else []
-                if order is not None and filters is None:
-                    continue  # a filter file not laid out as expected: left alone
-                entries = [(word[0], cbor2.dumps(_renumbered(word, order) if order else word))
-                           for word in words]
                 groups: list[list[tuple[str, bytes]]] = []
                 size = 0
                 for entry in entries:
@@ -1186,6 +1200,56 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
+
+
+def _chunk_words(path: Path) -> list[tuple[str, bytes]] | None:
+    """The words of one index chunk (``[[word entry, ...]]``, each entry ``[word, pages]``)
+    with the CBOR bytes of each entry as written; None if it is not laid out so."""
+    import io
+
+    import cbor2
+
+    raw = gzip.decompress(path.read_bytes())
+    if not raw.startswith(SIGNATURE):
+        return None
+    body = memoryview(raw)[len(SIGNATURE):]
+    major, count, at = _cbor_head(body, 0)
+    if (major, count) != (4, 1):
+        return None
+    major, count, at = _cbor_head(body, at)
+    if major != 4:
+        return None
+    stream = io.BytesIO(body)
+    decoder = cbor2.CBORDecoder(stream)
+    words = []
+    for _ in range(count):
+        start = at
+        major, length, first = _cbor_head(body, start)
+        if major != 4 or length < 1:
+            return None
+        stream.seek(first)
+        word = decoder.decode()
+        stream.seek(start)
+        decoder.decode()  # the whole entry, to know where it ends
+        at = stream.tell()
+        if not isinstance(word, str):
+            return None
+        words.append((word, bytes(body[start:at])))
+    return words if at == len(body) else None
+
+
+def _cbor_head(body: memoryview, at: int) -> tuple[int, int, int]:
+    """A CBOR data item's head at ``body[at]`` (RFC 8949, section 3): its major type, its
+    argument (a length, for an array), and where what follows the head starts. Raises
+    ValueError on an indefinite length, which Pagefind does not write."""
+    first = body[at]
+    major, info = first >> 5, first & 31
+    if info < 24:
+        return major, info, at + 1
+    if info > 27:
+        raise ValueError("not a definite-length CBOR head")
+    size = 1 << (info - 24)
+    return major, int.from_bytes(body[at + 1:at + 1 + size], "big"), at + 1 + size
 
 
 def _chunk_entries(path: Path) -> list[list[Any]] | None:
