@@ -1472,13 +1472,18 @@ def order_filters(bundle: str | Path) -> int:
     index were already the same). Here the values are sorted, the filters listed by name,
     and each rewritten file is named by its language and the first hex digits of the
     SHA-256 of its content, as many as Pagefind's name had (7 for a filter, 10 for the
-    metadata), then ``pagefind-entry.json`` names the metadata. What a search finds is
+    metadata), then ``pagefind-entry.json`` names the metadata, its languages listed by
+    name (Pagefind lists them in a hash map's order too). What a search finds is
     unchanged: Pagefind reads a filter's values into a map.
     """
     if not _reads_bundles():
         return 0
     bundle = Path(bundle)
     written = 0
+    # Files replaced are removed last, once the entry names the new metadata: a failure
+    # half way leaves every file the metadata and entry name (never one removed).
+    kept: set[Path] = set()
+    stale: list[Path] = []
     try:
         found = _metadata(bundle)
         for language, path, meta in found[1] if found else ():
@@ -1506,15 +1511,23 @@ def order_filters(bundle: str | Path) -> int:
                 data = _packed(meta)
                 renamed.append((path, path.with_name(f"pagefind.{language['hash']}.pf_meta"),
                                 data))
-                kept = {new for _, new, _ in renamed}
-                for old, new, data in renamed:
+                for _old, new, data in renamed:
                     _replace(new, data)
-                    if old not in kept:
-                        old.unlink()
+                    kept.add(new)
+                stale.extend(old for old, _, _ in renamed)
                 written += len(renamed) - 1
-        if written and found:
+        languages = found[0].get("languages") if found else None
+        shuffled = isinstance(languages, dict) and list(languages) != sorted(languages)
+        if shuffled:  # several languages: Pagefind lists them in a hash map's order,
+            # another on each run (and its script, on a page of none of them, falls
+            # back to the first of those with the most pages): listed by name
+            found[0]["languages"] = dict(sorted(languages.items()))
+        if (stale or shuffled) and found:  # a metadata renamed (even with no filter)
             _replace(bundle / "pagefind-entry.json", json.dumps(
                 found[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        for old in stale:
+            if old not in kept:
+                old.unlink(missing_ok=True)
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
