@@ -155,9 +155,15 @@ def test_renumbering_keeps_every_word_variant_filter_and_count(
     assert {"café", "cafè", "naïve", "zoë", "ångström"} <= variants
 
 
+@pytest.mark.parametrize("count", [3, 60])
 @pytest.mark.parametrize("where", ["memory", "disk"])
 def test_the_same_pages_read_in_any_order_give_the_same_bytes(
-        where: str, tmp_path: Path) -> None:
+        where: str, count: int, tmp_path: Path) -> None:
+    """Files made in URL order, in reverse, shuffled, in memory or on disk: the same
+    bytes. Three pages: an index Pagefind writes in one chunk, which
+    ``split_index_chunks`` kept with Pagefind's name when nothing needed renumbering
+    (Pagefind read a folder in memory in URL order), named after its content when it
+    did: other names, another metadata."""
     from mkdocs_pmtheater.publish.fulltext import MEMORY_FOLDER, _finish_bundle
 
     if where == "memory":
@@ -171,7 +177,7 @@ def test_the_same_pages_read_in_any_order_give_the_same_bytes(
     try:
         bundles = {}
         for order in ("fwd", "rev", "shuf"):
-            write_raw_site(root / order, 60, order)
+            write_raw_site(root / order, count, order)
             run_pagefind(root / order, root / f"{order}-bundle")
             _finish_bundle(root / f"{order}-bundle")
             bundles[order] = files_of(root / f"{order}-bundle")
@@ -394,3 +400,36 @@ def test_a_bundle_without_filters_keeps_its_metadata_named(tmp_path: Path) -> No
     before = what_a_search_sees(tmp_path / "bundle")
     _finish_bundle(tmp_path / "bundle")
     assert what_a_search_sees(tmp_path / "bundle") == before
+
+
+def test_the_zensical_route_in_parts_gives_the_builds_bytes_with_hostile_text(
+        site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Incidents full of diacritics, ligatures and CJK, in three parts: the MkDocs build
+    (copies in memory, linked last to first) and ``python -m
+    mkdocs_pmtheater.publish.fulltext SITE`` on the written site (its parts linked on
+    disk, every page renumbered) publish the same bundle, byte for byte."""
+    from conftest import REPO
+    from test_search import INCIDENT, SCENE_WORD
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795651200")
+    site.config["plugins"] = ["search", {"pmtheater": {"pagefind_shard_size": 3}}]
+    rnd = random.Random(7)
+    for number in range(8):
+        text = " ".join(rnd.choice(WORDS) for _ in range(12)).replace("the", "ça")
+        site.incident(f"2024/i{number}.yaml", INCIDENT.format(word=SCENE_WORD).replace(
+            "INC-2024-031", f"INC-2024-{40 - number:03d}").replace(
+            "A million cache keys expired together and checkout failed.",
+            json.dumps(text, ensure_ascii=False)).replace(
+            "[cache, stampede]", json.dumps(rnd.sample(["café", "ﬁle", "zoë", "日本"], 2),
+                                            ensure_ascii=False)))
+    built = site.build(strict=True)
+    assert built.warnings == []
+    bundle = built.site_dir / "pagefind"
+    assert (bundle / "shard-3").is_dir()
+    published = files_of(bundle)
+    shutil.rmtree(bundle)
+    done = subprocess.run([sys.executable, "-m", "mkdocs_pmtheater.publish.fulltext",
+                           str(built.site_dir), "--shard-size", "3"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert files_of(bundle) == published
