@@ -1191,8 +1191,12 @@ def split_index_chunks(bundle: str | Path, target: int = INDEX_CHUNK_BYTES) -> i
                     else:
                         groups.append([entry])
                         size = len(entry[1])
-                if not order and [g[-1][0] for g in groups] == lasts:
-                    continue  # Pagefind's chunks already are these, its numbers ours
+                if not order and [g[-1][0] for g in groups] == lasts and all(
+                        chunk[2] == _name_for(chunks[0][2], _chunk_data(group))
+                        for chunk, group in zip(chunks, groups, strict=True)):
+                    continue  # done already: these chunks, our numbers, our names
+                # (Pagefind's names are not ours: a small index, one chunk as Pagefind
+                # cut it, keeping them would name it otherwise than when renumbered.)
                 if order:
                     meta[1] = [meta[1][old] for old in _inverse(order)]
                 written += _write_index_chunks(bundle, path, meta, groups, chunks[0][2],
@@ -1230,12 +1234,25 @@ def _chunk_words(path: Path) -> list[tuple[str, bytes]] | None:
         stream.seek(first)
         word = decoder.decode()
         stream.seek(start)
-        decoder.decode()  # the whole entry, to know where it ends
+        entry = decoder.decode()  # the whole entry, to know where it ends
         at = stream.tell()
         if not isinstance(word, str):
             return None
-        words.append((word, bytes(body[start:at])))
+        variants = entry[2] if len(entry) > 2 and isinstance(entry[2], list) else []
+        if len(variants) > 1 and _variants_sorted(variants) != variants:
+            # Pagefind lists a word's variants in the order it met them, so in the
+            # order it read the pages: listed by name, as when renumbered.
+            words.append((word, cbor2.dumps([*entry[:2], _variants_sorted(variants),
+                                             *entry[3:]])))
+        else:
+            words.append((word, bytes(body[start:at])))
     return words if at == len(body) else None
+
+
+def _variants_sorted(variants: list[Any]) -> list[Any]:
+    """A word's variants (``[[variant, pages], ...]``) in the order of their words."""
+    return sorted(variants, key=lambda v: v[0] if isinstance(v, list) and v
+                  and isinstance(v[0], str) else "")
 
 
 def _cbor_head(body: memoryview, at: int) -> tuple[int, int, int]:
@@ -1311,9 +1328,11 @@ def _inverse(order: list[int]) -> list[int]:
 
 def _renumbered(word: list[Any], order: list[int]) -> list[Any]:
     """A word entry (see :func:`_chunk_entries`) with its pages, and its variants'
-    pages, numbered by ``order`` (``order[old] = new``)."""
+    pages, numbered by ``order`` (``order[old] = new``); the variants listed by name
+    (Pagefind lists them in the order it met them: the order it read the pages)."""
     return [word[0], _renumbered_pages(word[1], order),
-            [[variant, _renumbered_pages(pages, order)] for variant, pages in word[2]]]
+            [[variant, _renumbered_pages(pages, order)]
+             for variant, pages in _variants_sorted(word[2])]]
 
 
 def _renumbered_pages(pages: list[list[Any]], order: list[int]) -> list[list[Any]]:
@@ -1368,6 +1387,12 @@ def _cbor_array_head(count: int) -> bytes:
     return bytes([0x9B]) + count.to_bytes(8, "big")
 
 
+def _chunk_data(group: list[tuple[str, bytes]]) -> bytes:
+    """An index chunk's CBOR (``[[entry, ...]]``) from its words' CBOR bytes."""
+    return _cbor_array_head(1) + _cbor_array_head(len(group)) + b"".join(
+        raw for _, raw in group)
+
+
 def _shortest_prefixes(last: str, first: str) -> tuple[str, str]:
     """The bounds between two neighbouring chunks, as Pagefind 1.x computes them: each
     word cut one character after their common prefix."""
@@ -1391,8 +1416,7 @@ def _write_index_chunks(bundle: Path, path: Path, meta: list[Any],
     old = {bundle / "index" / f"{chunk[2]}.pf_index" for chunk in meta[2]}
     new = set()
     for bound, group in zip(bounds, groups, strict=True):
-        data = _cbor_array_head(1) + _cbor_array_head(len(group)) + b"".join(
-            raw for _, raw in group)
+        data = _chunk_data(group)
         bound[2] = _name_for(sample, data)
         target = bundle / "index" / f"{bound[2]}.pf_index"
         _replace(target, gzip.compress(SIGNATURE + data, compresslevel=6, mtime=0))
@@ -1472,13 +1496,18 @@ def order_filters(bundle: str | Path) -> int:
     index were already the same). Here the values are sorted, the filters listed by name,
     and each rewritten file is named by its language and the first hex digits of the
     SHA-256 of its content, as many as Pagefind's name had (7 for a filter, 10 for the
-    metadata), then ``pagefind-entry.json`` names the metadata. What a search finds is
+    metadata), then ``pagefind-entry.json`` names the metadata, its languages listed by
+    name (Pagefind lists them in a hash map's order too). What a search finds is
     unchanged: Pagefind reads a filter's values into a map.
     """
     if not _reads_bundles():
         return 0
     bundle = Path(bundle)
     written = 0
+    # Files replaced are removed last, once the entry names the new metadata: a failure
+    # half way leaves every file the metadata and entry name (never one removed).
+    kept: set[Path] = set()
+    stale: list[Path] = []
     try:
         found = _metadata(bundle)
         for language, path, meta in found[1] if found else ():
@@ -1506,15 +1535,23 @@ def order_filters(bundle: str | Path) -> int:
                 data = _packed(meta)
                 renamed.append((path, path.with_name(f"pagefind.{language['hash']}.pf_meta"),
                                 data))
-                kept = {new for _, new, _ in renamed}
-                for old, new, data in renamed:
+                for _old, new, data in renamed:
                     _replace(new, data)
-                    if old not in kept:
-                        old.unlink()
+                    kept.add(new)
+                stale.extend(old for old, _, _ in renamed)
                 written += len(renamed) - 1
-        if written and found:
+        languages = found[0].get("languages") if found else None
+        shuffled = isinstance(languages, dict) and list(languages) != sorted(languages)
+        if shuffled:  # several languages: Pagefind lists them in a hash map's order,
+            # another on each run (and its script, on a page of none of them, falls
+            # back to the first of those with the most pages): listed by name
+            found[0]["languages"] = dict(sorted(languages.items()))
+        if (stale or shuffled) and found:  # a metadata renamed (even with no filter)
             _replace(bundle / "pagefind-entry.json", json.dumps(
                 found[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        for old in stale:
+            if old not in kept:
+                old.unlink(missing_ok=True)
     except Exception:  # an unexpected bundle is left as it is, or as far as it was done
         return written
     return written
