@@ -17,7 +17,6 @@ import random
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -269,20 +268,18 @@ def test_a_damaged_last_chunk_leaves_the_bundle_as_pagefind_wrote_it(
     assert files_of(bundle) == before
 
 
-def test_renumbering_a_part_of_450_pages_read_from_disk_costs_under_two_seconds(
+def test_a_part_of_450_pages_read_in_another_order_is_renumbered_in_url_order(
         tmp_path: Path) -> None:
-    """Cost: on a 2-core machine 0.5-0.65 s for 450 raw pages read from ext4 (every
-    word decoded, renumbered, encoded), against 0.15 s when Pagefind read them in URL
-    order and 1.1 s for Pagefind itself; a bound that catches a quadratic slip."""
+    """A part of 450 raw pages Pagefind read in a shuffled order comes out numbered in
+    URL order. (What it costs is a benchmark's figure, not a timed test: see
+    benchmarks/README.md, "Pagefind's copies in memory".)"""
     from mkdocs_pmtheater.publish.fulltext import split_index_chunks
 
     write_raw_site(tmp_path / "site", 450, "shuf")
     run_pagefind(tmp_path / "site", tmp_path / "bundle")
     urls = page_urls(tmp_path / "bundle")
     assert urls != sorted(urls)
-    started = time.perf_counter()
     assert split_index_chunks(tmp_path / "bundle") > 0
-    assert time.perf_counter() - started < 2.0
     assert page_urls(tmp_path / "bundle") == sorted(urls)
 
 
