@@ -17,6 +17,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,38 @@ def test_several_languages_each_renumbered_alone(shuffled: tuple[Path, Path],
     assert what_a_search_sees(tmp_path / "bundle") == what_a_search_sees(tmp_path / "raw")
 
 
+def each_write_failing(monkeypatch: pytest.MonkeyPatch, step: Callable[[Path], object],
+                       raw: Path, tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
+    """Run ``step`` on a copy of the bundle ``raw`` to count its file writes (the
+    bundle steps write through ``fulltext._replace``), then on a fresh copy once per
+    write, that write failing as on a full disk; yields ``(failing write, writes,
+    bundle)`` after each run."""
+    from mkdocs_pmtheater.publish import fulltext
+
+    real = fulltext._replace
+    calls = 0
+    failing = 0
+
+    def write(path: Path, data: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == failing:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(fulltext, "_replace", write)
+    shutil.copytree(raw, tmp_path / "whole")
+    step(tmp_path / "whole")
+    total = calls
+    assert total > 3
+    for failing in range(1, total + 1):  # write() reads it: this write fails
+        calls = 0
+        bundle = tmp_path / f"fail-{failing}"
+        shutil.copytree(raw, bundle)
+        step(bundle)
+        yield failing, total, bundle
+
+
 def test_a_failure_half_way_leaves_a_bundle_that_finds_the_same(
         shuffled: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each file write in turn fails (a full disk): the bundle then finds exactly what
@@ -224,33 +257,8 @@ def test_a_failure_half_way_leaves_a_bundle_that_finds_the_same(
 
     raw = shuffled[1]
     before = what_a_search_sees(raw)
-    real = fulltext._replace
-    writes = 0
-
-    def counting(path: Path, data: bytes) -> None:
-        nonlocal writes
-        writes += 1
-        real(path, data)
-
-    monkeypatch.setattr(fulltext, "_replace", counting)
-    shutil.copytree(raw, tmp_path / "whole")
-    fulltext.split_index_chunks(tmp_path / "whole")
-    total = writes
-    assert total > 3
-    for failing in range(1, total + 1):
-        calls = 0
-
-        def failing_write(path: Path, data: bytes, failing: int = failing) -> None:
-            nonlocal calls
-            calls += 1
-            if calls == failing:
-                raise OSError(28, "No space left on device")
-            real(path, data)
-
-        monkeypatch.setattr(fulltext, "_replace", failing_write)
-        bundle = tmp_path / f"fail-{failing}"
-        shutil.copytree(raw, bundle)
-        fulltext.split_index_chunks(bundle)
+    for failing, _total, bundle in each_write_failing(
+            monkeypatch, fulltext.split_index_chunks, raw, tmp_path):
         assert what_a_search_sees(bundle) == before, failing
 
 
@@ -353,27 +361,8 @@ def test_a_failure_half_way_through_ordering_filters_leaves_every_file_named(
     fulltext.split_index_chunks(tmp_path / "raw")
     fulltext.tighten_chunk_bounds(tmp_path / "raw")
     before = what_a_search_sees(tmp_path / "raw")
-    real = fulltext._replace
-    calls = 0
-
-    def failing_write(path: Path, data: bytes) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == failing:
-            raise OSError(28, "No space left on device")
-        real(path, data)
-
-    monkeypatch.setattr(fulltext, "_replace", failing_write)
-    failing = 0
-    shutil.copytree(tmp_path / "raw", tmp_path / "whole")
-    fulltext.order_filters(tmp_path / "whole")
-    total = calls
-    assert total > 3
-    for failing in range(1, total + 1):
-        calls = 0
-        bundle = tmp_path / f"fail-{failing}"
-        shutil.copytree(tmp_path / "raw", bundle)
-        fulltext.order_filters(bundle)
+    for failing, total, bundle in each_write_failing(
+            monkeypatch, fulltext.order_filters, tmp_path / "raw", tmp_path):
         try:
             seen = what_a_search_sees(bundle)
         except FileNotFoundError as missing:
