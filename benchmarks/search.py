@@ -16,8 +16,9 @@ by later runs (``--reuse`` measures again without building). It prints:
   (a word found in one scene only, common words, a person, a common word with
   facets checked), each on a fresh page with an empty cache:
 
-  - every byte fetched, by kind: Pagefind's start-up files (``pagefind.js``, its
-    worker if any, the WebAssembly, the metadata ``.pf_meta``, the entry) and its
+  - every byte fetched, by kind: Pagefind's start-up files (``pagefind.js``, the
+    worker that runs it, ours (``pmtheater-search.js``) or Pagefind's, the
+    WebAssembly, the metadata ``.pf_meta``, the entry) and its
     per-query files (index chunks, filter chunks, the fragments of the results
     shown), with and without the start-up files (fetched on focusing the box, so
     a reader who focuses it has them before the first key), as served and as a
@@ -171,6 +172,8 @@ def kind_of(url: str) -> str:
     metadata), its per-query files (index chunks, filter chunks, fragments), or the page's
     own (HTML, CSS, JavaScript, Material's search index, other)."""
     path = url.split("?", 1)[0]
+    if path.endswith("/assets/pmtheater/pmtheater-search.js"):
+        return "script"  # the page's worker that runs Pagefind: fetched with its start-up
     if "/pagefind/" in path:
         name = path.rsplit("/pagefind/", 1)[-1]
         if name.startswith("shard-") and "/" in name:  # a part after the first (shards.py)
@@ -349,12 +352,17 @@ def measure(out: Path, count: int, seed: int, reuse: bool = False,
         # with its old script, which may not know that bundle's parts.
         from mkdocs_pmtheater.publish.production import ASSETS_DIR
 
-        current = (ASSETS_DIR / "pmtheater.js").read_bytes()
-        script = site_dir / "assets" / "pmtheater" / "pmtheater.js"
-        if script.is_file() and script.read_bytes() != current:
-            script.write_bytes(current)
-            print(f"  {script} was another version's: replaced with this checkout's",
-                  flush=True)
+        for name in ("pmtheater.js", "pmtheater-search.js"):
+            current = (ASSETS_DIR / name).read_bytes()
+            script = site_dir / "assets" / "pmtheater" / name
+            if not script.is_file() or script.read_bytes() != current:
+                script.write_bytes(current)
+                print(f"  {script} was another version's: replaced with this checkout's",
+                      flush=True)
+        index = (site_dir / "incidents" / "index.html").read_text(encoding="utf-8")
+        if "data-pmt-fulltext-worker" not in index:
+            print("  the index page predates pmtheater-search.js: it searches with "
+                  "Pagefind's own worker (build again to measure this checkout)", flush=True)
     else:
         build = run_build(root, site_dir)
     if not (site_dir / "pagefind" / "pagefind.js").is_file():

@@ -20,7 +20,7 @@ from conftest import BuiltSite, SiteFactory, minimal_incident
 
 DATA_FILES = ("feed.xml", "schema.json", "incidents.json", "action-items.ics")
 CATALOGUE = ("index", "action-items", "hall-of-fame", "metrics")
-ASSETS = ("pmtheater.css", "pmtheater.js", "index-search.json")
+ASSETS = ("pmtheater.css", "pmtheater.js", "index-search.json", "pmtheater-search.js")
 
 
 def options(site: SiteFactory, **values: object) -> None:
@@ -108,6 +108,7 @@ def test_ids_named_like_assets_when_the_prefix_is_the_assets_folder(
     css = (built.site_dir / "assets/pmtheater/pmtheater.css").read_text()
     assert ".pmt-" in css, "the stylesheet is the plugin's"
     assert "pmt" in (built.site_dir / "assets/pmtheater/pmtheater.js").read_text()
+    assert "noWorker" in (built.site_dir / "assets/pmtheater/pmtheater-search.js").read_text()
     search = json.loads((built.site_dir / "assets/pmtheater/index-search.json").read_text())
     assert "INC-OK" in search
     assert built.exists(ok_page(use_directory_urls, "assets/pmtheater"))
@@ -231,6 +232,32 @@ def test_site_files_at_the_plugin_addresses_win(site: SiteFactory) -> None:
     assert "INC-OK" in read(built, "incidents/incidents.json")
     assert not (built.site_dir / "assets/pmtheater/index-search.json").exists(), (
         "no index, so no data for its filter box")
+
+
+def test_a_site_file_at_the_search_workers_address_wins(site: SiteFactory) -> None:
+    """The site's own file at the full-text search worker's address is published as it is,
+    with a warning, and the index page no longer names it as its worker (the page then
+    searches with Pagefind's own worker rather than start a file that is not ours)."""
+    site.incident("ok.yaml", minimal_incident("INC-OK", "The one that is fine"))
+    site.page("assets/pmtheater/pmtheater-search.js", "// mine\n")
+    built = site.build()
+    found = [w for w in built.warnings if w.startswith(
+        "mkdocs_pmtheater: docs/assets/pmtheater/pmtheater-search.js: This file takes the "
+        "address assets/pmtheater/pmtheater-search.js of the post-mortem index's full-text "
+        "search worker")]
+    assert found, built.warnings
+    assert read(built, "assets/pmtheater/pmtheater-search.js") == "// mine\n"
+    box = built.html("incidents/").select_one(".pmt-fulltext")
+    assert box["data-pmt-fulltext-worker"] == ""
+    assert box["data-pmt-fulltext"] == "../pagefind/pagefind.js"
+
+
+def test_the_index_names_its_search_worker(site: SiteFactory) -> None:
+    site.incident("ok.yaml", minimal_incident("INC-OK", "The one that is fine"))
+    built = site.build(strict=True)
+    box = built.html("incidents/").select_one(".pmt-fulltext")
+    assert box["data-pmt-fulltext-worker"] == "../assets/pmtheater/pmtheater-search.js"
+    assert "noWorker" in read(built, "assets/pmtheater/pmtheater-search.js")
 
 
 def test_strict_build_fails_and_validate_agrees(site: SiteFactory, tmp_path: Path) -> None:

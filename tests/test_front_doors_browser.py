@@ -227,3 +227,35 @@ def test_zensical_search_finds_a_playbill(chromium, zensical_url) -> None:
     assert word in on_playbill
     page.close()
     assert errors == []
+
+
+def test_zensical_index_searches_every_word_in_its_own_worker(chromium, zensical_url) -> None:
+    """The Zensical site's post-mortem index: a word written in one scene of one
+    incident, typed into "Search every word", finds that playbill through Pagefind, run
+    by the page's own worker (pmtheater-search.js; Pagefind's worker script unused)."""
+    texts = {p.read_text(encoding="utf-8").lower(): p
+             for p in (EXAMPLE_SITE / "docs" / "incidents").rglob("*.yaml")}
+    found = None
+    for data in incidents():
+        for scene in data.get("timeline", []):
+            for word in re.findall(r"[A-Za-z]{9,}", str(scene.get("action", ""))):
+                if sum(word.lower() in text for text in texts) == 1:
+                    found = (data["id"], word)
+                    break
+            if found:
+                break
+        if found:
+            break
+    assert found, "no word of a scene is in one incident file only"
+    incident_id, word = found
+    page, errors, outside = open_page(chromium, zensical_url + INDEX)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.fill("#pmt-ft", word)
+    page.locator(".pmt-ft-results li").first.wait_for()
+    hrefs = [a.get_attribute("href") for a in page.locator(".pmt-ft-results a").all()]
+    assert any(f"/{incident_id.lower()}/" in h for h in hrefs), (word, hrefs)
+    assert zensical_url + "assets/pmtheater/pmtheater-search.js" in [w.url for w in page.workers]
+    assert not any("pagefind-worker.js" in r for r in requests), requests
+    assert errors == [] and outside == [], (errors, outside)
+    page.close()

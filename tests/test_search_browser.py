@@ -258,3 +258,84 @@ def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> 
         assert page.locator(".pmt-ft-results li a").first.get_attribute("href").startswith(
             "/incidents/inc-2023-001/")
         assert errors == [] and outside == [], (errors, outside)
+
+
+def fragments(requests: list[str]) -> list[str]:
+    return [r for r in requests if "/pagefind/fragment/" in r]
+
+
+def test_pagefind_runs_in_the_pages_own_worker(built: BuiltSite, chromium) -> None:
+    """The index page starts pmtheater-search.js as a worker, which loads Pagefind's
+    script and WebAssembly: Pagefind's own worker script is never fetched, and results
+    are found, linked and marked as before."""
+    with serve_directory(built.site_dir) as url:
+        page, errors, outside = open_page(chromium, url + "incidents/")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.fill("#pmt-ft", SCENE_WORD)
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for()
+        assert results.first.locator("a").get_attribute("href") == (
+            "/incidents/inc-2024-031/#scene-2")
+        assert results.first.locator("mark").first.inner_text().lower() == SCENE_WORD
+        workers = [w.url for w in page.workers]  # Material's search has one too
+        assert url + "assets/pmtheater/pmtheater-search.js" in workers, workers
+        assert not any("pagefind" in w for w in workers), workers
+        assert any(r.endswith("/pagefind/pagefind.js") for r in requests)
+        assert any("/pagefind/wasm." in r for r in requests)
+        assert not any("pagefind-worker.js" in r for r in requests), requests
+        assert len(fragments(requests)) == 1  # the one result shown
+        assert errors == [] and outside == [], (errors, outside)
+
+
+def test_without_its_worker_the_page_searches_with_pagefinds_own(built: BuiltSite,
+                                                                 chromium) -> None:
+    """A site whose worker script is gone (a theme that shadows the assets folder, a
+    deploy that dropped it) still searches: the page falls back to Pagefind's own
+    worker, and finds the same playbill."""
+    (built.site_dir / "assets" / "pmtheater" / "pmtheater-search.js").unlink()
+    with serve_directory(built.site_dir) as url:
+        page, errors, _ = open_page(chromium, url + "incidents/")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.fill("#pmt-ft", SCENE_WORD)
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for()
+        assert results.first.locator("a").get_attribute("href") == (
+            "/incidents/inc-2024-031/#scene-2")
+        assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
+        assert any(r.endswith("/assets/pmtheater/pmtheater-search.js") for r in requests)
+        assert any(r.endswith("/pagefind/pagefind-worker.js") for r in requests)
+        # The missing worker's 404 and its failed start are the only errors.
+        assert all("404" in e or "pmtheater-search" in e for e in errors), errors
+
+
+def test_a_query_replaced_before_its_results_fetches_no_fragments(built: BuiltSite,
+                                                                  chromium) -> None:
+    """Typing on before a query's results arrive: only the last query's results are
+    fetched and shown (the worker runs no search that a newer one replaced, and loads
+    fragments only for the results the page asks for)."""
+    with serve_directory(built.site_dir) as url:
+        page, errors, _ = open_page(chromium, url + "incidents/")
+        # A first query that finds nothing: Pagefind has started, no fragment is cached.
+        page.fill("#pmt-ft", "zzyzx")
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent.startsWith('No post-mortem')")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        # One key after another (a task each, as typing is): each query reaches the worker.
+        page.evaluate("""async () => {
+          const input = document.querySelector('#pmt-ft');
+          for (const term of ['payments', 'checkout', 'marmoset']) {
+            input.value = term;
+            input.dispatchEvent(new Event('input', {bubbles: true}));
+            await new Promise(resolve => setTimeout(resolve, 0));
+          }
+        }""")
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for()
+        page.wait_for_timeout(500)
+        assert [a.get_attribute("href") for a in page.locator(".pmt-ft-results a").all()] == [
+            "/incidents/inc-2024-031/#scene-flush"]
+        assert len(fragments(requests)) == 1, fragments(requests)
+        assert errors == []

@@ -752,27 +752,152 @@
   // the filter form apply as Pagefind filters. Browsers refuse import() from file://:
   // there the page says so, and the filter form (which works offline) stays.
   var FULLTEXT_RESULTS = 10;
-  var pagefinds = {};  // script URL -> Promise of the Pagefind module, kept across pages
+  var engines = {};  // pagefind.js URL -> Promise of a search engine, kept across pages
 
-  function loadPagefind(url) {
-    if (!pagefinds[url]) {
-      pagefinds[url] = import(url).then(function (pagefind) {
-        // Result URLs start at the folder that holds pagefind/, wherever the site lives.
-        var root = new URL("..", url).pathname;
-        // init() fetches the WebAssembly and the index's entry now, while the reader is
-        // still on the way to typing, instead of on the first keystroke. Pagefind searches
-        // in its web worker (pagefind-worker.js, 40 KB more on first use): a word found on
-        // every one of 10,000 playbills takes Pagefind's WebAssembly 0.3 to 1.7 s, which
-        // on the page's own thread (its noWorker option) froze the page that long
-        // (benchmarks/search.py: main thread busy 27 to 116 ms per query with the worker).
-        return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
-          return Promise.all([pagefind.init ? pagefind.init() : null,
-                              mergeParts(pagefind, url, root)]);
-        }).then(function () { return pagefind; });
-      });
-      pagefinds[url].catch(function () { delete pagefinds[url]; });
+  // A search engine: search(term, filters) gives a Promise of {total, load(count)},
+  // load(count) an array of Promises of the first count results' fragments (Pagefind's
+  // result.data(): url, meta, content, locations, anchors), fetched only when asked for.
+  // The first choice is Pagefind in our own worker (pmtheater-search.js): the page then
+  // fetches neither Pagefind's worker script nor the thousands of results a common word
+  // finds on a big site (benchmarks/search.py). Where that worker cannot start (a
+  // browser without module workers, a theme override without its URL), Pagefind's own
+  // worker does the same, loaded on the page.
+  function searchEngine(url, workerUrl) {
+    if (!engines[url]) {
+      engines[url] = (workerUrl ? workerEngine(url, workerUrl) : Promise.reject(null))
+        .catch(function () { return pageEngine(url); });
+      engines[url].catch(function () { delete engines[url]; });
     }
-    return pagefinds[url];
+    return engines[url];
+  }
+
+  // Result URLs start at the folder that holds pagefind/, wherever the site lives.
+  function siteRoot(url) { return new URL("..", url).pathname; }
+
+  // Pagefind in our own worker (assets/pmtheater/pmtheater-search.js, kept small: its
+  // bytes count in every visit's first query). The worker loads pagefind.js with
+  // Pagefind's own worker turned off (noWorker), so Pagefind searches on the worker's
+  // thread, not the page's: the page stays responsive, the browser fetches no
+  // pagefind-worker.js (40 KB, a second copy of Pagefind's engine), and of the
+  // thousands of results a common word finds on a big site only the count and the
+  // fragments of the results shown cross to the page. Messages, page to worker:
+  //   {type: "start", pagefind: URL of pagefind.js, root: the site's root path, lang}
+  //   {type: "search", id, term, filters}  (ids grow; a newer one makes older ones stale:
+  //                                         the worker skips them, total -1)
+  //   {type: "show", id, count}            (fetch the first count results' fragments)
+  // worker to page:
+  //   {type: "started"} | {type: "failed", error}              (then Pagefind's worker)
+  //   {type: "found", id, total} | {type: "failed", id, error}
+  //   {type: "result", id, rank, data} | {type: "failed", id, rank, error}
+  function workerEngine(url, workerUrl) {
+    return new Promise(function (resolve, reject) {
+      var worker;
+      try {
+        worker = new Worker(workerUrl, { type: "module" });
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      var searches = {};  // id -> {resolve, reject} until found
+      var shown = {};     // id -> [{resolve, reject}] by rank, once asked for
+      var next = 0;
+      var started = false;
+      var stopped = null;  // the error that ended the worker: later searches fail at once
+      function stop(error) {
+        stopped = error;
+        worker.terminate();
+        Object.keys(searches).forEach(function (id) { searches[id].reject(error); });
+        Object.keys(shown).forEach(function (id) {
+          shown[id].forEach(function (w) { w.reject(error); });
+        });
+        searches = {};
+        shown = {};
+        if (!started) reject(error);
+        else delete engines[url];  // the next search starts afresh
+      }
+      worker.addEventListener("error", function (event) {
+        event.preventDefault();
+        stop(new Error("search worker: " + (event.message || "failed")));
+      });
+      worker.addEventListener("message", function (event) {
+        var m = event.data || {};
+        if (m.type === "started") {
+          started = true;
+          resolve(engine);
+        } else if (m.type === "failed" && m.id === undefined) {
+          stop(new Error(m.error));
+        } else if (m.type === "found" && searches[m.id]) {
+          var waiting = searches[m.id];
+          delete searches[m.id];
+          waiting.resolve({
+            total: m.total,
+            load: function (count) {
+              var waiters = [];
+              var promises = [];
+              for (var i = 0; i < count; i++) {
+                promises.push(new Promise(function (res, rej) {
+                  waiters.push({ resolve: res, reject: rej });
+                }));
+              }
+              shown = {};  // only the newest search's fragments are waited for
+              shown[m.id] = waiters;
+              worker.postMessage({ type: "show", id: m.id, count: count });
+              return promises;
+            }
+          });
+        } else if (m.type === "failed" && m.rank === undefined && searches[m.id]) {
+          searches[m.id].reject(new Error(m.error));
+          delete searches[m.id];
+        } else if ((m.type === "result" || m.type === "failed") && shown[m.id]) {
+          var slot = shown[m.id][m.rank];
+          if (slot && m.type === "result") slot.resolve(m.data);
+          else if (slot) slot.reject(new Error(m.error));
+        }
+      });
+      var engine = {
+        search: function (term, filters) {
+          var id = ++next;
+          return new Promise(function (res, rej) {
+            if (stopped) {
+              rej(stopped);
+              return;
+            }
+            searches[id] = { resolve: res, reject: rej };
+            worker.postMessage({ type: "search", id: id, term: term, filters: filters });
+          });
+        }
+      };
+      worker.postMessage({ type: "start", pagefind: url, root: siteRoot(url),
+                           lang: document.documentElement.getAttribute("lang") || "" });
+    });
+  }
+
+  function pageEngine(url) {
+    return import(url).then(function (pagefind) {
+      var root = siteRoot(url);
+      // init() fetches the WebAssembly and the index's entry now, while the reader is
+      // still on the way to typing, instead of on the first keystroke. Pagefind searches
+      // in its web worker (pagefind-worker.js): a word found on every one of 10,000
+      // playbills takes Pagefind's WebAssembly 0.3 to 1.7 s, which on the page's own
+      // thread (its noWorker option) froze the page that long.
+      return Promise.resolve(pagefind.options({ baseUrl: root })).then(function () {
+        return Promise.all([pagefind.init ? pagefind.init() : null,
+                            mergeParts(pagefind, url, root)]);
+      }).then(function () {
+        return {
+          search: function (term, filters) {
+            return pagefind.search(term, { filters: filters }).then(function (search) {
+              return search && {
+                total: search.results.length,
+                load: function (count) {
+                  return search.results.slice(0, count).map(function (r) { return r.data(); });
+                }
+              };
+            });
+          }
+        };
+      });
+    });
   }
 
   // A big site's index is written in parts (Pagefind's memory grows with the playbills
@@ -781,7 +906,7 @@
   // merges; they share the first part's WebAssembly. No list: one part (a small site,
   // or a bundle made by Pagefind's own command). An entry that cannot be read fails the
   // search, which then says full-text search is not available, rather than finding
-  // only some of the playbills.
+  // only some of the playbills. (pmtheater-search.js does the same in its worker.)
   function mergeParts(pagefind, url, root) {
     // Revalidated, as Pagefind fetches it: a list from an older deploy could miss a part.
     var entryUrl = new URL("pagefind-entry.json", url).href;
@@ -855,6 +980,7 @@
     var output = box.querySelector(".pmt-ft-count");
     var list = box.querySelector(".pmt-ft-results");
     var url = box.getAttribute("data-pmt-fulltext");
+    var workerUrl = box.getAttribute("data-pmt-fulltext-worker");
     function unavailable(text) {
       box.hidden = true;
       if (note) {
@@ -870,6 +996,7 @@
       return;
     }
     url = new URL(url, location.href).href;
+    workerUrl = workerUrl ? new URL(workerUrl, location.href).href : null;
     var serial = 0;
     var started = 0;
 
@@ -913,8 +1040,8 @@
     // fetched for the results shown only. They are shown as they arrive, in rank order
     // (a result waits for those above it), so the first one does not wait for the tenth.
     function show(term, search, mine) {
-      var results = search.results.slice(0, FULLTEXT_RESULTS);
-      var total = search.results.length;
+      var total = search.total;
+      var results = search.load(Math.min(total, FULLTEXT_RESULTS));
       var ready = [];
       var next = 0;
       // The earlier query's results stay until the first of these can replace them.
@@ -930,7 +1057,7 @@
         return Promise.resolve();
       }
       return Promise.all(results.map(function (r, i) {
-        return r.data().then(function (data) {
+        return r.then(function (data) {
           if (mine !== serial || !box.isConnected) return;
           ready[i] = entry(data);
           if (i === 0) replace();
@@ -949,10 +1076,11 @@
         output.textContent = "";
         return;
       }
-      loadPagefind(url).then(function (pagefind) {
+      searchEngine(url, workerUrl).then(function (engine) {
         if (mine !== serial) return null;
-        return pagefind.search(term, { filters: filters() }).then(function (search) {
-          if (search && mine === serial) return show(term, search, mine);
+        return engine.search(term, filters()).then(function (search) {
+          // A total below 0: the worker had a newer search to run (a stale one).
+          if (search && search.total >= 0 && mine === serial) return show(term, search, mine);
           return null;
         });
       }).catch(function () {
@@ -966,7 +1094,7 @@
 
     input.addEventListener("input", run);
     // Load Pagefind at the first sign of intent: the pointer over the box, or focus.
-    function warm() { loadPagefind(url).catch(function () {}); }
+    function warm() { searchEngine(url, workerUrl).catch(function () {}); }
     box.addEventListener("pointerenter", warm, { once: true });
     input.addEventListener("focus", warm);
     if (form) {

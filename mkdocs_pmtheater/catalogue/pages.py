@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from ..model.incident import Incident
 from ..publish.fulltext import BUNDLE_DIR as PAGEFIND_BUNDLE
+from ..publish.fulltext import SEARCH_WORKER
 from ..publish.outputs import Output
 from ..publish.urls import SiteFiles, page_url, relative_link_resolver, relative_url
 from ..render.i18n import ENGLISH, N_, Labels
@@ -433,6 +434,9 @@ class Catalogue:
             # directory URLs.
             "pagefind_script": relative_url(f"{PAGEFIND_BUNDLE}/pagefind.js",
                                             page_url(page, directory_urls=True)),
+            # A file of the site in its place is not our worker: Pagefind's own does it.
+            "search_worker": "" if SEARCH_WORKER in self.skip else relative_url(
+                SEARCH_WORKER, page_url(page, directory_urls=True)),
         }
 
     def _reused(self, name: str, check: Any, make: Callable[[], _T],

@@ -43,6 +43,7 @@ from ..render.toc import TocEntry
 from . import feeds
 from .addresses import AddressBook, Holder, clash, dest_of, page_address
 from .export import IncidentLines
+from .fulltext import SEARCH_WORKER
 from .outputs import Output
 from .urls import SiteFiles, relative_link_resolver
 
@@ -381,6 +382,9 @@ class Production:
                 outputs.append((path, "the post-mortem index's search data",
                                 "move or rename this file (without it, the index's filter box "
                                 "searches only the table)"))
+            outputs.append((SEARCH_WORKER, "the post-mortem index's full-text search worker",
+                            "move or rename this file (without it, full-text search runs in "
+                            "Pagefind's own worker, which the browser fetches: 40 KB more)"))
         for name, what in feeds.DATA_FILES:
             outputs.append((under + name, f"the plugin's {what}",
                             "move or rename this file, or change the pmtheater option prefix"))
@@ -472,10 +476,13 @@ class Production:
         self.outputs.extend(self.catalogue.data_outputs())
 
     def assets(self) -> list[tuple[str, Path]]:
-        """``(path, source file)`` of the stylesheet and script to publish (not shadowed)."""
+        """``(path, source file)`` of the stylesheet, the script and the index's full-text
+        search worker to publish (not shadowed)."""
         found = [(STYLESHEET, ASSETS_DIR / "pmtheater.css")]
         if self.catalogue.kinds:
             found.append((SCRIPT, ASSETS_DIR / "pmtheater.js"))
+        if any(kind.slug == "index" for kind in self.catalogue.kinds):
+            found.append((SEARCH_WORKER, ASSETS_DIR / "pmtheater-search.js"))
         return [(path, source) for path, source in found if path not in self.shadowed]
 
     def data_documents(self, url_of: Callable[[str], str | None]) -> dict[str, str | bytes]:
