@@ -220,6 +220,20 @@ def test_chunks_with_exact_bounds_still_find_their_words(tmp_path, chromium) -> 
 
 
 
+def search_scene_word(chromium, url: str):
+    """The index page, with the word of one scene typed in the full-text box and its one
+    result on the page, linked to that scene. Returns the page, its errors, the outside
+    URLs it tried and every URL it requested since it loaded."""
+    page, errors, outside = open_page(chromium, url + "incidents/")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.fill("#pmt-ft", SCENE_WORD)
+    results = page.locator(".pmt-ft-results li")
+    results.first.wait_for()
+    assert results.first.locator("a").get_attribute("href") == "/incidents/inc-2024-031/#scene-2"
+    return page, errors, outside, requests
+
+
 def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> None:
     """With one playbill per Pagefind run (``pagefind_shard_size: 1``) the bundle is in
     three parts; the page merges them: a word of the second part's scene is found and
@@ -231,15 +245,8 @@ def test_an_index_in_parts_finds_every_playbill(site: SiteFactory, chromium) -> 
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert entry["pmtheater_parts"] == ["shard-2/", "shard-3/"]
     with serve_directory(built.site_dir) as url:
-        page, errors, outside = open_page(chromium, url + "incidents/")
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.fill("#pmt-ft", SCENE_WORD)
-        results = page.locator(".pmt-ft-results li")
-        results.first.wait_for()
-        assert results.count() == 1
-        assert results.first.locator("a").get_attribute("href") == (
-            "/incidents/inc-2024-031/#scene-2")
+        page, errors, outside, requests = search_scene_word(chromium, url)
+        assert page.locator(".pmt-ft-results li").count() == 1
         assert any("/pagefind/shard-2/pagefind-entry.json" in r for r in requests)
         assert any("/pagefind/shard-3/pagefind-entry.json" in r for r in requests)
         wasm = [r for r in requests if "wasm." in r]
@@ -269,14 +276,8 @@ def test_pagefind_runs_in_the_pages_own_worker(built: BuiltSite, chromium) -> No
     script and WebAssembly: Pagefind's own worker script is never fetched, and results
     are found, linked and marked as before."""
     with serve_directory(built.site_dir) as url:
-        page, errors, outside = open_page(chromium, url + "incidents/")
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.fill("#pmt-ft", SCENE_WORD)
+        page, errors, outside, requests = search_scene_word(chromium, url)
         results = page.locator(".pmt-ft-results li")
-        results.first.wait_for()
-        assert results.first.locator("a").get_attribute("href") == (
-            "/incidents/inc-2024-031/#scene-2")
         assert results.first.locator("mark").first.inner_text().lower() == SCENE_WORD
         workers = [w.url for w in page.workers]  # Material's search has one too
         assert url + "assets/pmtheater/pmtheater-search.js" in workers, workers
@@ -295,14 +296,7 @@ def test_without_its_worker_the_page_searches_with_pagefinds_own(built: BuiltSit
     worker, and finds the same playbill."""
     (built.site_dir / "assets" / "pmtheater" / "pmtheater-search.js").unlink()
     with serve_directory(built.site_dir) as url:
-        page, errors, _ = open_page(chromium, url + "incidents/")
-        requests: list[str] = []
-        page.on("request", lambda r: requests.append(r.url))
-        page.fill("#pmt-ft", SCENE_WORD)
-        results = page.locator(".pmt-ft-results li")
-        results.first.wait_for()
-        assert results.first.locator("a").get_attribute("href") == (
-            "/incidents/inc-2024-031/#scene-2")
+        page, errors, _, requests = search_scene_word(chromium, url)
         assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
         assert any(r.endswith("/assets/pmtheater/pmtheater-search.js") for r in requests)
         assert any(r.endswith("/pagefind/pagefind-worker.js") for r in requests)
