@@ -136,6 +136,9 @@ def test_the_search_benchmark_runs_and_reports_against_the_targets(tmp_path) -> 
         fetched = {kind for phase in run["bytes"].values() for kind in phase}
         assert {"index", "fragment"} <= fetched, run
         assert run["first_ms"] > 0
+    typed = [run["typed_ms"] for run in pagefind["runs"] if "typed_ms" in run]
+    assert len(typed) == 5 and all(ms > 0 for ms in typed), typed  # one per query
+    assert done.stdout.count("typed key by key, 80 ms apart: last key to its results") == 5
     rare = [run for run in pagefind["runs"] if run["query"].startswith("rare word")]
     assert rare and all(run["count_text"] == "1 post-mortem" for run in rare)
     assert all("#scene-8" in run["links"][0] for run in rare)  # the scene it was planted in
@@ -307,8 +310,8 @@ def test_without_its_worker_the_page_searches_with_pagefinds_own(built: BuiltSit
 def test_a_query_replaced_before_its_results_fetches_no_fragments(built: BuiltSite,
                                                                   chromium) -> None:
     """Typing on before a query's results arrive: only the last query's results are
-    fetched and shown (the worker runs no search that a newer one replaced, and loads
-    fragments only for the results the page asks for)."""
+    fetched and shown (the worker loads fragments only for the results the page asks
+    for, which are the newest query's)."""
     with serve_directory(built.site_dir) as url:
         page, errors, _ = open_page(chromium, url + "incidents/")
         # A first query that finds nothing: Pagefind has started, no fragment is cached.
@@ -332,4 +335,69 @@ def test_a_query_replaced_before_its_results_fetches_no_fragments(built: BuiltSi
         assert [a.get_attribute("href") for a in page.locator(".pmt-ft-results a").all()] == [
             "/incidents/inc-2024-031/#scene-flush"]
         assert len(fragments(requests)) == 1, fragments(requests)
+        assert errors == []
+
+
+FAKE_PAGEFIND = """
+export function options() {}
+export function init() { return Promise.resolve(); }
+export function mergeIndex() { return Promise.resolve(); }
+export function search(term) {
+  // Slow, as a word on every playbill of a big site is: 300 ms.
+  return new Promise(function (resolve) {
+    setTimeout(function () { resolve({ results: [{ data: function () {
+      return Promise.resolve({ url: "/" + term + "/", meta: {}, content: term,
+                               locations: [], anchors: [] });
+    } }] }); }, 300);
+  });
+}
+"""
+
+
+def test_the_worker_runs_one_search_at_a_time_and_then_the_newest(tmp_path, chromium) -> None:
+    """Searches that arrive while one runs wait, and only the newest of them runs next;
+    the others are answered at once as replaced (total -1), so that typing never queues
+    up searches behind the key the reader pressed last. The worker script is the
+    plugin's; the Pagefind module under it is a stand-in that takes 300 ms a search."""
+    from mkdocs_pmtheater.publish.production import ASSETS_DIR
+
+    (tmp_path / "pagefind").mkdir()
+    (tmp_path / "pagefind" / "pagefind.js").write_text(FAKE_PAGEFIND)
+    (tmp_path / "pagefind" / "pagefind-entry.json").write_text('{"version": "1.5.2"}')
+    (tmp_path / "worker.js").write_bytes((ASSETS_DIR / "pmtheater-search.js").read_bytes())
+    (tmp_path / "index.html").write_text("<!doctype html><html lang=en><title>t</title>")
+    with serve_directory(tmp_path) as url:
+        page, errors, _ = open_page(chromium, url)
+        answers = page.evaluate("""async (pagefind) => {
+          const worker = new Worker("worker.js", {type: "module"});
+          const seen = [];
+          const all = new Promise((resolve) => {
+            worker.onmessage = (event) => {
+              seen.push(event.data);
+              if (event.data.type === "result") resolve();
+            };
+          });
+          worker.postMessage({type: "start", pagefind, root: "/", lang: "en"});
+          await new Promise((r) => setTimeout(r, 300));
+          for (let id = 1; id <= 5; id++) {
+            worker.postMessage({type: "search", id, term: "t" + id, filters: {}});
+          }
+          // Once the newest is found, ask for its result.
+          await new Promise((resolve) => {
+            const wait = () => seen.some((m) => m.type === "found" && m.id === 5)
+              ? resolve() : setTimeout(wait, 20);
+            wait();
+          });
+          worker.postMessage({type: "show", id: 5, count: 1});
+          await all;
+          return seen;
+        }""", url + "pagefind/pagefind.js")
+        assert answers[0] == {"type": "started"}
+        found = {m["id"]: m["total"] for m in answers if m["type"] == "found"}
+        assert found == {1: 1, 2: -1, 3: -1, 4: -1, 5: 1}, answers
+        # The replaced ones were answered before the first search ended.
+        order = [m.get("id") for m in answers if m["type"] == "found"]
+        assert order == [2, 3, 4, 1, 5], order
+        [result] = [m for m in answers if m["type"] == "result"]
+        assert result["id"] == 5 and result["data"]["url"] == "/t5/"
         assert errors == []

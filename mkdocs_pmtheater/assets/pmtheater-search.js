@@ -1,11 +1,9 @@
-// mkdocs-pmtheater: Pagefind in the index page's own worker. Its messages, and why
-// (and why it is small): workerEngine() in pmtheater.js.
+// Pagefind in the index page's worker: why, and its messages, in pmtheater.js.
 "use strict";
-var pagefind = null, latest = 0, kept = null;
+var pagefind = null, kept = null, busy = false, next = null;
 
 function start(m) {
-  // Pagefind reads the language from <html lang>: a worker has no document, lend it one.
-  if (typeof self.document === "undefined") {
+  if (typeof self.document === "undefined") {  // Pagefind reads <html lang>
     var html = { getAttribute: function (n) { return n === "lang" ? m.lang : null; } };
     self.document = { currentScript: null, querySelector: function () { return html; } };
   }
@@ -26,29 +24,38 @@ function start(m) {
 }
 
 function say(m) { self.postMessage(m); }
-function text(e) { return String(e && e.message ? e.message : e); }
+
+function search(m) {  // one at a time: the newest of those asked meanwhile goes next
+  busy = true;
+  pagefind.then(function (pf) { return pf.search(m.term, { filters: m.filters || {} }); })
+    .then(function (s) {
+      kept = { id: m.id, results: s.results };
+      say({ type: "found", id: m.id, total: s.results.length });
+    }, function (e) { say({ type: "failed", id: m.id, error: String(e) }); })
+    .then(function () {
+      var n = next;
+      busy = false;
+      next = null;
+      if (n) search(n);
+    });
+}
 
 self.onmessage = function (event) {
   var m = event.data || {};
   if (m.type === "start") {
     pagefind = pagefind || start(m);
     pagefind.then(function () { say({ type: "started" }); },
-                  function (e) { say({ type: "failed", error: text(e) }); });
+                  function (e) { say({ type: "failed", error: String(e) }); });
   } else if (m.type === "search" && pagefind) {
-    latest = Math.max(latest, m.id);
-    pagefind.then(function (pf) {
-      return m.id === latest ? pf.search(m.term, { filters: m.filters || {} }) : null;
-    }).then(function (s) {
-      var now = s && m.id === latest;
-      if (now) kept = { id: m.id, results: s.results };
-      say({ type: "found", id: m.id, total: now ? s.results.length : -1 });
-    }).catch(function (e) { say({ type: "failed", id: m.id, error: text(e) }); });
+    if (next) say({ type: "found", id: next.id, total: -1 });  // replaced before it ran
+    if (busy) next = m;
+    else search(m);
   } else if (m.type === "show" && kept && kept.id === m.id) {
     kept.results.slice(0, m.count | 0).forEach(function (r, rank) {
       r.data().then(function (d) {
         say({ type: "result", id: m.id, rank: rank, data: { url: d.url, meta: d.meta,
           content: d.content, locations: d.locations, anchors: d.anchors } });
-      }, function (e) { say({ type: "failed", id: m.id, rank: rank, error: text(e) }); });
+      }, function (e) { say({ type: "failed", id: m.id, rank: rank, error: String(e) }); });
     });
   }
 };

@@ -774,16 +774,19 @@
   // Result URLs start at the folder that holds pagefind/, wherever the site lives.
   function siteRoot(url) { return new URL("..", url).pathname; }
 
-  // Pagefind in our own worker (assets/pmtheater/pmtheater-search.js, kept small: its
-  // bytes count in every visit's first query). The worker loads pagefind.js with
+  // Pagefind in our own worker (assets/pmtheater/pmtheater-search.js, kept small, its
+  // comments here: its bytes count in every visit's first query). It loads pagefind.js with
   // Pagefind's own worker turned off (noWorker), so Pagefind searches on the worker's
   // thread, not the page's: the page stays responsive, the browser fetches no
   // pagefind-worker.js (40 KB, a second copy of Pagefind's engine), and of the
   // thousands of results a common word finds on a big site only the count and the
   // fragments of the results shown cross to the page. Messages, page to worker:
   //   {type: "start", pagefind: URL of pagefind.js, root: the site's root path, lang}
-  //   {type: "search", id, term, filters}  (ids grow; a newer one makes older ones stale:
-  //                                         the worker skips them, total -1)
+  //   {type: "search", id, term, filters}  (ids grow. The worker runs one search at a
+  //       time, and of those that arrive meanwhile only the newest, answering the others
+  //       total -1: a word on every playbill of a big site takes Pagefind 0.2 to 0.3 s, and
+  //       each key typed is a search, so typing would otherwise queue them up: the last
+  //       key's results came 0.9 to 1.2 s after it, typed at 80 ms a key)
   //   {type: "show", id, count}            (fetch the first count results' fragments)
   // worker to page:
   //   {type: "started"} | {type: "failed", error}              (then Pagefind's worker)
