@@ -401,3 +401,20 @@ def test_the_worker_runs_one_search_at_a_time_and_then_the_newest(tmp_path, chro
         [result] = [m for m in answers if m["type"] == "result"]
         assert result["id"] == 5 and result["data"]["url"] == "/t5/"
         assert errors == []
+
+
+def test_an_index_in_parts_whose_webassembly_fails_says_so(site: SiteFactory,
+                                                           chromium) -> None:
+    """Pagefind merges the other parts once the first part's WebAssembly is loaded, and
+    waits for it forever: when it cannot load, the page (in our worker, then with
+    Pagefind's own) says full-text search is not available instead of never answering."""
+    site.config["theme"]["font"] = False
+    built = build_in_parts(site, 1)
+    with serve_directory(built.site_dir) as url:
+        page, _, _ = open_page(chromium, url + "incidents/")
+        page.route("**/pagefind/wasm.*", lambda r: r.fulfill(status=404, body=""))
+        page.fill("#pmt-ft", SCENE_WORD)
+        note = page.locator(".pmt-ft-note")
+        note.wait_for(timeout=10_000)
+        assert "Full-text search is not available" in note.inner_text()
+        assert page.locator(".pmt-fulltext").is_hidden()

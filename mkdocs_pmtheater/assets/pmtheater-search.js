@@ -14,10 +14,12 @@ function start(m) {
         .then(function (r) {
           if (!r.ok) throw new Error("pagefind-entry.json: " + r.status);
           return r.json();
-        }).then(function (e) {  // the other parts of a big site's index
-          return Promise.all((e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
-            .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); })
-            .map(function (n) { return pf.mergeIndex(new URL(n, url).href, base); }));
+        }).then(function (e) {  // the other parts of a big site's index: see mergeParts()
+          var parts = (e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
+            .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); });
+          return parts.length && Promise.resolve(pf.preload("")).then(function () {
+            return Promise.all(parts.map(function (n) { return pf.mergeIndex(new URL(n, url).href, base); }));
+          });
         })]);
     }).then(function () { return pf; });
   });

@@ -918,11 +918,14 @@
       return response.json();
     }).then(function (entry) {
       var listed = entry && Array.isArray(entry.pmtheater_parts) ? entry.pmtheater_parts : [];
-      return Promise.all(listed.filter(function (name) {
-        return /^shard-[0-9]+\/$/.test(name);
-      }).map(function (name) {
-        return pagefind.mergeIndex(new URL(name, url).href, { baseUrl: root });
-      }));
+      listed = listed.filter(function (name) { return /^shard-[0-9]+\/$/.test(name); });
+      // Pagefind's mergeIndex waits for the first part's WebAssembly and never gives up:
+      // merge once preload("") has it (that fails if it did not load, and fetches nothing).
+      return listed.length && Promise.resolve(pagefind.preload("")).then(function () {
+        return Promise.all(listed.map(function (name) {
+          return pagefind.mergeIndex(new URL(name, url).href, { baseUrl: root });
+        }));
+      });
     });
   }
 
