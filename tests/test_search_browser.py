@@ -392,7 +392,7 @@ def test_the_worker_runs_one_search_at_a_time_and_then_the_newest(tmp_path, chro
           await all;
           return seen;
         }""", url + "pagefind/pagefind.js")
-        assert answers[0] == {"type": "started"}
+        assert answers[:2] == [{"type": "starting"}, {"type": "started"}]
         found = {m["id"]: m["total"] for m in answers if m["type"] == "found"}
         assert found == {1: 1, 2: -1, 3: -1, 4: -1, 5: 1}, answers
         # The replaced ones were answered before the first search ended.
@@ -418,3 +418,23 @@ def test_an_index_in_parts_whose_webassembly_fails_says_so(site: SiteFactory,
         note.wait_for(timeout=10_000)
         assert "Full-text search is not available" in note.inner_text()
         assert page.locator(".pmt-fulltext").is_hidden()
+
+
+def test_a_worker_script_that_is_not_ours_gives_way_to_pagefinds(built: BuiltSite,
+                                                                 chromium) -> None:
+    """A script at the worker's address that never answers (an older deploy's, still
+    cached; anything else) does not leave the search waiting for good: after a few
+    seconds of silence the page searches with Pagefind's own worker."""
+    with serve_directory(built.site_dir) as url:
+        page, errors, _ = open_page(chromium, url + "incidents/")
+        page.route("**/assets/pmtheater/pmtheater-search.js", lambda r: r.fulfill(
+            status=200, content_type="text/javascript", body="// not the theater's\n"))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.fill("#pmt-ft", SCENE_WORD)
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for(timeout=15_000)
+        assert results.first.locator("a").get_attribute("href") == (
+            "/incidents/inc-2024-031/#scene-2")
+        assert any(r.endswith("/pagefind/pagefind-worker.js") for r in requests)
+        assert errors == [], errors

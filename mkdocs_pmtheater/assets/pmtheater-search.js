@@ -45,6 +45,7 @@ function search(m) {  // one at a time: the newest of those asked meanwhile goes
 self.onmessage = function (event) {
   var m = event.data || {};
   if (m.type === "start") {
+    say({ type: "starting" });  // at once: see WORKER_SILENCE_MS in pmtheater.js
     pagefind = pagefind || start(m);
     pagefind.then(function () { say({ type: "started" }); },
                   function (e) { say({ type: "failed", error: String(e) }); });

@@ -752,6 +752,9 @@
   // the filter form apply as Pagefind filters. Browsers refuse import() from file://:
   // there the page says so, and the filter form (which works offline) stays.
   var FULLTEXT_RESULTS = 10;
+  // How long our worker may take to answer "start" at all (it does before loading
+  // anything): a script at its address that is not ours never does.
+  var WORKER_SILENCE_MS = 4000;
   var engines = {};  // pagefind.js URL -> Promise of a search engine, kept across pages
 
   // A search engine: search(term, filters) gives a Promise of {total, load(count)},
@@ -789,6 +792,8 @@
   //       key's results came 0.9 to 1.2 s after it, typed at 80 ms a key)
   //   {type: "show", id, count}            (fetch the first count results' fragments)
   // worker to page:
+  //   {type: "starting"}            (at once: the script is ours; none within
+  //                                  WORKER_SILENCE_MS: Pagefind's worker)
   //   {type: "started"} | {type: "failed", error}              (then Pagefind's worker)
   //   {type: "found", id, total} | {type: "failed", id, error}
   //   {type: "result", id, rank, data} | {type: "failed", id, rank, error}
@@ -806,7 +811,13 @@
       var next = 0;
       var started = false;
       var stopped = null;  // the error that ended the worker: later searches fail at once
+      // A script there that is not ours (an older deploy's, still cached; a site's own)
+      // would leave every search waiting: without a word from it, Pagefind's does them.
+      var silence = setTimeout(function () {
+        stop(new Error("search worker: no answer"));
+      }, WORKER_SILENCE_MS);
       function stop(error) {
+        clearTimeout(silence);
         stopped = error;
         worker.terminate();
         Object.keys(searches).forEach(function (id) { searches[id].reject(error); });
@@ -824,6 +835,7 @@
       });
       worker.addEventListener("message", function (event) {
         var m = event.data || {};
+        clearTimeout(silence);
         if (m.type === "started") {
           started = true;
           resolve(engine);
