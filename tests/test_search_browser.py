@@ -438,3 +438,30 @@ def test_a_worker_script_that_is_not_ours_gives_way_to_pagefinds(built: BuiltSit
             "/incidents/inc-2024-031/#scene-2")
         assert any(r.endswith("/pagefind/pagefind-worker.js") for r in requests)
         assert errors == [], errors
+
+
+def test_a_fragment_that_fails_to_arrive_fails_that_query_only(built: BuiltSite,
+                                                                chromium) -> None:
+    """Once Pagefind has started, a file of its index that cannot be loaded (the network,
+    a deploy under way) fails the query, which says so, and the box stays: the next
+    query works again."""
+    with serve_directory(built.site_dir) as url:
+        page, errors, _, _ = search_scene_word(chromium, url)
+        fragments_dir = built.site_dir / "pagefind" / "fragment"
+        kept = {p.name: p.read_bytes() for p in fragments_dir.iterdir()}
+        for path in fragments_dir.iterdir():
+            path.unlink()
+        page.fill("#pmt-ft", "payments")  # the other playbill: its fragment not yet loaded
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent.startsWith('This search failed')")
+        assert page.locator(".pmt-fulltext").is_visible()
+        assert page.locator(".pmt-ft-results li").count() == 0
+        for name, data in kept.items():
+            (fragments_dir / name).write_bytes(data)
+        page.fill("#pmt-ft", "")
+        page.fill("#pmt-ft", "upgrade")  # a word of the same playbill's title
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent === '1 post-mortem'")
+        assert page.locator(".pmt-ft-results a").first.get_attribute("href").startswith(
+            "/incidents/inc-2025-002/")
+        assert all("404" in e for e in errors), errors

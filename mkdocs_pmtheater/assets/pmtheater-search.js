@@ -3,18 +3,16 @@
 var pagefind = null, kept = null, busy = false, next = null;
 
 function start(m) {
-  if (typeof self.document === "undefined") {  // Pagefind reads <html lang>
-    var html = { getAttribute: function (n) { return n === "lang" ? m.lang : null; } };
-    self.document = { currentScript: null, querySelector: function () { return html; } };
-  }
+  // Pagefind reads <html lang>: a worker has no document.
+  self.document = { querySelector: function () { return { getAttribute: function () { return m.lang; } }; } };
   var url = m.pagefind, base = { baseUrl: m.root };
   return import(url).then(function (pf) {
     return Promise.resolve(pf.options({ baseUrl: m.root, noWorker: true })).then(function () {
       return Promise.all([pf.init(), fetch(new URL("pagefind-entry.json", url), { cache: "no-cache" })
         .then(function (r) {
-          if (!r.ok) throw new Error("pagefind-entry.json: " + r.status);
+          if (!r.ok) throw new Error(r.status);
           return r.json();
-        }).then(function (e) {  // the other parts of a big site's index: see mergeParts()
+        }).then(function (e) {  // the other parts: see mergeParts()
           var parts = (e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
             .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); });
           return parts.length && Promise.resolve(pf.preload("")).then(function () {
@@ -27,30 +25,32 @@ function start(m) {
 
 function say(m) { self.postMessage(m); }
 
-function search(m) {  // one at a time: the newest of those asked meanwhile goes next
+function search(m) {  // one at a time, then the newest of those asked meanwhile
   busy = true;
   pagefind.then(function (pf) { return pf.search(m.term, { filters: m.filters || {} }); })
     .then(function (s) {
       kept = { id: m.id, results: s.results };
       say({ type: "found", id: m.id, total: s.results.length });
     }, function (e) { say({ type: "failed", id: m.id, error: String(e) }); })
-    .then(function () {
-      var n = next;
-      busy = false;
-      next = null;
-      if (n) search(n);
-    });
+    .then(done, done);
+}
+
+function done() {
+  var n = next;
+  busy = false;
+  next = null;
+  if (n) search(n);
 }
 
 self.onmessage = function (event) {
   var m = event.data || {};
   if (m.type === "start") {
-    say({ type: "starting" });  // at once: see WORKER_SILENCE_MS in pmtheater.js
+    say({ type: "starting" });  // see WORKER_SILENCE_MS
     pagefind = pagefind || start(m);
     pagefind.then(function () { say({ type: "started" }); },
                   function (e) { say({ type: "failed", error: String(e) }); });
   } else if (m.type === "search" && pagefind) {
-    if (next) say({ type: "found", id: next.id, total: -1 });  // replaced before it ran
+    if (next) say({ type: "found", id: next.id, total: -1 });  // replaced: never run
     if (busy) next = m;
     else search(m);
   } else if (m.type === "show" && kept && kept.id === m.id) {

@@ -757,9 +757,10 @@
   var WORKER_SILENCE_MS = 4000;
   var engines = {};  // pagefind.js URL -> Promise of a search engine, kept across pages
 
-  // A search engine: search(term, filters) gives a Promise of {total, load(count)},
-  // load(count) an array of Promises of the first count results' fragments (Pagefind's
-  // result.data(): url, meta, content, locations, anchors), fetched only when asked for.
+  // A search engine: close() ends it; search(term, filters) gives a Promise of
+  // {total, load(count)}, load(count) an array of Promises of the first count results'
+  // fragments (Pagefind's result.data(): url, meta, content, locations, anchors),
+  // fetched only when asked for.
   // The first choice is Pagefind in our own worker (pmtheater-search.js): the page then
   // fetches neither Pagefind's worker script nor the thousands of results a common word
   // finds on a big site (benchmarks/search.py). Where that worker cannot start (a
@@ -772,6 +773,14 @@
       engines[url].catch(function () { delete engines[url]; });
     }
     return engines[url];
+  }
+
+  // After a failed query the next one starts a new engine: Pagefind keeps a file that
+  // failed to load as failed.
+  function forget(url) {
+    var engine = engines[url];
+    delete engines[url];
+    if (engine) engine.then(function (e) { e.close(); }, function () {});
   }
 
   // Result URLs start at the folder that holds pagefind/, wherever the site lives.
@@ -827,7 +836,6 @@
         searches = {};
         shown = {};
         if (!started) reject(error);
-        else delete engines[url];  // the next search starts afresh
       }
       worker.addEventListener("error", function (event) {
         event.preventDefault();
@@ -870,6 +878,7 @@
         }
       });
       var engine = {
+        close: function () { stop(new Error("search worker: closed")); },
         search: function (term, filters) {
           var id = ++next;
           return new Promise(function (res, rej) {
@@ -900,6 +909,7 @@
                             mergeParts(pagefind, url, root)]);
       }).then(function () {
         return {
+          close: function () { if (pagefind.destroy) pagefind.destroy(); },
           search: function (term, filters) {
             return pagefind.search(term, { filters: filters }).then(function (search) {
               return search && {
@@ -1094,15 +1104,25 @@
         output.textContent = "";
         return;
       }
+      var reached = false;
       searchEngine(url, workerUrl).then(function (engine) {
         if (mine !== serial) return null;
+        reached = true;
         return engine.search(term, filters()).then(function (search) {
           // A total below 0: the worker had a newer search to run (a stale one).
           if (search && search.total >= 0 && mine === serial) return show(term, search, mine);
           return null;
         });
       }).catch(function () {
-        if (mine === serial) {
+        if (mine !== serial) return;
+        if (reached) {
+          // Pagefind started, then a file of its index failed to arrive (the network, a
+          // deploy under way): this query failed, not full-text search.
+          forget(url);
+          list.textContent = "";
+          output.textContent = "This search failed: a file of the full-text index could " +
+            "not be loaded. Type again, or reload the page.";
+        } else {
           unavailable("Full-text search is not available: this site was built without its " +
                       "Pagefind index (it is not built under mkdocs serve). The filter above " +
                       "still searches ids, titles, summaries, services, tags and people.");
