@@ -434,6 +434,15 @@ def test_counts_written_by_the_script_are_german(built: dict[str, BuiltSite], ch
             "document.querySelector('.pmt-count').textContent.includes('von')")
         count = page.inner_text(".pmt-count")
         assert re.fullmatch(r"\d+ von 11", count), count
+        # The full-text box writes its count and notes from the template's words too.
+        page.fill("#pmt-ft", "cache")
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent.includes('Post-Mortem')")
+        assert re.fullmatch(r"\d+ Post-Mortems?", page.inner_text(".pmt-ft-count"))
+        page.fill("#pmt-ft", "zzyzx")
+        page.wait_for_function(
+            "document.querySelector('.pmt-ft-count').textContent.startsWith('Kein')")
+        assert page.inner_text(".pmt-ft-count") == "Kein Post-Mortem enthält diese Wörter."
         page.close()
         page, errors2, outside2 = open_page(chromium, url + "incidents/action-items/")
         page.wait_for_selector("form.pmt-board-controls:not([hidden])")

@@ -35,7 +35,10 @@
      data-pmt-format (the English one is the fallback, for templates overridden
      before the labels were translated). */
   function counted(element, english, shown, total) {
-    var pattern = (element && element.getAttribute("data-pmt-format")) || english;
+    return filled((element && element.getAttribute("data-pmt-format")) || english, shown, total);
+  }
+
+  function filled(pattern, shown, total) {
     return pattern.split("%(shown)s").join(String(shown)).split("%(total)s").join(String(total));
   }
 
@@ -1009,6 +1012,11 @@
     var list = box.querySelector(".pmt-ft-results");
     var url = box.getAttribute("data-pmt-fulltext");
     var workerUrl = box.getAttribute("data-pmt-fulltext-worker");
+    // The words written here, in the site's language (the template's data-pmt-ft-*
+    // attributes; English for a template overridden before they were there).
+    function words(name, english) { return box.getAttribute("data-pmt-ft-" + name) || english; }
+    var FILTER_STILL = " The filter above still searches ids, titles, summaries, services, " +
+      "tags and people.";
     function unavailable(text) {
       box.hidden = true;
       if (note) {
@@ -1018,9 +1026,8 @@
     }
     if (!url) return;
     if (location.protocol === "file:") {
-      unavailable("Full-text search needs the site served over HTTP: browsers do not " +
-                  "run it from a file:// page. The filter above still searches ids, titles, " +
-                  "summaries, services, tags and people.");
+      unavailable(words("offline", "Full-text search needs the site served over HTTP: " +
+                        "browsers do not run it from a file:// page." + FILTER_STILL));
       return;
     }
     url = new URL(url, location.href).href;
@@ -1075,9 +1082,11 @@
       // The earlier query's results stay until the first of these can replace them.
       function replace() {
         list.textContent = "";
-        output.textContent = total === 0 ? "No post-mortem has these words." :
-          total + " post-mortem" + (total === 1 ? "" : "s") +
-          (total > results.length ? ", the first " + results.length + " shown" : "");
+        output.textContent = total === 0 ? words("none", "No post-mortem has these words.") :
+          total > results.length ? filled(words("first", "%(total)s post-mortems, the first " +
+                                                "%(shown)s shown"), results.length, total) :
+          filled(total === 1 ? words("one", "%(total)s post-mortem") :
+                 words("many", "%(total)s post-mortems"), total, total);
       }
       if (!results.length) {
         replace();
@@ -1120,12 +1129,12 @@
           // deploy under way): this query failed, not full-text search.
           forget(url);
           list.textContent = "";
-          output.textContent = "This search failed: a file of the full-text index could " +
-            "not be loaded. Type again, or reload the page.";
+          output.textContent = words("failed", "This search failed: a file of the full-text " +
+                                     "index could not be loaded. Type again, or reload the page.");
         } else {
-          unavailable("Full-text search is not available: this site was built without its " +
-                      "Pagefind index (it is not built under mkdocs serve). The filter above " +
-                      "still searches ids, titles, summaries, services, tags and people.");
+          unavailable(words("missing", "Full-text search is not available: this site was " +
+                            "built without its Pagefind index (it is not built under mkdocs " +
+                            "serve)." + FILTER_STILL));
         }
       });
     }
