@@ -69,8 +69,9 @@ from .shards import (
 BUNDLE_DIR = "pagefind"
 """Where the index goes, under the site's root: ``pagefind/pagefind.js`` and its chunks."""
 SEARCH_WORKER = "assets/pmtheater/pmtheater-search.js"
-"""The page's own worker that runs Pagefind (``assets/pmtheater-search.js``), under the
-site's root: the index page names it (``data-pmt-fulltext-worker``)."""
+"""Where the index page's own worker that runs Pagefind is published, under the site's
+root (its source: ``mkdocs_pmtheater/assets/pmtheater-search.js``); the index page
+names it in ``data-pmt-fulltext-worker``."""
 
 
 def pagefind_available() -> bool:

@@ -377,7 +377,7 @@ class Production:
                             f"the generated catalogue page '{kind.title}'",
                             f"move or rename this page, or leave '{kind.slug}' out of the "
                             "pmtheater option catalogue.pages"))
-        if any(kind.slug == "index" for kind in self.catalogue.kinds):
+        if "index" in self.catalogue.slugs():
             for path in (SEARCH_DATA, SEARCH_SCRIPT):
                 outputs.append((path, "the post-mortem index's search data",
                                 "move or rename this file (without it, the index's filter box "
@@ -481,7 +481,7 @@ class Production:
         found = [(STYLESHEET, ASSETS_DIR / "pmtheater.css")]
         if self.catalogue.kinds:
             found.append((SCRIPT, ASSETS_DIR / "pmtheater.js"))
-        if any(kind.slug == "index" for kind in self.catalogue.kinds):
+        if "index" in self.catalogue.slugs():
             found.append((SEARCH_WORKER, ASSETS_DIR / "pmtheater-search.js"))
         return [(path, source) for path, source in found if path not in self.shadowed]
 
