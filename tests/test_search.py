@@ -80,6 +80,13 @@ def fragments(site_dir: Path, part: str = "") -> list[dict]:
     return pages
 
 
+def fragment(bundle: Path, name: str) -> dict:
+    """The page a bundle (or part) names ``name`` in its metadata, decoded from its
+    fragment file."""
+    raw = gzip.decompress((bundle / "fragment" / f"{name}.pf_fragment").read_bytes())
+    return json.loads(raw[raw.index(b"{"):])
+
+
 def entry_of(bundle: Path) -> dict:
     """A bundle's ``pagefind-entry.json``."""
     return json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
@@ -522,12 +529,13 @@ def all_words(bundle: Path) -> list:
 
 def words_by_page(bundle: Path) -> dict[str, list]:
     """Every word of a bundle's index (and each of its variants, the word with its
-    diacritics) with the pages it is on, each named by its fragment, with its word
-    positions, in the fragments' order: not by page number, which Pagefind's own
+    diacritics) with the pages it is on, each named by its URL (from its fragment), with
+    its word positions, in the URLs' order: not by page number, which Pagefind's own
     command gives in the order it read the files (the file system's), and the build in
-    the order of the pages' URLs."""
+    the order of the pages' URLs; nor by fragment name, which the build gives in sequence
+    (``name_in_sequence``) and Pagefind by content."""
     [meta_path] = bundle.glob("pagefind.*.pf_meta")
-    pages = [page[0] for page in pagefind_file(meta_path)[1]]
+    pages = [fragment(bundle, page[0])["url"] for page in pagefind_file(meta_path)[1]]
     def named(postings: list) -> list:
         number, found = 0, []
         for delta, *positions in postings:  # page numbers as steps from the one before
@@ -615,3 +623,111 @@ def test_split_index_chunks_leaves_another_format_alone(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     assert split_index_chunks(bundle) == 0
     assert {p.name: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+
+
+SEQUENCE_NAME = re.compile(r"([0-9a-f]{10})-([0-9a-f]+)")
+"""A fragment's or index chunk's name as ``name_in_sequence`` gives it: salt, number."""
+
+
+def bundle_parts(bundle: Path) -> list[Path]:
+    """A bundle's first part and every part its entry lists."""
+    return [bundle, *(bundle / name for name in entry_of(bundle).get("pmtheater_parts", []))]
+
+
+def named_files(part: Path) -> dict[str, bytes]:
+    """Every fragment and index chunk of a part, by ``folder/name``, gunzipped."""
+    return {f"{path.parent.name}/{path.name}": gzip.decompress(path.read_bytes())
+            for folder in ("fragment", "index") for path in (part / folder).iterdir()}
+
+
+def test_fragments_and_chunks_are_named_in_sequence_and_no_name_is_reused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``name_in_sequence`` on a built site in three parts: every page's fragment and every
+    index chunk is named ``<salt>-<n>``, n counting from 0 in the metadata's order, one salt
+    per part, and those are the only files there. Run again, it changes nothing. After one
+    incident changes, a name found in both builds always holds the same bytes (a browser
+    or CDN keeping files by name is never stale), and the part holding the change renamed
+    all its files. A failure half way leaves Pagefind's own bundle as it was; then done,
+    the same words are found on the same pages, and the WebAssembly is the same module in
+    fewer bytes."""
+    from conftest import build_site
+
+    from mkdocs_pmtheater.publish import fulltext
+    from mkdocs_pmtheater.publish.fulltext import name_in_sequence, pack_webassembly
+
+    root = write_site(tmp_path / "generated", 40)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "  - pmtheater\n", "  - pmtheater:\n      pagefind_shard_size: 15\n"))
+    first = build_site(root, site_dir=tmp_path / "site-1").site_dir / "pagefind"
+    parts = bundle_parts(first)
+    assert len(parts) == 3
+    salts = []
+    for part in parts:
+        [meta_path] = part.glob("pagefind.*.pf_meta")
+        meta = pagefind_file(meta_path)
+        for names, folder in (([page[0] for page in meta[1]], "fragment"),
+                              ([chunk[2] for chunk in meta[2]], "index")):
+            found = [SEQUENCE_NAME.fullmatch(name) for name in names]
+            assert all(found), names
+            assert [int(m[2], 16) for m in found] == list(range(len(names)))
+            salts.extend(m[1] for m in found)
+            suffix = ".pf_fragment" if folder == "fragment" else ".pf_index"
+            assert sorted(p.name for p in (part / folder).iterdir()) == sorted(
+                name + suffix for name in names)
+        assert len(set(salts)) == len(parts[:parts.index(part) + 1])
+    before = {part: named_files(part) for part in parts}
+    assert [name_in_sequence(part) for part in parts] == [0, 0, 0]
+    assert {part: named_files(part) for part in parts} == before
+
+    # One incident's summary changes: a name in both builds holds the same bytes.
+    changed = sorted((root / "docs" / "incidents").rglob("*.yaml"))[0]
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("summary: ", "summary: Zanzibar. ", 1), encoding="utf-8")
+    assert changed.read_text(encoding="utf-8") != text
+    second = build_site(root, site_dir=tmp_path / "site-2").site_dir / "pagefind"
+    renamed = 0
+    for old_part, new_part in zip(parts, bundle_parts(second), strict=True):
+        old, new = named_files(old_part), named_files(new_part)
+        assert all(old[name] == new[name] for name in old.keys() & new.keys())
+        if old.keys() != new.keys():
+            assert not old.keys() & new.keys()  # the whole part renamed
+            renamed += 1
+    assert renamed >= 1
+
+    # Pagefind's own bundle of the same playbills: a failure half way changes nothing.
+    raw = tmp_path / "raw"
+    done = subprocess.run([sys.executable, "-m", "pagefind", "--site",
+                           str(tmp_path / "site-1"), "--glob", "incidents/**/*.html",
+                           "--output-path", str(raw)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pagefind_own = {p.relative_to(raw): p.read_bytes() for p in raw.rglob("*") if p.is_file()}
+    calls = []
+    real_link = fulltext._link
+
+    def failing_link(old: Path, new: Path) -> None:
+        calls.append(new)
+        if len(calls) == 5:
+            raise OSError("disk full")
+        real_link(old, new)
+
+    monkeypatch.setattr(fulltext, "_link", failing_link)
+    assert name_in_sequence(raw) == 0
+    assert len(calls) == 5
+    assert {p.relative_to(raw): p.read_bytes() for p in raw.rglob("*")
+            if p.is_file()} == pagefind_own
+    monkeypatch.undo()
+    words = words_by_page(raw)
+    assert name_in_sequence(raw) > 0
+    assert words_by_page(raw) == words
+    assert not any(SEQUENCE_NAME.fullmatch(p.stem) is None
+                   for folder in ("fragment", "index") for p in (raw / folder).iterdir())
+    # The WebAssembly: the same module, fewer bytes (libdeflate, in the test extra).
+    wasm = sorted(raw.glob("wasm.*.pagefind"))
+    assert wasm and pack_webassembly(raw) == len(wasm)
+    for path in wasm:
+        assert gzip.decompress(path.read_bytes()) == gzip.decompress(
+            pagefind_own[path.relative_to(raw)])
+        assert len(path.read_bytes()) < len(pagefind_own[path.relative_to(raw)])
+    assert pack_webassembly(raw) == 0
