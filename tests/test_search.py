@@ -731,3 +731,21 @@ def test_fragments_and_chunks_are_named_in_sequence_and_no_name_is_reused(
             pagefind_own[path.relative_to(raw)])
         assert len(path.read_bytes()) < len(pagefind_own[path.relative_to(raw)])
     assert pack_webassembly(raw) == 0
+
+
+def test_bundle_files_are_gzipped_by_libdeflate_or_else_by_zlib(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_gzipped``: a gzip member with no time in its header (the same data, the same
+    bytes), smaller from libdeflate than zlib's level 9 makes it; without the ``deflate``
+    package, zlib's level 9."""
+    from mkdocs_pmtheater.publish.fulltext import _gzipped
+
+    data = b"pagefind_dcd" + json.dumps(
+        [[f"page-{n}", n * 7 % 1000] for n in range(3000)]).encode()
+    packed = _gzipped(data)
+    assert gzip.decompress(packed) == data
+    assert packed[4:8] == b"\0\0\0\0"  # MTIME (RFC 1952, section 2.3)
+    zlib_9 = gzip.compress(data, compresslevel=9, mtime=0)
+    assert len(packed) < len(zlib_9)
+    monkeypatch.setitem(sys.modules, "deflate", None)  # not installed
+    assert _gzipped(data) == zlib_9
