@@ -1654,14 +1654,20 @@ def name_in_sequence(bundle: str | Path) -> int:
 
 def _link(old: Path, new: Path) -> None:
     """Make ``new`` the file ``old`` is (a hard link, else a copy), replacing any file
-    there. Raises OSError."""
+    there, whole or not at all. Raises OSError (then no temporary file is left: one in
+    ``fragment/`` would be published, and counted as a page by ``count_pages``)."""
     temporary = new.with_name(new.name + ".tmp")
-    temporary.unlink(missing_ok=True)
     try:
-        os.link(old, temporary)
-    except OSError:  # a file system without hard links
-        shutil.copyfile(old, temporary)
-    os.replace(temporary, new)
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(old, temporary)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(old, temporary)
+        os.replace(temporary, new)
+    finally:  # also when it is done: POSIX rename does nothing (and keeps the temporary
+        # name) when both names are links to one file, as a run killed half way leaves
+        # them for the next
+        temporary.unlink(missing_ok=True)
 
 
 def pack_webassembly(bundle: str | Path) -> int:
@@ -1728,10 +1734,15 @@ def _read_bundle_file(path: Path) -> Any:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (through a temporary file beside it)."""
+    """Write ``path`` whole or not at all (through a temporary file beside it, removed
+    if the writing fails: a full disk leaves no half-written file in the bundle)."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _content_name(pagefind_name: str, value: Any) -> str:
