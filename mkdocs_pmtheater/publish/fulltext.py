@@ -1594,12 +1594,15 @@ def name_in_sequence(bundle: str | Path) -> int:
     without its names (Pagefind's version, the pages' word counts, the chunks' bounds)
     and of every fragment's and chunk's bytes, gunzipped (gzip's bytes may change with
     the compressor's version), each after its length. So a name is never given to other
-    bytes: any change to any page of the part renames every file of it, and a browser or
-    CDN that keeps files by name can never serve a stale one (the cost: after such a
+    content (but to other gzip bytes of the same content, from one build with libdeflate
+    and one without: :func:`_gzipped`), short of two parts' contents sharing 40 bits of
+    SHA-256: any change to any page of the part renames every file of it, and a browser
+    or CDN that keeps files by name never serves a stale one (the cost: after such a
     change, nothing of the part is reused from a cache; its metadata was not, either).
     The same pages give the same names, and a bundle already named so is left as it
     is. New names are links made before the metadata that names them, and the old names
-    are removed after: a failure half way leaves the bundle as it was.
+    are removed after: a failure half way leaves each language's files as they were, or
+    all renamed (a language done before the failure stays done).
     """
     if not _reads_bundles():
         return 0
