@@ -128,8 +128,11 @@ def test_a_copy_cut_short_by_a_full_disk_leaves_the_bundle_as_it_was(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No hard links (the copy fallback), and the disk fills up while the third file is
     copied: the bundle is Pagefind's, file for file; no half-written temporary file is
-    left in it (it would be published, and counted as a page by ``count_pages``)."""
-    bundle = pagefind_bundle(tmp_path)
+    left in it (it would be published, and counted as a page by ``count_pages``). (One
+    language: Pagefind lists several in another order on each run, and one with fewer
+    than three files would be renamed whole first.)"""
+    bundle = pagefind_bundle(tmp_path, {name: html for name, html in PAGES.items()
+                                        if 'lang="en"' in html})
     before = files(bundle)
     copies = []
     real_copy = shutil.copyfile
@@ -280,3 +283,25 @@ def test_a_second_run_changes_nothing_and_names_are_never_reused(tmp_path: Path)
     for one in builds:
         for other in builds:
             assert all(one[name] == other[name] for name in one.keys() & other.keys())
+
+
+def test_a_deflate_that_fails_leaves_a_finished_bundle_gzipped_by_zlib(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``deflate`` that imports but fails when called (another major version's API, a
+    broken build): nothing raises out of the bundle's finishing (which would drop the
+    whole index: ``index_in_parts`` removes a bundle whose finishing raised), and the
+    bundle is the one zlib gives."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "deflate", None)
+    zlib_made = finished_bundle(tmp_path, name="zlib")
+    broken = types.ModuleType("deflate")
+
+    def gzip_compress(data: bytes, level: int = 6) -> bytes:
+        raise RuntimeError("libdeflate: compression failed")
+
+    broken.gzip_compress = gzip_compress  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "deflate", broken)
+    bundle = finished_bundle(tmp_path, name="broken")
+    assert files(bundle) == files(zlib_made)
+    assert_consistent(bundle)

@@ -1784,9 +1784,12 @@ def _gzipped(data: bytes) -> bytes:
     long. Pagefind's script inflates any standard gzip member."""
     try:
         import deflate
-    except ImportError:
+
+        return deflate.gzip_compress(data, 12)
+    except Exception:  # not installed, or failing (another version's API, a broken
+        # build): zlib's member of the same data, never an error that would drop the
+        # whole index (index_in_parts removes a bundle whose finishing raised)
         return gzip.compress(data, compresslevel=9, mtime=0)
-    return deflate.gzip_compress(data, 12)
 
 
 def _last_word(path: Path) -> str | None:
