@@ -305,3 +305,64 @@ def test_a_deflate_that_fails_leaves_a_finished_bundle_gzipped_by_zlib(
     bundle = finished_bundle(tmp_path, name="broken")
     assert files(bundle) == files(zlib_made)
     assert_consistent(bundle)
+
+
+SEARCH = """async ([bundle, language, queries]) => {
+  document.documentElement.lang = language;
+  const pagefind = await import('/' + bundle + '/pagefind.js');
+  await pagefind.options({baseUrl: '/'});
+  await pagefind.init();
+  const found = {filters: await pagefind.filters()};
+  for (const query of queries) {
+    const search = await pagefind.search(query.term, {filters: query.filters || {},
+                                                      sort: query.sort || undefined});
+    const results = [];
+    for (const result of search.results) {
+      const data = await result.data();
+      results.push([data.url, data.excerpt, data.meta, data.word_count, data.filters,
+                    data.sub_results.map(s => [s.url, s.title, s.excerpt])]);
+    }
+    found[JSON.stringify(query)] = [search.unfilteredResultCount, search.filters, results];
+  }
+  return found;
+}"""
+
+
+@pytest.mark.browser
+def test_the_names_change_nothing_a_search_finds(tmp_path: Path, chromium) -> None:
+    """In Chromium, through Pagefind's own script: the bundle with its fragments and
+    chunks named in sequence (and gzipped by libdeflate) finds, in each of three languages
+    sharing its folders, what it found before they were renamed: the same pages, excerpts,
+    sub-results, filter counts, in the same order (sorted too)."""
+    from browsing import serve_directory
+
+    raw = pagefind_bundle(tmp_path)
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html><html><body></body></html>")
+    before, after = web / "before", web / "after"
+    shutil.copytree(raw, before)
+    for step in ("split_index_chunks", "tighten_chunk_bounds", "order_filters"):
+        getattr(fulltext, step)(before)
+    shutil.copytree(raw, after)
+    _finish_bundle(after)
+    assert not any(name.startswith(("fragment/en_", "index/en_")) for name in files(after))
+    queries = [{"term": term} for term in (
+        "identical", "zebra", "scene", "cache", "éléphant", "elephant", "straße", "wort",
+        "w12", "w149", "pagefind_dcd", "en_abc", "0123456789", "identical words", "sc")]
+    queries += [{"term": None, "filters": {"severity": "SEV1"}},
+                {"term": "scene", "sort": {"date": "asc"}},
+                {"term": "scene", "sort": {"date": "desc"}}]
+    with serve_directory(web) as url:
+        for language in ("en", "fr", "de"):
+            found = []
+            for bundle in ("before", "after"):
+                page = chromium.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.goto(url + "index.html")
+                found.append(page.evaluate(SEARCH, [bundle, language, queries]))
+                page.close()
+                assert errors == []
+            assert found[0] == found[1], language
+            assert sum(len(v[2]) for k, v in found[1].items() if k != "filters") > 3
