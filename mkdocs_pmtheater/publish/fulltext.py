@@ -1597,12 +1597,15 @@ def name_in_sequence(bundle: str | Path) -> int:
     without its names (Pagefind's version, the pages' word counts, the chunks' bounds)
     and of every fragment's and chunk's bytes, gunzipped (gzip's bytes may change with
     the compressor's version), each after its length. So a name is never given to other
-    bytes: any change to any page of the part renames every file of it, and a browser or
-    CDN that keeps files by name can never serve a stale one (the cost: after such a
+    content (but to other gzip bytes of the same content, from one build with libdeflate
+    and one without: :func:`_gzipped`), short of two parts' contents sharing 40 bits of
+    SHA-256: any change to any page of the part renames every file of it, and a browser
+    or CDN that keeps files by name never serves a stale one (the cost: after such a
     change, nothing of the part is reused from a cache; its metadata was not, either).
     The same pages give the same names, and a bundle already named so is left as it
     is. New names are links made before the metadata that names them, and the old names
-    are removed after: a failure half way leaves the bundle as it was.
+    are removed after: a failure half way leaves each language's files as they were, or
+    all renamed (a language done before the failure stays done).
     """
     if not _reads_bundles():
         return 0
@@ -1657,14 +1660,20 @@ def name_in_sequence(bundle: str | Path) -> int:
 
 def _link(old: Path, new: Path) -> None:
     """Make ``new`` the file ``old`` is (a hard link, else a copy), replacing any file
-    there. Raises OSError."""
+    there, whole or not at all. Raises OSError (then no temporary file is left: one in
+    ``fragment/`` would be published, and counted as a page by ``count_pages``)."""
     temporary = new.with_name(new.name + ".tmp")
-    temporary.unlink(missing_ok=True)
     try:
-        os.link(old, temporary)
-    except OSError:  # a file system without hard links
-        shutil.copyfile(old, temporary)
-    os.replace(temporary, new)
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(old, temporary)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(old, temporary)
+        os.replace(temporary, new)
+    finally:  # also when it is done: POSIX rename does nothing (and keeps the temporary
+        # name) when both names are links to one file, as a run killed half way leaves
+        # them for the next
+        temporary.unlink(missing_ok=True)
 
 
 def pack_webassembly(bundle: str | Path) -> int:
@@ -1732,10 +1741,15 @@ def _read_bundle_file(path: Path) -> Any:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (through a temporary file beside it)."""
+    """Write ``path`` whole or not at all (through a temporary file beside it, removed
+    if the writing fails: a full disk leaves no half-written file in the bundle)."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _content_name(pagefind_name: str, value: Any) -> str:
@@ -1764,21 +1778,26 @@ def _packed(value: Any) -> bytes:
 
 def _gzipped(data: bytes) -> bytes:
     """``data`` as a gzip member (RFC 1952) with no time in its header, so the same data
-    make the same file: from libdeflate at level 10 (the ``deflate`` package, in the
-    "search" extra), else from zlib at level 9.
+    make the same file with the same compressor: from libdeflate at level 10 (the
+    ``deflate`` package, in the "search" extra), else (not installed, or failing) from
+    zlib at level 9, whose bytes are not libdeflate's.
 
     Why libdeflate: every visitor's first query fetches each part's metadata and
     Pagefind's WebAssembly, and a query its index chunks; libdeflate's level 10 makes
-    the metadata 14 % smaller than zlib's level 9, and the chunks of the benchmark's
-    common words 6 % smaller than zlib's level 6 (what chunks had before), for 0.2 s
-    more CPU per 2,000 playbills (in Pagefind's process, beside the build). Its levels
-    11 and 12 take up to twice as long for less than 1 % more; Zopfli, a hundred times
-    as long. Pagefind's script inflates any standard gzip member."""
+    the benchmark's metadata 14 % smaller than zlib's level 9, the chunks of its common
+    words 6 % smaller than zlib's level 6 (what chunks had before) and the WebAssembly
+    3.5 % smaller than Pagefind's own, for about 0.2 s more CPU per 2,000 playbills (in
+    Pagefind's process, beside the build). Its levels 11 and 12 take up to twice as
+    long for less than 1 % more; Zopfli, a hundred times as long. Pagefind's script
+    inflates any standard gzip member."""
     try:
         import deflate
-    except ImportError:
+
+        return deflate.gzip_compress(data, GZIP_LEVEL)
+    except Exception:  # not installed, or failing (another version's API, a broken
+        # build): zlib's member of the same data, never an error that would drop the
+        # whole index (index_in_parts removes a bundle whose finishing raised)
         return gzip.compress(data, compresslevel=9, mtime=0)
-    return deflate.gzip_compress(data, GZIP_LEVEL)
 
 
 def _last_word(path: Path) -> str | None:
