@@ -1430,7 +1430,7 @@ def _write_index_chunks(bundle: Path, path: Path, meta: list[Any],
         data = _chunk_data(group)
         bound[2] = _name_for(sample, data)
         target = bundle / "index" / f"{bound[2]}.pf_index"
-        _replace(target, _gzipped(SIGNATURE + data))
+        _replace(target, _gzipped(SIGNATURE + data, CHUNK_GZIP_LEVEL))
         new.add(target)
     for place, target, data in filters:
         old.add(bundle / "filter" / f"{meta[3][place][1]}.pf_filter")
@@ -1569,7 +1569,13 @@ def order_filters(bundle: str | Path) -> int:
 
 
 GZIP_LEVEL = 10
-"""libdeflate's compression level for the bundle files the build writes (1 to 12)."""
+"""libdeflate's compression level (1 to 12) for the metadata, filters and WebAssembly:
+small files every first query fetches."""
+
+CHUNK_GZIP_LEVEL = 9
+"""libdeflate's compression level for index chunks: most of the bytes the build writes
+(about 8 MB per 2,000 playbills), where level 10 would cost 0.15 s more per 2,000
+playbills for 2.3 % fewer bytes."""
 
 SALT_DIGITS = 10
 """Hex digits of the SHA-256 that starts the names :func:`name_in_sequence` gives (40
@@ -1776,24 +1782,25 @@ def _packed(value: Any) -> bytes:
     return _gzipped(SIGNATURE + cbor2.dumps(value))
 
 
-def _gzipped(data: bytes) -> bytes:
+def _gzipped(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     """``data`` as a gzip member (RFC 1952) with no time in its header, so the same data
-    make the same file with the same compressor: from libdeflate at level 10 (the
-    ``deflate`` package, in the "search" extra), else (not installed, or failing) from
-    zlib at level 9, whose bytes are not libdeflate's.
+    make the same file with the same compressor: from libdeflate at ``level`` (1 to 12;
+    the ``deflate`` package, in the "search" extra), else (not installed, or failing)
+    from zlib at level 9, whose bytes are not libdeflate's.
 
     Why libdeflate: every visitor's first query fetches each part's metadata and
-    Pagefind's WebAssembly, and a query its index chunks; libdeflate's level 10 makes
-    the benchmark's metadata 14 % smaller than zlib's level 9, the chunks of its common
-    words 6 % smaller than zlib's level 6 (what chunks had before) and the WebAssembly
-    3.5 % smaller than Pagefind's own, for about 0.2 s more CPU per 2,000 playbills (in
-    Pagefind's process, beside the build). Its levels 11 and 12 take up to twice as
-    long for less than 1 % more; Zopfli, a hundred times as long. Pagefind's script
-    inflates any standard gzip member."""
+    Pagefind's WebAssembly, and a query its index chunks. On the benchmark's bundle,
+    libdeflate's level 10 makes the metadata 14 % smaller than zlib's level 9 and the
+    WebAssembly 3.5 % smaller than Pagefind's own, in milliseconds; its level 9 makes
+    the chunks of the common words 3.5 % smaller than zlib's level 6 (what chunks had
+    before), for about 0.1 s more CPU per 2,000 playbills (in Pagefind's process,
+    beside the build). Levels 11 and 12 take up to twice as long for less than 1 %
+    more; Zopfli, a hundred times as long. Pagefind's script inflates any standard gzip
+    member."""
     try:
         import deflate
 
-        return deflate.gzip_compress(data, GZIP_LEVEL)
+        return deflate.gzip_compress(data, level)
     except Exception:  # not installed, or failing (another version's API, a broken
         # build): zlib's member of the same data, never an error that would drop the
         # whole index (index_in_parts removes a bundle whose finishing raised)
