@@ -13,9 +13,10 @@ Pagefind is an optional dependency (``pip install "mkdocs-pmtheater[search]"``,
 which brings ``pagefind[bin]``: a prebuilt binary for the platform, run as
 ``python -m pagefind``). The build runs that command in a process of its own
 (a Python child that runs it on at most a part of the playbills at a time, see
-:mod:`.shards`, then cuts each part's index chunks to size and makes their bounds
-exact, see :func:`index_then_tighten`), with a time limit, so a failing binary is a
-warning and never a stalled build; nothing is downloaded at build time.
+:mod:`.shards`, then cuts each part's index chunks to size, makes their bounds
+exact and names its files in sequence, see :func:`index_then_tighten`), with a time
+limit, so a failing binary is a warning and never a stalled build; nothing is
+downloaded at build time.
 """
 
 from __future__ import annotations
