@@ -16,13 +16,14 @@ by later runs (``--reuse`` measures again without building). It prints:
   (a word found in one scene only, common words, a person, a common word with
   facets checked), each on a fresh page with an empty cache:
 
-  - every byte fetched, by kind: Pagefind's start-up files (``pagefind.js``, the
-    worker that runs it, ours (``pmtheater-search.js``) or Pagefind's, the
-    WebAssembly, the metadata ``.pf_meta``, the entry) and its
-    per-query files (index chunks, filter chunks, the fragments of the results
-    shown), with and without the start-up files (fetched on focusing the box, so
-    a reader who focuses it has them before the first key), as served and as a
-    server that gzips scripts would send them; the index page's own files too;
+  - every byte fetched, by kind: Pagefind's start-up files (``pagefind.js`` or its
+    gzipped copy ``pagefind-js.pagefind`` that our worker fetches, the worker that
+    runs it, ours (``pmtheater-search.js``) or Pagefind's, the WebAssembly, the
+    metadata ``.pf_meta``, the entry) and its per-query files (index chunks, filter
+    chunks, the fragments of the results shown), with and without the start-up files
+    (fetched on focusing the box, so a reader who focuses it has them before the
+    first key), as served and as a server that gzips scripts would send them; the
+    index page's own files too;
   - the time from the keystroke (the ``input`` event) to the first frame painted
     with the results, typed as a reader does (the page settled: Material's search
     has built its index; half a second after focusing the box) and typed at once
@@ -57,6 +58,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from build import prepare, run_build  # noqa: E402 - scripts next to this one
 from generate import incident_yaml  # noqa: E402
+
+from mkdocs_pmtheater.publish.fulltext import PACKED_SCRIPT  # noqa: E402
 
 TARGET_INDEX_BYTES = 1536
 TARGET_QUERY_BYTES = 300 * 1024
@@ -189,7 +192,8 @@ def kind_of(url: str) -> str:
             return "wasm"
         if name.endswith(".pf_meta"):
             return "meta"
-        return "script" if name.endswith(".js") else "entry"
+        # pagefind.js, or the gzipped copy of it our worker fetches (fulltext.pack_script)
+        return "script" if name.endswith(".js") or name == PACKED_SCRIPT else "entry"
     if path.endswith("search_index.json"):
         return "page: Material search index"
     for suffix, kind in ((".html", "page: html"), ("/", "page: html"), (".css", "page: css"),
@@ -289,7 +293,8 @@ def one_run(browser: Any, url: str, query: dict[str, Any], focus_first: bool) ->
         # What a server that gzips text sends; Pagefind's own files are gzipped already.
         text = kind in ("script", "entry") or (kind.startswith("page: ")
                                                and not kind.endswith("other"))
-        zipped = len(gzip.compress(body, 6)) if text else len(body)
+        zipped = (len(gzip.compress(body, 6)) if text and body[:2] != b"\x1f\x8b"
+                  else len(body))
         fetched.append((phase["now"], kind, len(body), zipped))
 
     page.on("response", note)

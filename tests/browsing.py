@@ -11,7 +11,7 @@ import functools
 import http.server
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,14 +28,28 @@ CHROMIUM_ARGS = [
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    headers_for: Callable[[str], dict[str, str]] | None = None
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def end_headers(self) -> None:
+        if self.headers_for is not None:
+            for name, value in self.headers_for(self.path).items():
+                self.send_header(name, value)
+        super().end_headers()
+
 
 @contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a free port); yields the base URL ending in '/'."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
+def serve_directory(root: Path, *,
+                    headers_for: Callable[[str], dict[str, str]] | None = None
+                    ) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a free port); yields the base URL ending in '/'.
+    ``headers_for``: the extra response headers for a request path (a server's own
+    policy or encoding, as a test needs)."""
+    handler = functools.partial(
+        type("_Handler", (_QuietHandler,), {"headers_for": staticmethod(headers_for)})
+        if headers_for else _QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -431,6 +431,12 @@ def test_an_index_in_parts_holds_each_playbill_once(site: SiteFactory) -> None:
     assert SCENE_WORD in index_words(bundle / "shard-2")
     assert SCENE_WORD not in index_words(bundle)
     assert (bundle / "pagefind.js").is_file() and (bundle / "wasm.en.pagefind").is_file()
+    # pagefind.js gzipped beside it (pack_script), for the page's worker: the first part
+    # only, as the script is.
+    script = (bundle / "pagefind.js").read_bytes()
+    packed = (bundle / "pagefind-js.pagefind").read_bytes()
+    assert gzip.decompress(packed) == script and len(packed) < len(script) / 3
+    assert packed[4:8] == b"\0\0\0\0"  # no time in it (RFC 1952, MTIME): same bytes
     kept = sorted(p.name for p in (bundle / "shard-2").iterdir())
     assert kept[:4] == ["filter", "fragment", "index", "pagefind-entry.json"]
     assert len(kept) == 5 and kept[4].endswith(".pf_meta"), kept
@@ -753,3 +759,16 @@ def test_bundle_files_are_gzipped_by_libdeflate_or_else_by_zlib(
     assert len(packed) < len(zlib_9)
     monkeypatch.setitem(sys.modules, "deflate", None)  # not installed
     assert _gzipped(data) == zlib_9
+
+
+def test_pack_script_without_pagefinds_script_writes_nothing(tmp_path: Path) -> None:
+    """A bundle without ``pagefind.js`` (a damaged one; another tool's) gets no gzipped
+    copy and no error: the page's worker then imports ``pagefind.js`` or says search is
+    not available, as before."""
+    from mkdocs_pmtheater.publish.fulltext import PACKED_SCRIPT, pack_script
+
+    assert pack_script(tmp_path) is False
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "pagefind.js").write_text("export const x = 1;\n")
+    assert pack_script(tmp_path) is True
+    assert gzip.decompress((tmp_path / PACKED_SCRIPT).read_bytes()) == b"export const x = 1;\n"

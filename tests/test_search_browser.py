@@ -47,7 +47,7 @@ def test_a_word_in_one_scene_links_to_that_scene(built: BuiltSite, chromium) -> 
         assert where == "– Scene 2 (14:20 UTC)"
         assert results.first.locator("mark").first.inner_text().lower() == SCENE_WORD
         assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
-        assert any("/pagefind/pagefind.js" in r for r in requests)  # loaded on use only
+        assert any("/pagefind/pagefind-js.pagefind" in r for r in requests)  # on use only
 
         # The facets of the filter form apply: SEV3 only leaves no playbill with the word.
         page.check('input[name="severity"][value="SEV3"]')
@@ -285,10 +285,77 @@ def test_pagefind_runs_in_the_pages_own_worker(built: BuiltSite, chromium) -> No
         workers = [w.url for w in page.workers]  # Material's search has one too
         assert url + "assets/pmtheater/pmtheater-search.js" in workers, workers
         assert not any("pagefind" in w for w in workers), workers
-        assert any(r.endswith("/pagefind/pagefind.js") for r in requests)
+        # Pagefind's script arrives as its gzipped copy (PACKED_SCRIPT), not as itself.
+        assert any(r.endswith("/pagefind/pagefind-js.pagefind") for r in requests)
+        assert not any(r.endswith("/pagefind/pagefind.js") for r in requests), requests
         assert any("/pagefind/wasm." in r for r in requests)
         assert not any("pagefind-worker.js" in r for r in requests), requests
         assert len(fragments(requests)) == 1  # the one result shown
+        assert errors == [] and outside == [], (errors, outside)
+
+
+def pagefind_script_requests(requests: list[str]) -> list[str]:
+    return [r.rsplit("/", 1)[1] for r in requests
+            if r.endswith(("/pagefind/pagefind.js", "/pagefind/pagefind-js.pagefind"))]
+
+
+@pytest.mark.parametrize("damage", ["gone", "not gzip", "cut short"])
+def test_without_a_usable_gzipped_script_the_worker_imports_pagefinds(
+        built: BuiltSite, chromium, damage: str) -> None:
+    """A bundle whose gzipped copy of pagefind.js is missing (an older build's, copied
+    by hand), or damaged: the worker imports pagefind.js itself and finds the same
+    playbill, linked to the same scene."""
+    packed = built.site_dir / "pagefind" / "pagefind-js.pagefind"
+    if damage == "gone":
+        packed.unlink()
+    elif damage == "not gzip":
+        packed.write_bytes(b"\x1f\x8b this is not a gzip member")
+    else:
+        packed.write_bytes(packed.read_bytes()[:-2000])
+    with serve_directory(built.site_dir) as url:
+        page, errors, outside, requests = search_scene_word(chromium, url)
+        assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
+        assert pagefind_script_requests(requests) == ["pagefind-js.pagefind", "pagefind.js"]
+        assert not any("pagefind-worker.js" in r for r in requests), requests
+        assert outside == []
+        if damage == "gone":  # the copy's 404 is the only error
+            assert all("404" in e for e in errors), errors
+        else:
+            assert errors == [], errors
+
+
+def test_a_policy_refusing_blob_scripts_makes_the_worker_import_pagefinds(
+        built: BuiltSite, chromium) -> None:
+    """A site served with a Content Security Policy that allows scripts from itself only
+    (no ``blob:``) on the worker: importing the inflated copy is refused, and the worker
+    imports pagefind.js from the site, finding the same playbill."""
+    policy = "script-src 'self' 'wasm-unsafe-eval'"
+
+    def headers_for(path: str) -> dict[str, str]:
+        return ({"Content-Security-Policy": policy}
+                if path.endswith("pmtheater-search.js") else {})
+
+    with serve_directory(built.site_dir, headers_for=headers_for) as url:
+        page, _, outside, requests = search_scene_word(chromium, url)
+        assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
+        assert pagefind_script_requests(requests) == ["pagefind-js.pagefind", "pagefind.js"]
+        assert not any("pagefind-worker.js" in r for r in requests), requests
+        assert outside == []
+
+
+def test_a_server_that_decodes_the_gzipped_script_itself_is_understood(
+        built: BuiltSite, chromium) -> None:
+    """A server that labels the gzipped copy ``Content-Encoding: gzip`` (as some do for
+    any gzip file): the browser inflates it, the worker sees the script itself and
+    imports it as it is, without fetching pagefind.js."""
+    def headers_for(path: str) -> dict[str, str]:
+        return {"Content-Encoding": "gzip"} if path.endswith(".pagefind") and (
+            "pagefind-js" in path) else {}
+
+    with serve_directory(built.site_dir, headers_for=headers_for) as url:
+        page, errors, outside, requests = search_scene_word(chromium, url)
+        assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
+        assert pagefind_script_requests(requests) == ["pagefind-js.pagefind"]
         assert errors == [] and outside == [], (errors, outside)
 
 

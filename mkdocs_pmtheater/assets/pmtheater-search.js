@@ -6,8 +6,9 @@ function start(m) {
   // Pagefind reads <html lang>: a worker has no document.
   self.document = { querySelector: function () { return { getAttribute: function () { return m.lang; } }; } };
   var url = m.pagefind, base = { baseUrl: m.root };
-  return import(url).then(function (pf) {
-    return Promise.resolve(pf.options({ baseUrl: m.root, noWorker: true })).then(function () {
+  return load(url).then(function (pf) {
+    return Promise.resolve(pf.options({ basePath: new URL(".", url).href, baseUrl: m.root,
+                                        noWorker: true })).then(function () {
       return Promise.all([pf.init(), fetch(new URL("pagefind-entry.json", url), { cache: "no-cache" })
         .then(function (r) {
           if (!r.ok) throw new Error(r.status);
@@ -21,6 +22,20 @@ function start(m) {
         })]);
     }).then(function () { return pf; });
   });
+}
+
+function load(url) {  // pagefind.js gzipped (PACKED_SCRIPT), else itself
+  return fetch(new URL("pagefind-js.pagefind", url)).then(function (r) {
+    if (!r.ok) throw new Error(r.status);
+    return r.arrayBuffer();
+  }).then(function (b) {
+    var a = new Uint8Array(b), s = new Blob([a]).stream();
+    if (a[0] === 31 && a[1] === 139) s = s.pipeThrough(new DecompressionStream("gzip"));
+    return new Response(s, { headers: { "Content-Type": "text/javascript" } }).blob();
+  }).then(function (js) {
+    var u = URL.createObjectURL(js);
+    return import(u).finally(function () { URL.revokeObjectURL(u); });
+  }).catch(function () { return import(url); });
 }
 
 function say(m) { self.postMessage(m); }

@@ -795,7 +795,12 @@
   // thread, not the page's: the page stays responsive, the browser fetches no
   // pagefind-worker.js (40 KB, a second copy of Pagefind's engine), and of the
   // thousands of results a common word finds on a big site only the count and the
-  // fragments of the results shown cross to the page. Messages, page to worker:
+  // fragments of the results shown cross to the page. It fetches pagefind.js as the
+  // gzipped copy the build writes beside it (pagefind-js.pagefind: 13 KB, not 45, from a
+  // server that does not compress scripts), inflates it with DecompressionStream and
+  // imports it from a blob: address, telling Pagefind its folder (basePath), which it
+  // would otherwise read from the script's address; if any of that fails (no copy, a
+  // policy refusing blob: scripts) it imports pagefind.js. Messages, page to worker:
   //   {type: "start", pagefind: URL of pagefind.js, root: the site's root path, lang}
   //   {type: "search", id, term, filters}  (ids grow. The worker runs one search at a
   //       time, and of those that arrive meanwhile only the newest, answering the others
