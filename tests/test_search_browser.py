@@ -8,6 +8,7 @@ links to that scene; the facets checked in the filter apply to it; from
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -299,19 +300,26 @@ def pagefind_script_requests(requests: list[str]) -> list[str]:
             if r.endswith(("/pagefind/pagefind.js", "/pagefind/pagefind-js.pagefind"))]
 
 
-@pytest.mark.parametrize("damage", ["gone", "not gzip", "cut short"])
+@pytest.mark.parametrize("damage", ["gone", "not gzip", "cut short", "another version"])
 def test_without_a_usable_gzipped_script_the_worker_imports_pagefinds(
         built: BuiltSite, chromium, damage: str) -> None:
-    """A bundle whose gzipped copy of pagefind.js is missing (an older build's, copied
-    by hand), or damaged: the worker imports pagefind.js itself and finds the same
-    playbill, linked to the same scene."""
+    """A bundle whose gzipped copy of pagefind.js is missing (made by ``python -m
+    pagefind``), damaged, or of another Pagefind version than the index (left by an
+    earlier build when Pagefind, which never empties its folder, indexed the site again):
+    the worker imports pagefind.js itself and finds the same playbill, linked to the
+    same scene."""
     packed = built.site_dir / "pagefind" / "pagefind-js.pagefind"
     if damage == "gone":
         packed.unlink()
     elif damage == "not gzip":
         packed.write_bytes(b"\x1f\x8b this is not a gzip member")
-    else:
+    elif damage == "cut short":
         packed.write_bytes(packed.read_bytes()[:-2000])
+    else:
+        script = gzip.decompress(packed.read_bytes())
+        assert script.startswith(b'const pagefind_version="1.')
+        packed.write_bytes(gzip.compress(script.replace(
+            b'pagefind_version="1.', b'pagefind_version="0.', 1)))
     with serve_directory(built.site_dir) as url:
         page, errors, outside, requests = search_scene_word(chromium, url)
         assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"

@@ -6,34 +6,35 @@ function start(m) {
   // Pagefind reads <html lang>: a worker has no document.
   self.document = { querySelector: function () { return { getAttribute: function () { return m.lang; } }; } };
   var url = m.pagefind, base = { baseUrl: m.root };
-  return load(url).then(function (pf) {
+  var entry = fetch(new URL("pagefind-entry.json", url), { cache: "no-cache" }).then(function (r) {
+    if (!r.ok) throw new Error(r.status);
+    return r.json();
+  });
+  return load(url, entry).then(function (pf) {
     return Promise.resolve(pf.options({ basePath: new URL(".", url).href, baseUrl: m.root,
                                         noWorker: true })).then(function () {
-      return Promise.all([pf.init(), fetch(new URL("pagefind-entry.json", url), { cache: "no-cache" })
-        .then(function (r) {
-          if (!r.ok) throw new Error(r.status);
-          return r.json();
-        }).then(function (e) {  // the other parts: see mergeParts()
-          var parts = (e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
-            .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); });
-          return parts.length && Promise.resolve(pf.preload("")).then(function () {
-            return Promise.all(parts.map(function (n) { return pf.mergeIndex(new URL(n, url).href, base); }));
-          });
-        })]);
+      return Promise.all([pf.init(), entry.then(function (e) {  // the other parts: see mergeParts()
+        var parts = (e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
+          .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); });
+        return parts.length && Promise.resolve(pf.preload("")).then(function () {
+          return Promise.all(parts.map(function (n) { return pf.mergeIndex(new URL(n, url).href, base); }));
+        });
+      })]);
     }).then(function () { return pf; });
   });
 }
 
-function load(url) {  // pagefind.js gzipped (PACKED_SCRIPT), else itself
-  return fetch(new URL("pagefind-js.pagefind", url)).then(function (r) {
+function load(url, entry) {  // pagefind.js gzipped (PACKED_SCRIPT) if of the index's version
+  return Promise.all([fetch(new URL("pagefind-js.pagefind", url)).then(function (r) {
     if (!r.ok) throw new Error(r.status);
     return r.arrayBuffer();
   }).then(function (b) {
     var a = new Uint8Array(b), s = new Blob([a]).stream();
     if (a[0] === 31 && a[1] === 139) s = s.pipeThrough(new DecompressionStream("gzip"));
-    return new Response(s, { headers: { "Content-Type": "text/javascript" } }).blob();
-  }).then(function (js) {
-    var u = URL.createObjectURL(js);
+    return new Response(s).text();
+  }), entry]).then(function (got) {
+    if (got[0].indexOf('pagefind_version="' + got[1].version + '"') < 0) throw new Error("stale");
+    var u = URL.createObjectURL(new Blob([got[0]], { type: "text/javascript" }));
     return import(u).finally(function () { URL.revokeObjectURL(u); });
   }).catch(function () { return import(url); });
 }

@@ -799,8 +799,11 @@
   // gzipped copy the build writes beside it (pagefind-js.pagefind: 13 KB, not 45, from a
   // server that does not compress scripts), inflates it with DecompressionStream and
   // imports it from a blob: address, telling Pagefind its folder (basePath), which it
-  // would otherwise read from the script's address; if any of that fails (no copy, a
-  // policy refusing blob: scripts) it imports pagefind.js. Messages, page to worker:
+  // would otherwise read from the script's address. It imports pagefind.js instead when
+  // any of that fails (no copy, a damaged one, a policy refusing blob: scripts) or when
+  // the copy is of another Pagefind version than the index's entry (Pagefind never
+  // empties its folder: a copy from an earlier build can outlive a re-index by
+  // `python -m pagefind`, which writes none). Messages, page to worker:
   //   {type: "start", pagefind: URL of pagefind.js, root: the site's root path, lang}
   //   {type: "search", id, term, filters}  (ids grow. The worker runs one search at a
   //       time, and of those that arrive meanwhile only the newest, answering the others

@@ -1722,9 +1722,12 @@ def pack_script(bundle: str | Path) -> bool:
     this copy, inflates it with the browser's ``DecompressionStream`` and imports it from
     a ``blob:`` address, and imports ``pagefind.js`` itself when any of that fails (a
     browser without ``DecompressionStream``, a Content Security Policy that refuses
-    ``blob:`` scripts, a bundle without the copy). The ``.pagefind`` ending, as Pagefind's
-    WebAssembly has, keeps servers from labelling it ``Content-Encoding: gzip``; one that
-    does anyway sends the script, which the worker then imports as it is.
+    ``blob:`` scripts, a bundle without the copy, or a copy of another Pagefind version
+    than the entry's: Pagefind never empties its output folder, so a copy from an
+    earlier build outlives a re-index by ``python -m pagefind``). The ``.pagefind``
+    ending, as Pagefind's WebAssembly has, keeps servers from labelling it
+    ``Content-Encoding: gzip``; one that does anyway sends the script, which the worker
+    then imports as it is.
 
     Returns whether the copy was written; never raises (a bundle whose script cannot
     be read or the copy written has none, and the worker imports ``pagefind.js``)."""
