@@ -300,14 +300,16 @@ def pagefind_script_requests(requests: list[str]) -> list[str]:
             if r.endswith(("/pagefind/pagefind.js", "/pagefind/pagefind-js.pagefind"))]
 
 
-@pytest.mark.parametrize("damage", ["gone", "not gzip", "cut short", "another version"])
+@pytest.mark.parametrize("damage", ["gone", "not gzip", "cut short", "another version",
+                                    "a page"])
 def test_without_a_usable_gzipped_script_the_worker_imports_pagefinds(
         built: BuiltSite, chromium, damage: str) -> None:
     """A bundle whose gzipped copy of pagefind.js is missing (made by ``python -m
-    pagefind``), damaged, or of another Pagefind version than the index (left by an
-    earlier build when Pagefind, which never empties its folder, indexed the site again):
-    the worker imports pagefind.js itself and finds the same playbill, linked to the
-    same scene."""
+    pagefind``), damaged, a page in its place (the answer of a host that sends its home
+    page, status 200, for any path it does not have), or of another Pagefind version
+    than the index (left by an earlier build when Pagefind, which never empties its
+    folder, indexed the site again): the worker imports pagefind.js itself and finds
+    the same playbill, linked to the same scene."""
     packed = built.site_dir / "pagefind" / "pagefind-js.pagefind"
     if damage == "gone":
         packed.unlink()
@@ -315,6 +317,8 @@ def test_without_a_usable_gzipped_script_the_worker_imports_pagefinds(
         packed.write_bytes(b"\x1f\x8b this is not a gzip member")
     elif damage == "cut short":
         packed.write_bytes(packed.read_bytes()[:-2000])
+    elif damage == "a page":  # a host that answers any path with the site's home page
+        packed.write_bytes((built.site_dir / "index.html").read_bytes())
     else:
         script = gzip.decompress(packed.read_bytes())
         assert script.startswith(b'const pagefind_version="1.')
@@ -330,6 +334,37 @@ def test_without_a_usable_gzipped_script_the_worker_imports_pagefinds(
             assert all("404" in e for e in errors), errors
         else:
             assert errors == [], errors
+
+
+def test_a_site_under_a_sub_path_searches_through_the_gzipped_script(
+        site: SiteFactory, chromium, tmp_path) -> None:
+    """A site published under a path (``site_url`` .../handbook/, served there), its
+    index in parts: the worker imports Pagefind from a ``blob:`` address, which says
+    nothing of where the bundle is, so Pagefind is told (basePath); else it looks for
+    its files at /pagefind/ (one part: search waits forever, without an error; in parts:
+    the worker fails and the page fetches pagefind.js). Found in the second part, linked
+    under the path, and pagefind.js is not fetched."""
+    site.config["theme"]["font"] = False
+    site.config["site_url"] = "https://docs.example.test/handbook/"
+    built = build_in_parts(site, 1)
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "handbook").symlink_to(built.site_dir, target_is_directory=True)
+    with serve_directory(served) as url:
+        page, errors, outside = open_page(chromium, url + "handbook/incidents/")
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.fill("#pmt-ft", SCENE_WORD)
+        results = page.locator(".pmt-ft-results li")
+        results.first.wait_for(timeout=15000)
+        assert results.count() == 1
+        assert (results.first.locator("a").get_attribute("href")
+                == "/handbook/incidents/inc-2024-031/#scene-2")
+        assert page.locator(".pmt-ft-count").inner_text() == "1 post-mortem"
+        assert pagefind_script_requests(requests) == ["pagefind-js.pagefind"]
+        assert any(r.startswith(url + "handbook/pagefind/shard-2/") for r in requests)
+        assert not any(r.startswith(url + "pagefind/") for r in requests), requests
+        assert errors == [] and outside == [], (errors, outside)
 
 
 def test_a_policy_refusing_blob_scripts_makes_the_worker_import_pagefinds(

@@ -1713,7 +1713,7 @@ PACKED_SCRIPT = "pagefind-js.pagefind"
 
 def pack_script(bundle: str | Path) -> bool:
     """Write :data:`PACKED_SCRIPT` beside the bundle's ``pagefind.js``: that script as a
-    gzip member (RFC 1952, :func:`_gzipped`), 44.5 KiB become about 13.
+    gzip member (RFC 1952, :func:`_gzipped`), 44.5 KiB become about 12.
 
     Why: every visitor's first search fetches ``pagefind.js``, and a server that does not
     compress scripts (Python's ``http.server``, many intranet servers) sends it whole,
