@@ -611,9 +611,10 @@ def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chrom
                 ".pmt-ft-results a", "as => as.map(a => a.getAttribute('href'))")))
         return seen
 
-    def patch(route) -> None:
+    def patch(route) -> None:  # pagefind.js, or its gzipped copy (sent as it is, then)
         response = route.fetch()
-        body = response.text()
+        body = response.body()
+        body = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode()
         assert body.count(NOTE_SEARCHES[0]) == 1
         route.fulfill(response=response, body=body.replace(*NOTE_SEARCHES))
 
@@ -622,6 +623,7 @@ def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chrom
     with serve_directory(built.site_dir) as url:
         page, errors, outside = open_page(chromium, url + "incidents/")
         page.route("**/pagefind/pagefind.js", patch)
+        page.route("**/pagefind/pagefind-js.pagefind", patch)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.focus("#pmt-ft")  # starts the worker
