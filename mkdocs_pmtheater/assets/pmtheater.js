@@ -826,7 +826,8 @@
   // entry, the metadata and one chunk, built in memory and answered by a fetch() it wraps
   // meanwhile, under <pagefind>/pmt-warm/: nothing is fetched) in an instance of its own,
   // then drops it. The index's own instances are untouched: results are the same. The first
-  // search of two common words: 214 to 236 ms against 264 to 360 (benchmarks/README.md).
+  // search of two common words (benchmarks/search.py, 10,000 playbills, two runs each,
+  // alternating, load 1.7 to 2.9): 253 and 224 ms against 318 and 272; 2.1 KB more script.
   function workerEngine(url, workerUrl) {
     return new Promise(function (resolve, reject) {
       var worker;
