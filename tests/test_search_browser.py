@@ -575,3 +575,74 @@ def test_a_fragment_that_fails_to_arrive_fails_that_query_only(built: BuiltSite,
         assert page.locator(".pmt-ft-results a").first.get_attribute("href").startswith(
             "/incidents/inc-2025-002/")
         assert all("404" in e for e in errors), errors
+
+
+# Notes, in the worker, every Pagefind instance's search: its base, its words, its count.
+NOTE_SEARCHES = ("const searchTime=Date.now()-searchStart;",
+                 "(self.__pmtSearched=self.__pmtSearched||[]).push([this.basePath,term,"
+                 "results.length]);const searchTime=Date.now()-searchStart;")
+
+
+def worker_searches(page) -> list:
+    """Pagefind's searches so far in the page's worker (its script patched by the route
+    :data:`NOTE_SEARCHES` sets up)."""
+    worker = next((w for w in page.workers if w.url.endswith("pmtheater-search.js")), None)
+    return worker.evaluate("self.__pmtSearched || []") if worker else []
+
+
+def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chromium) -> None:
+    """Once started, with no search waiting, the worker searches two made-up words found on
+    every page of a made-up index of its own (so that the browser has optimised Pagefind's
+    WebAssembly before the first search: WARM_UP in pmtheater.js). Nothing of it is
+    fetched, and every query then finds what Pagefind's own worker finds."""
+    queries = [SCENE_WORD, "payments", "checkout", "cache expired", "upgrade"]
+
+    def run(page) -> list:
+        seen = []
+        for term in queries:
+            page.fill("#pmt-ft", "")
+            page.fill("#pmt-ft", term)
+            page.wait_for_function(
+                "(() => { const c = document.querySelector('.pmt-ft-count').textContent;"
+                " return c && (c.startsWith('No post-mortem') || "
+                "document.querySelectorAll('.pmt-ft-results li').length > 0); })()")
+            page.wait_for_timeout(200)
+            seen.append((page.locator(".pmt-ft-count").inner_text(), page.eval_on_selector_all(
+                ".pmt-ft-results a", "as => as.map(a => a.getAttribute('href'))")))
+        return seen
+
+    def patch(route) -> None:  # pagefind.js, or its gzipped copy (sent as it is, then)
+        response = route.fetch()
+        body = response.body()
+        body = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode()
+        assert body.count(NOTE_SEARCHES[0]) == 1
+        route.fulfill(response=response, body=body.replace(*NOTE_SEARCHES))
+
+    entry = json.loads((built.site_dir / "pagefind" / "pagefind-entry.json").read_text())
+    pages = sum(language["page_count"] for language in entry["languages"].values())
+    with serve_directory(built.site_dir) as url:
+        page, errors, outside = open_page(chromium, url + "incidents/")
+        page.route("**/pagefind/pagefind.js", patch)
+        page.route("**/pagefind/pagefind-js.pagefind", patch)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.focus("#pmt-ft")  # starts the worker
+        for _ in range(100):
+            if worker_searches(page):
+                break
+            page.wait_for_timeout(100)
+        warm = worker_searches(page)
+        assert warm == [[url + "pagefind/pmt-warm/", "zq zr", pages]], warm
+        ours = run(page)
+        searched = worker_searches(page)
+        assert all(s[0] == url + "pagefind/" for s in searched[1:]), searched
+        assert not any("pmt-warm" in r for r in requests), requests
+        assert errors == [] and outside == [], (errors, outside)
+        page.close()
+    (built.site_dir / "assets" / "pmtheater" / "pmtheater-search.js").unlink()
+    with serve_directory(built.site_dir) as url:
+        page, _, _ = open_page(chromium, url + "incidents/")
+        pagefinds = run(page)
+        assert [w.url for w in page.workers if w.url.endswith("pagefind-worker.js")]
+    assert ours == pagefinds
+    assert ours[0] == ("1 post-mortem", ["/incidents/inc-2024-031/#scene-2"])

@@ -1,6 +1,6 @@
 // Pagefind in the index page's worker: why, and its messages, in pmtheater.js.
 "use strict";
-var pagefind = null, kept = null, busy = false, next = null;
+var pagefind = null, kept = null, busy = false, next = null, known = null;
 
 function start(m) {
   // Pagefind reads <html lang>: a worker has no document.
@@ -14,6 +14,7 @@ function start(m) {
     return Promise.resolve(pf.options({ basePath: new URL(".", url).href, baseUrl: m.root,
                                         noWorker: true })).then(function () {
       return Promise.all([pf.init(), entry.then(function (e) {  // the other parts: see mergeParts()
+        known = e;  // for warmUp()
         var parts = (e && Array.isArray(e.pmtheater_parts) ? e.pmtheater_parts : [])
           .filter(function (n) { return /^shard-[0-9]+\/$/.test(n); });
         return parts.length && Promise.resolve(pf.preload("")).then(function () {
@@ -37,6 +38,45 @@ function load(url, entry) {  // pagefind.js gzipped (PACKED_SCRIPT) if of the in
     var u = URL.createObjectURL(new Blob([got[0]], { type: "text/javascript" }));
     return import(u).finally(function () { URL.revokeObjectURL(u); });
   }).catch(function () { return import(url); });
+}
+
+function warmUp(pf, url) {  // see WARM_UP in pmtheater.js
+  var e = known || {}, lang = Object.keys(e.languages || {})[0], l = lang && e.languages[lang];
+  var n = Math.min(l && l.page_count | 0, 4000), fake = new URL("pmt-warm/", url).href;
+  var f = self.fetch, pages = [], hits = [], files = {}, w;
+  if (!n || !pf.createInstance || e.version !== "1.5.2") return;
+  function code(c) { return c.charCodeAt(0); }
+  function cbor(v) {  // "pagefind_dcd" (not gzipped), then CBOR: arrays, ASCII, integers
+    var out = Array.from("pagefind_dcd", code);
+    function head(t, x) {
+      out.push.apply(out, x < 24 ? [t | x] : x < 256 ? [t | 24, x] : [t | 25, x >> 8, x & 255]);
+    }
+    (function put(x) {
+      if (Array.isArray(x)) head(128, x.length), x.forEach(put);
+      else if (typeof x === "string") head(96, x.length), out.push.apply(out, Array.from(x, code));
+      else if (x < 0) head(32, -1 - x);
+      else head(0, x);
+    })(v);
+    return new Uint8Array(out);
+  }
+  for (var i = 0; i < n; i++) pages.push(["w", 300]), hits.push([i && 1, [-25, 9, 120, 40, 75], []]);
+  files["pagefind-entry.json"] = JSON.stringify({ version: e.version, languages:
+    Object.fromEntries([[lang, { hash: "w", wasm: l.wasm, page_count: n }]]) });
+  files["pagefind.w.pf_meta"] = cbor([e.version, pages, [["zq", "zr", "w"]], [], [], []]);
+  files["index/w.pf_index"] = cbor([[["zq", hits, []], ["zr", hits, []]]]);
+  files["wasm." + l.wasm + ".pagefind"] = cbor("");  // loaded already
+  Promise.resolve(pf.preload("")).then(function () {  // the WebAssembly is loaded
+    self.fetch = function (u) {
+      var body = files[String(u).slice(fake.length).split("?")[0]];
+      if (String(u).indexOf(fake)) return f.apply(this, arguments);
+      return Promise.resolve(new Response(body || "", { status: body ? 200 : 404 }));
+    };
+    w = pf.createInstance({ basePath: fake, noWorker: true });
+    return w.search("zq zr");
+  }).catch(function () {}).then(function () {
+    self.fetch = f;
+    return w && w.destroy();
+  }).catch(function () {});
 }
 
 function say(m) { self.postMessage(m); }
@@ -63,7 +103,10 @@ self.onmessage = function (event) {
   if (m.type === "start") {
     say({ type: "starting" });  // see WORKER_SILENCE_MS
     pagefind = pagefind || start(m);
-    pagefind.then(function () { say({ type: "started" }); },
+    pagefind.then(function (pf) {
+      say({ type: "started" });
+      if (!busy) warmUp(pf, m.pagefind);
+    },
                   function (e) { say({ type: "failed", error: String(e) }); });
   } else if (m.type === "search" && pagefind) {
     if (next) say({ type: "found", id: next.id, total: -1 });  // replaced: never run

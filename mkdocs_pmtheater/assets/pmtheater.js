@@ -818,6 +818,16 @@
   //   {type: "started"} | {type: "failed", error}              (then Pagefind's worker)
   //   {type: "found", id, total} | {type: "failed", id, error}
   //   {type: "result", id, rank, data} | {type: "failed", id, rank, error}
+  // WARM_UP (warmUp() in the worker): the first search in a fresh worker ran Pagefind's
+  // WebAssembly unoptimised, its first part twice as slow as the next (60 to 106 ms against
+  // 24 to 30 at 10,000 playbills in five parts): the browser optimises that code only once
+  // it has run hot. So once started, if no search is waiting, the worker searches two
+  // made-up words found on every page of a made-up index (Pagefind 1.5.2's formats: the
+  // entry, the metadata and one chunk, built in memory and answered by a fetch() it wraps
+  // meanwhile, under <pagefind>/pmt-warm/: nothing is fetched) in an instance of its own,
+  // then drops it. The index's own instances are untouched: results are the same. The first
+  // search of two common words (benchmarks/search.py, 10,000 playbills, two runs each,
+  // alternating, load 1.7 to 2.9): 253 and 224 ms against 318 and 272; 2.1 KB more script.
   function workerEngine(url, workerUrl) {
     return new Promise(function (resolve, reject) {
       var worker;
