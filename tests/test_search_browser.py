@@ -632,7 +632,10 @@ def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chrom
                 break
             page.wait_for_timeout(100)
         warm = worker_searches(page)
-        assert warm == [[url + "pagefind/pmt-warm/", "zq zr", pages]], warm
+        if entry["version"] == "1.5.2":  # the formats the worker builds its made-up index in
+            assert warm == [[url + "pagefind/pmt-warm/", "zq zr", pages]], warm
+        else:  # another Pagefind (the extra allows <2): no warm-up, the same results
+            assert warm == [], warm
         ours = run(page)
         searched = worker_searches(page)
         assert all(s[0] == url + "pagefind/" for s in searched[1:]), searched
