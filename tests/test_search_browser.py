@@ -590,6 +590,20 @@ def worker_searches(page) -> list:
     return worker.evaluate("self.__pmtSearched || []") if worker else []
 
 
+def note_searches(page) -> None:
+    """Patches pagefind.js, and its gzipped copy (sent as it is, then), as
+    :data:`NOTE_SEARCHES` says."""
+    def patch(route) -> None:
+        response = route.fetch()
+        body = response.body()
+        body = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode()
+        assert body.count(NOTE_SEARCHES[0]) == 1
+        route.fulfill(response=response, body=body.replace(*NOTE_SEARCHES))
+
+    page.route("**/pagefind/pagefind.js", patch)
+    page.route("**/pagefind/pagefind-js.pagefind", patch)
+
+
 def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chromium) -> None:
     """Once started, with no search waiting, the worker searches two made-up words found on
     every page of a made-up index of its own (so that the browser has optimised Pagefind's
@@ -611,19 +625,11 @@ def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chrom
                 ".pmt-ft-results a", "as => as.map(a => a.getAttribute('href'))")))
         return seen
 
-    def patch(route) -> None:  # pagefind.js, or its gzipped copy (sent as it is, then)
-        response = route.fetch()
-        body = response.body()
-        body = (gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body).decode()
-        assert body.count(NOTE_SEARCHES[0]) == 1
-        route.fulfill(response=response, body=body.replace(*NOTE_SEARCHES))
-
     entry = json.loads((built.site_dir / "pagefind" / "pagefind-entry.json").read_text())
     pages = sum(language["page_count"] for language in entry["languages"].values())
     with serve_directory(built.site_dir) as url:
         page, errors, outside = open_page(chromium, url + "incidents/")
-        page.route("**/pagefind/pagefind.js", patch)
-        page.route("**/pagefind/pagefind-js.pagefind", patch)
+        note_searches(page)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.focus("#pmt-ft")  # starts the worker
@@ -649,3 +655,31 @@ def test_the_worker_warms_pagefind_up_on_a_made_up_index(built: BuiltSite, chrom
         assert [w.url for w in page.workers if w.url.endswith("pagefind-worker.js")]
     assert ours == pagefinds
     assert ours[0] == ("1 post-mortem", ["/incidents/inc-2024-031/#scene-2"])
+
+
+def test_the_warm_up_is_silent_on_an_index_without_a_stemmer(site: SiteFactory,
+                                                            chromium) -> None:
+    """A language Pagefind has no stemmer for (Japanese here) is indexed with ``"wasm":
+    null`` and searched with ``wasm.unknown.pagefind``: the made-up index answers that
+    name too, so the warm-up neither logs an error nor fails, and it still runs."""
+    site.config["theme"]["language"] = "ja"
+    site.config["theme"]["font"] = False
+    site.incident("2024/checkout.yaml", INCIDENT.format(word=SCENE_WORD))
+    site.incident("2025/payments.yaml", OTHER)
+    built = site.build(strict=True)
+    entry = json.loads((built.site_dir / "pagefind" / "pagefind-entry.json").read_text())
+    assert [language["wasm"] for language in entry["languages"].values()] == [None]
+    with serve_directory(built.site_dir) as url:
+        page, errors, outside = open_page(chromium, url + "incidents/")
+        note_searches(page)
+        page.focus("#pmt-ft")
+        for _ in range(100):
+            if worker_searches(page):
+                break
+            page.wait_for_timeout(100)
+        assert worker_searches(page) == [[url + "pagefind/pmt-warm/", "zq zr", 2]], errors
+        page.fill("#pmt-ft", SCENE_WORD)
+        page.wait_for_function("document.querySelectorAll('.pmt-ft-results li').length > 0")
+        assert page.locator(".pmt-ft-results a").first.get_attribute("href").startswith(
+            "/incidents/inc-2024-031/")
+        assert errors == [] and outside == [], (errors, outside)
