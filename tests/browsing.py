@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = os.environ.get("PMTHEATER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,7 +29,11 @@ CHROMIUM_ARGS = [
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    headers_for: Callable[[str], dict[str, str]] | None = None
+    def __init__(self, *args: Any,
+                 headers_for: Callable[[str], dict[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        self.headers_for = headers_for  # before super(): it handles the request
+        super().__init__(*args, **kwargs)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -47,9 +52,7 @@ def serve_directory(root: Path, *,
     """Serve ``root`` on 127.0.0.1 (a free port); yields the base URL ending in '/'.
     ``headers_for``: the extra response headers for a request path (a server's own
     policy or encoding, as a test needs)."""
-    handler = functools.partial(
-        type("_Handler", (_QuietHandler,), {"headers_for": staticmethod(headers_for)})
-        if headers_for else _QuietHandler, directory=str(root))
+    handler = functools.partial(_QuietHandler, directory=str(root), headers_for=headers_for)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
